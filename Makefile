@@ -1,0 +1,63 @@
+# A thin wrapper over CMake presets (see CMakePresets.json), as neovim does.
+#
+#   make            debug build with -Werror (build/dev)
+#   make test       install what is missing, build with ASan+UBSan, run every
+#                   test: unit, fuzz corpus replay, interop with real OTP
+#   make run        the main job: see scripts/run
+#   make ci         what .ci/run does: format check, gcc and clang -Werror
+#                   builds, exported-symbol check, make test
+#   make fuzz       libFuzzer binaries (clang) in build/fuzz
+#   make bench      release build and every benchmark under bench/
+#   make format     clang-format the tree in place
+
+JOBS ?= 2
+SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all bootstrap test run ci fuzz bench format format-check clang \
+        symbols clean
+
+all:
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+
+bootstrap:
+	scripts/bootstrap
+
+test: bootstrap
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+run:
+	scripts/bootstrap --runtime
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	scripts/run
+
+clang: bootstrap
+	cmake --preset clang >/dev/null
+	cmake --build --preset clang -j $(JOBS)
+
+fuzz: bootstrap
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+
+bench: bootstrap
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	scripts/bench
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	clang-format --dry-run -Werror $(SOURCES)
+
+# The shared library must export only edist_* symbols.
+symbols: all
+	scripts/check-symbols build/dev/src/libedist.so
+
+ci: bootstrap format-check all clang symbols test
+
+clean:
+	rm -rf build

@@ -1,0 +1,136 @@
+# lib.sh: shared helpers for interop tests against real Erlang/OTP.
+#
+# Rules every script follows (sourced with `. "$(dirname "$0")/lib.sh"`):
+#  - only 127.0.0.1 and private ports chosen here, never 4369;
+#  - every process started is recorded and stopped by pid at exit;
+#  - every wait is bounded (timeout), so a hung peer fails the test.
+# A test fails with `fail "message"`; `ok "message"` logs progress.
+
+set -u
+LIB_PIDS=()
+LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/edist-interop.XXXXXX")
+: "${EDIST_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${EDIST_BUILD:=$EDIST_SRC/build/asan}"
+: "${EDIST_EPMD:=$EDIST_BUILD/epmd/edist-epmd}"
+: "${EDIST_CLI:=$EDIST_BUILD/cli/edist}"
+: "${EDIST_INTEROP_BIN:=$EDIST_BUILD/interop-bin}"
+
+# The real OTP tools.  erl starts epmd from its own bindir, so we locate that
+# binary explicitly rather than trusting PATH.
+OTP_EPMD=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n 1)
+OTP_ERL=$(command -v erl || true)
+
+lib_cleanup() {
+    local pid
+    for pid in "${LIB_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    sleep 0.2
+    for pid in "${LIB_PIDS[@]}"; do
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$LIB_TMP"
+}
+trap lib_cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+ok() {
+    echo "ok: $*"
+}
+
+need_otp() {
+    [ -n "$OTP_ERL" ] && [ -x "$OTP_EPMD" ] ||
+        fail "Erlang/OTP (erlang-nox) is required: run scripts/bootstrap"
+}
+
+# Records a pid so that it is stopped at exit.
+track() {
+    LIB_PIDS+=("$1")
+}
+
+# port_in_use PORT: true when something accepts on 127.0.0.1:PORT.
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# free_port: prints a port in 20000..59999 that nothing listens on.  Ports
+# are random so that tests running in parallel do not collide.
+free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        port_in_use "$p" || {
+            echo "$p"
+            return 0
+        }
+    done
+    fail "no free port found"
+}
+
+# wait_port PORT [SECONDS]: waits until 127.0.0.1:PORT accepts.
+wait_port() {
+    local deadline=$((SECONDS + ${2:-10}))
+    while ! port_in_use "$1"; do
+        [ $SECONDS -lt $deadline ] || fail "nothing listens on port $1"
+        sleep 0.05
+    done
+}
+
+# start_otp_epmd PORT [ARGS...]: OTP's epmd in the foreground (so that we
+# own its pid), on PORT.
+start_otp_epmd() {
+    local port=$1
+    shift
+    "$OTP_EPMD" -port "$port" "$@" >"$LIB_TMP/otp-epmd-$port.log" 2>&1 &
+    track $!
+    wait_port "$port"
+}
+
+# start_edist_epmd PORT [ARGS...]: our epmd in the foreground on PORT.
+start_edist_epmd() {
+    local port=$1
+    shift
+    [ -x "$EDIST_EPMD" ] || fail "edist-epmd not built at $EDIST_EPMD"
+    "$EDIST_EPMD" -port "$port" "$@" >"$LIB_TMP/edist-epmd-$port.log" 2>&1 &
+    track $!
+    wait_port "$port"
+}
+
+# start_erl EPMD_PORT NAME COOKIE EXPR [ERL ARGS...]: a BEAM node in the
+# background with long name NAME@127.0.0.1, running EXPR.  Prints its pid.
+# Its stdout/stderr go to $LIB_TMP/erl-NAME.log.
+start_erl() {
+    local eport=$1 name=$2 cookie=$3 expr=$4
+    shift 4
+    ERL_EPMD_PORT=$eport "$OTP_ERL" -noshell -name "$name@127.0.0.1" \
+        -setcookie "$cookie" "$@" -eval "$expr" \
+        >"$LIB_TMP/erl-$name.log" 2>&1 &
+    local pid=$!
+    track "$pid"
+    echo "$pid"
+}
+
+# run_erl SECONDS EPMD_PORT NAME COOKIE EXPR [ERL ARGS...]: runs a BEAM node
+# in the foreground, bounded by SECONDS; prints its output, returns its
+# status.  EXPR should end with halt().
+run_erl() {
+    local secs=$1 eport=$2 name=$3 cookie=$4 expr=$5
+    shift 5
+    ERL_EPMD_PORT=$eport timeout -k 2 "$secs" "$OTP_ERL" -noshell \
+        -name "$name@127.0.0.1" -setcookie "$cookie" "$@" -eval "$expr"
+}
+
+# wait_for SECONDS CMD...: retries CMD until it succeeds or time runs out.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.1
+    done
+}
