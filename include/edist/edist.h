@@ -12,6 +12,7 @@
 #include "edist/export.h"
 #include "edist/err.h"
 #include "edist/mem.h"
+#include "edist/term.h"
 
 #define EDIST_VERSION_MAJOR  0
 #define EDIST_VERSION_MINOR  1
