@@ -1,0 +1,190 @@
+/* mqueue.c: the mailbox queue (see mqueue.h). */
+#include <errno.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "edist/err.h"
+#include "rt/mqueue.h"
+
+edist_msg *edist_msg_alloc(const edist_allocator *alloc, size_t len)
+{
+    alloc = edist_mem_resolve(alloc);
+    if (len > SIZE_MAX - sizeof(edist_msg))
+        return NULL;
+    edist_msg *m = edist_mem_alloc(alloc, sizeof *m + len);
+    if (!m)
+        return NULL;
+    m->next = NULL;
+    m->alloc = alloc;
+    m->len = len;
+    return m;
+}
+
+int edist_mqueue_init(edist_mqueue *q, size_t limit)
+{
+    q->head = q->tail = NULL;
+    q->bytes = q->count = 0;
+    q->limit = limit;
+    q->closed = 0;
+    q->over = 0;
+    q->on_drain = NULL;
+    q->drain_ud = NULL;
+    q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->efd < 0)
+        return EDIST_ESYS;
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0)
+        goto fail_fd;
+    /* Timeouts are relative: measure them on the monotonic clock so that a
+     * wall-clock jump neither cuts a wait short nor stretches it. */
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&q->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0)
+        goto fail_fd;
+    if (pthread_mutex_init(&q->mu, NULL) != 0) {
+        pthread_cond_destroy(&q->cv);
+        goto fail_fd;
+    }
+    return 0;
+fail_fd:
+    close(q->efd);
+    return EDIST_ESYS;
+}
+
+void edist_mqueue_destroy(edist_mqueue *q)
+{
+    edist_msg *m = q->head;
+    while (m) {
+        edist_msg *next = m->next;
+        edist_mem_free(m->alloc, m);
+        m = next;
+    }
+    q->head = q->tail = NULL;
+    pthread_cond_destroy(&q->cv);
+    pthread_mutex_destroy(&q->mu);
+    close(q->efd);
+}
+
+/* The eventfd mirrors "non-empty": set on the first push, cleared by the pop
+ * that empties the queue.  Both happen under the mutex, so the fd state and
+ * the queue never disagree for longer than one critical section. */
+static void mqueue_signal_fd(edist_mqueue *q)
+{
+    uint64_t one = 1;
+    ssize_t n;
+    do {
+        n = write(q->efd, &one, sizeof one);
+    } while (n < 0 && errno == EINTR);
+}
+
+static void mqueue_clear_fd(edist_mqueue *q)
+{
+    uint64_t v;
+    ssize_t n;
+    do {
+        n = read(q->efd, &v, sizeof v);
+    } while (n < 0 && errno == EINTR);
+}
+
+int edist_mqueue_push(edist_mqueue *q, edist_msg *m)
+{
+    pthread_mutex_lock(&q->mu);
+    if (q->closed) {
+        pthread_mutex_unlock(&q->mu);
+        return EDIST_ECLOSED;
+    }
+    m->next = NULL;
+    if (q->tail)
+        q->tail->next = m;
+    else
+        q->head = m;
+    q->tail = m;
+    q->bytes += m->len;
+    if (q->count++ == 0) {
+        mqueue_signal_fd(q);
+        pthread_cond_signal(&q->cv);
+    }
+    int over = q->limit && q->bytes > q->limit;
+    if (over)
+        q->over = 1;
+    pthread_mutex_unlock(&q->mu);
+    return over ? 1 : 0;
+}
+
+static void mqueue_deadline(struct timespec *ts, int timeout_ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += timeout_ms / 1000;
+    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms)
+{
+    struct timespec deadline;
+    if (timeout_ms > 0)
+        mqueue_deadline(&deadline, timeout_ms);
+    pthread_mutex_lock(&q->mu);
+    while (!q->head) {
+        if (q->closed) {
+            pthread_mutex_unlock(&q->mu);
+            return EDIST_ECLOSED;
+        }
+        if (timeout_ms == 0) {
+            pthread_mutex_unlock(&q->mu);
+            return EDIST_ETIMEDOUT;
+        }
+        if (timeout_ms < 0) {
+            pthread_cond_wait(&q->cv, &q->mu);
+        } else if (pthread_cond_timedwait(&q->cv, &q->mu, &deadline) ==
+                       ETIMEDOUT &&
+                   !q->head) {
+            pthread_mutex_unlock(&q->mu);
+            return EDIST_ETIMEDOUT;
+        }
+    }
+    edist_msg *m = q->head;
+    q->head = m->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->bytes -= m->len;
+    /* A closed queue stays readable to the end, so that poll() users come
+     * back and see EDIST_ECLOSED. */
+    if (--q->count == 0 && !q->closed)
+        mqueue_clear_fd(q);
+    else
+        pthread_cond_signal(&q->cv); /* pass the wake-up on */
+    void (*drain)(void *) = NULL;
+    void *ud = NULL;
+    if (q->over && q->bytes <= q->limit / 2) {
+        q->over = 0;
+        drain = q->on_drain;
+        ud = q->drain_ud;
+    }
+    pthread_mutex_unlock(&q->mu);
+    /* Outside the lock: the callback wakes the I/O thread, which may push
+     * to this very queue. */
+    if (drain)
+        drain(ud);
+    m->next = NULL;
+    *out = m;
+    return 0;
+}
+
+void edist_mqueue_close(edist_mqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->cv);
+    /* A closed queue reads as ready so that poll() users notice. */
+    if (q->count == 0)
+        mqueue_signal_fd(q);
+    pthread_mutex_unlock(&q->mu);
+}

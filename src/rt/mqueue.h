@@ -1,0 +1,71 @@
+/*
+ * mqueue.h: a mailbox's message queue, shared by the I/O thread (which
+ * pushes) and any user thread (which pops).
+ *
+ * A queue holds messages as ETF bytes.  It is readable through a condition
+ * variable (edist_recv) and through an eventfd that is readable exactly
+ * while the queue is non-empty, for programs with an event loop of their
+ * own.  Its byte cap is a backpressure signal, not a drop rule: a push over
+ * the cap still succeeds (the message was already received and must not
+ * be lost) and tells the pusher to pause its source; the drain callback
+ * fires when the queue falls back under half the cap.
+ */
+#ifndef EDIST_RT_MQUEUE_H
+#define EDIST_RT_MQUEUE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edist/mem.h"
+
+/* One message: the bytes 131 Term (a complete term_to_binary image). */
+struct edist_msg {
+    struct edist_msg *next;
+    const edist_allocator *alloc;
+    size_t len;
+    uint8_t data[];
+};
+
+typedef struct edist_msg edist_msg;
+
+typedef struct edist_mqueue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    edist_msg *head, *tail;
+    size_t bytes; /* sum of len over queued messages */
+    size_t count;
+    size_t limit;
+    int efd;    /* eventfd, readable while count > 0 */
+    int closed; /* no more pushes; pops drain then get ECLOSED */
+    int over;   /* a push passed the limit and the drain is pending */
+    void (*on_drain)(void *ud);
+    void *drain_ud;
+} edist_mqueue;
+
+/* Allocates a message with room for len bytes (filled by the caller).
+ * Returns NULL when memory is exhausted. */
+edist_msg *edist_msg_alloc(const edist_allocator *alloc, size_t len);
+
+/* Initialises q with a byte cap (0: no cap).  Returns 0, EDIST_ESYS when
+ * the eventfd or the threading primitives cannot be created. */
+int edist_mqueue_init(edist_mqueue *q, size_t limit);
+
+/* Frees every queued message and the primitives.  Nobody may be blocked
+ * in edist_mqueue_pop() (close first and join the readers). */
+void edist_mqueue_destroy(edist_mqueue *q);
+
+/* Appends m (takes ownership).  Returns 0; 1 when the queue is now over its
+ * cap (the caller should pause what feeds it until on_drain fires); or
+ * EDIST_ECLOSED, in which case ownership stays with the caller. */
+int edist_mqueue_push(edist_mqueue *q, edist_msg *m);
+
+/* Takes the oldest message, waiting up to timeout_ms (< 0: forever, 0: do
+ * not wait).  Returns 0 with *out owned by the caller, EDIST_ETIMEDOUT, or
+ * EDIST_ECLOSED once the queue is closed and empty. */
+int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms);
+
+/* Marks the queue closed and wakes every waiter.  Idempotent. */
+void edist_mqueue_close(edist_mqueue *q);
+
+#endif

@@ -1,0 +1,155 @@
+/* test_mqueue.c: mailbox queue order, timeouts, eventfd, caps, threads. */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "edist/edist.h"
+#include "rt/mqueue.h"
+
+static edist_msg *mk(uint32_t v)
+{
+    edist_msg *m = edist_msg_alloc(NULL, sizeof v);
+    assert_non_null(m);
+    memcpy(m->data, &v, sizeof v);
+    return m;
+}
+
+static uint32_t val(edist_msg *m)
+{
+    uint32_t v;
+    memcpy(&v, m->data, sizeof v);
+    free(m);
+    return v;
+}
+
+static int readable(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, 0) == 1;
+}
+
+static void test_order_and_fd(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    assert_false(readable(q.efd));
+    edist_msg *m;
+    assert_int_equal(edist_mqueue_pop(&q, &m, 0), EDIST_ETIMEDOUT);
+    for (uint32_t i = 0; i < 100; i++)
+        assert_int_equal(edist_mqueue_push(&q, mk(i)), 0);
+    assert_true(readable(q.efd));
+    for (uint32_t i = 0; i < 100; i++) {
+        assert_int_equal(edist_mqueue_pop(&q, &m, 0), 0);
+        assert_int_equal(val(m), i);
+    }
+    assert_false(readable(q.efd));
+    edist_mqueue_push(&q, mk(7));
+    edist_mqueue_close(&q);
+    assert_true(readable(q.efd));
+    m = mk(8);
+    assert_int_equal(edist_mqueue_push(&q, m), EDIST_ECLOSED);
+    free(m);
+    assert_int_equal(edist_mqueue_pop(&q, &m, -1), 0);
+    assert_int_equal(val(m), 7);
+    assert_true(readable(q.efd));
+    assert_int_equal(edist_mqueue_pop(&q, &m, -1), EDIST_ECLOSED);
+    edist_mqueue_destroy(&q);
+}
+
+static void test_timeout(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    edist_msg *m;
+    assert_int_equal(edist_mqueue_pop(&q, &m, 50), EDIST_ETIMEDOUT);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    assert_true(ms >= 49);
+    edist_mqueue_push(&q, mk(1)); /* left queued: destroy frees it */
+    edist_mqueue_destroy(&q);
+}
+
+static int drained;
+static void on_drain(void *ud)
+{
+    (void)ud;
+    drained++;
+}
+
+static void test_cap_backpressure(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 16), 0);
+    q.on_drain = on_drain;
+    assert_int_equal(edist_mqueue_push(&q, mk(1)), 0);
+    assert_int_equal(edist_mqueue_push(&q, mk(2)), 0);
+    assert_int_equal(edist_mqueue_push(&q, mk(3)), 0);
+    assert_int_equal(edist_mqueue_push(&q, mk(4)), 0);
+    assert_int_equal(edist_mqueue_push(&q, mk(5)), 1); /* 20 > 16 */
+    edist_msg *m;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(edist_mqueue_pop(&q, &m, 0), 0);
+        free(m);
+    }
+    assert_int_equal(drained, 0); /* 12 bytes: still above half */
+    assert_int_equal(edist_mqueue_pop(&q, &m, 0), 0);
+    free(m);
+    assert_int_equal(drained, 1); /* 8 bytes: resume */
+    edist_mqueue_destroy(&q);
+}
+
+#define PRODUCERS 4
+#define PER       20000
+
+static void *producer(void *arg)
+{
+    edist_mqueue *q = arg;
+    for (uint32_t i = 0; i < PER; i++)
+        edist_mqueue_push(q, mk(i));
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    pthread_t t[PRODUCERS];
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_create(&t[i], NULL, producer, &q);
+    uint64_t sum = 0;
+    for (int i = 0; i < PRODUCERS * PER; i++) {
+        edist_msg *m;
+        assert_int_equal(edist_mqueue_pop(&q, &m, 5000), 0);
+        sum += val(m);
+    }
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(t[i], NULL);
+    assert_true(sum == (uint64_t)PRODUCERS * PER * (PER - 1) / 2);
+    assert_false(readable(q.efd));
+    edist_mqueue_destroy(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_and_fd),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cap_backpressure),
+        cmocka_unit_test(test_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
