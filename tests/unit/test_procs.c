@@ -1,5 +1,6 @@
 /* test_procs.c: pid allocation, names, references across threads. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,7 @@
 #include "edist/edist.h"
 #include "rt/procs.h"
 
-static int released;
+static atomic_int released;
 static void on_release(edist_proc *p)
 {
     released++;
