@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CLI_OK      0 /* done */
-#define CLI_FAIL    1 /* the operation failed (not found, refused, ...) */
-#define CLI_USAGE   2 /* bad command line */
-#define CLI_NOCONN  3 /* could not reach the peer (EPMD, node) */
+#define CLI_OK     0 /* done */
+#define CLI_FAIL   1 /* the operation failed (not found, refused, ...) */
+#define CLI_USAGE  2 /* bad command line */
+#define CLI_NOCONN 3 /* could not reach the peer (EPMD, node) */
 
 /* Prints "edist: <msg>\n" on stderr (printf-style). */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -38,9 +38,9 @@ int cmd_names(int argc, char **argv)
         return cli_exit_for(rc);
     }
     char head[96];
-    int hn = snprintf(head, sizeof head,
-                      "epmd: up and running on port %d with data:\n",
-                      (int)eport);
+    int hn =
+        snprintf(head, sizeof head,
+                 "epmd: up and running on port %d with data:\n", (int)eport);
     char *all = malloc((size_t)hn + len);
     if (!all) {
         edist_epmd_free(&o, body);

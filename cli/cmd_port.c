@@ -77,14 +77,14 @@ int cmd_port(int argc, char **argv)
     }
     const edist_epmd_node_info *n = &lk.info.node;
     char text[4096];
-    int len = snprintf(text, sizeof text,
-                       "%u\nname: %.*s\ntype: %u (%s)\nprotocol: %u (%s)\n"
-                       "versions: %u..%u\nextra: %zu bytes\n",
-                       (unsigned)n->port, (int)n->name_len,
-                       (const char *)n->name, n->node_type,
-                       type_name(n->node_type), n->protocol,
-                       n->protocol == 0 ? "tcp" : "unknown", n->low_vsn,
-                       n->high_vsn, n->extra_len);
+    int len =
+        snprintf(text, sizeof text,
+                 "%u\nname: %.*s\ntype: %u (%s)\nprotocol: %u (%s)\n"
+                 "versions: %u..%u\nextra: %zu bytes\n",
+                 (unsigned)n->port, (int)n->name_len, (const char *)n->name,
+                 n->node_type, type_name(n->node_type), n->protocol,
+                 n->protocol == 0 ? "tcp" : "unknown", n->low_vsn, n->high_vsn,
+                 n->extra_len);
     if (len > (int)sizeof text)
         len = (int)sizeof text;
     cli_out(text, (size_t)len);

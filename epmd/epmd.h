@@ -35,9 +35,9 @@ typedef struct epmd_config {
     int debug;
     int daemon;
     int relaxed;
-    int packet_timeout; /* seconds */
-    int delay_accept;   /* seconds slept before accepting (test knob) */
-    int delay_write;    /* seconds slept before each reply (test knob) */
+    int packet_timeout;    /* seconds */
+    int delay_accept;      /* seconds slept before accepting (test knob) */
+    int delay_write;       /* seconds slept before each reply (test knob) */
     const char *addresses; /* -address / ERL_EPMD_ADDRESS; NULL = any */
     int systemd;
     /* Beyond OTP: answer NAMES and PORT_PLEASE2 only to local peers and

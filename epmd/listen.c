@@ -56,11 +56,10 @@ static void set6(want *w, const struct in6_addr *a, int port, int nonfatal)
 
 static const char *ntop(const want *w, char *buf, size_t n)
 {
-    const void *a = w->sa.ss_family == AF_INET6
-                        ? (const void *)&((struct sockaddr_in6 *)&w->sa)
-                              ->sin6_addr
-                        : (const void *)&((struct sockaddr_in *)&w->sa)
-                              ->sin_addr;
+    const void *a =
+        w->sa.ss_family == AF_INET6
+            ? (const void *)&((struct sockaddr_in6 *)&w->sa)->sin6_addr
+            : (const void *)&((struct sockaddr_in *)&w->sa)->sin_addr;
     return inet_ntop(w->sa.ss_family, a, buf, (socklen_t)n);
 }
 

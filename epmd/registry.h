@@ -67,8 +67,7 @@ void epmd_registry_free(epmd_registry *r);
  * EDIST_ENOMEM.  Every failure leaves the registry unchanged.
  */
 int epmd_registry_register(epmd_registry *r, const edist_epmd_node_info *n,
-                           void *owner, int fd, uint64_t now,
-                           epmd_node **out);
+                           void *owner, int fd, uint64_t now, epmd_node **out);
 
 /* The live record named name[0..len), or NULL. */
 epmd_node *epmd_registry_lookup(const epmd_registry *r, const uint8_t *name,

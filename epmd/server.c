@@ -54,9 +54,9 @@ struct conn {
     int fd;
     uint8_t has_poll, keep, local, names_ok, in_tlist, closing;
     uint16_t got, want;
-    uint8_t *buf;     /* EPMD_INBUF bytes while assembling */
-    epmd_node *node;  /* registration owned by this connection */
-    uint8_t *out;     /* unsent reply bytes (large NAMES/DUMP) */
+    uint8_t *buf;    /* EPMD_INBUF bytes while assembling */
+    epmd_node *node; /* registration owned by this connection */
+    uint8_t *out;    /* unsent reply bytes (large NAMES/DUMP) */
     size_t out_len, out_off;
 };
 
@@ -226,8 +226,8 @@ static void do_alive2(conn *c, const edist_epmd_request *req)
     server *s = c->srv;
     const edist_epmd_node_info *in = &req->alive;
     epmd_node *node = NULL;
-    int rc = epmd_registry_register(&s->reg, in, c, c->fd,
-                                    (uint64_t)time(NULL), &node);
+    int rc = epmd_registry_register(&s->reg, in, c, c->fd, (uint64_t)time(NULL),
+                                    &node);
     if (rc < 0) {
         epmd_log(&s->cfg, 0, "ALIVE2_REQ for '%.*s' refused: %s",
                  (int)(in->name_len > 64 ? 64 : in->name_len), in->name,
@@ -262,8 +262,8 @@ static void do_alive2(conn *c, const edist_epmd_request *req)
 
 static void do_port2(conn *c, const edist_epmd_request *req)
 {
-    epmd_node *node = epmd_registry_lookup(&c->srv->reg, req->name,
-                                           req->name_len);
+    epmd_node *node =
+        epmd_registry_lookup(&c->srv->reg, req->name, req->name_len);
     uint8_t out[EDIST_EPMD_MAX_MSG];
     edist_epmd_node_info info;
     if (node)
@@ -280,23 +280,22 @@ static void do_names(conn *c, int dump)
     edist_buf b;
     edist_buf_init(&b, 0, NULL);
     uint8_t line[EDIST_EPMD_MAX_MSG];
-    int n = edist_epmd_encode_port_header(line, sizeof line,
-                                          (uint32_t)s->cfg.port);
+    int n =
+        edist_epmd_encode_port_header(line, sizeof line, (uint32_t)s->cfg.port);
     int rc = edist_buf_append(&b, line, (size_t)n);
     for (epmd_node *e = s->reg.reg_head; e && rc == 0; e = e->next) {
         n = dump ? edist_epmd_encode_dump_line(line, sizeof line, 1,
                                                epmd_node_name(e), e->name_len,
                                                e->port, e->fd)
                  : edist_epmd_encode_names_line(line, sizeof line,
-                                                epmd_node_name(e),
-                                                e->name_len, e->port);
+                                                epmd_node_name(e), e->name_len,
+                                                e->port);
         rc = n < 0 ? n : edist_buf_append(&b, line, (size_t)n);
     }
     for (epmd_node *e = dump ? s->reg.unreg_head : NULL; e && rc == 0;
          e = e->next) {
-        n = edist_epmd_encode_dump_line(line, sizeof line, 0,
-                                        epmd_node_name(e), e->name_len,
-                                        e->port, e->fd);
+        n = edist_epmd_encode_dump_line(line, sizeof line, 0, epmd_node_name(e),
+                                        e->name_len, e->port, e->fd);
         rc = n < 0 ? n : edist_buf_append(&b, line, (size_t)n);
     }
     if (rc == 0)
@@ -327,8 +326,7 @@ static void do_stop(conn *c, const edist_epmd_request *req)
 {
     server *s = c->srv;
     if (!s->cfg.relaxed) {
-        epmd_log(&s->cfg, 0,
-                 "Disallowed STOP_REQ, no relaxed_command_check");
+        epmd_log(&s->cfg, 0, "Disallowed STOP_REQ, no relaxed_command_check");
         conn_close(c);
         return;
     }
@@ -356,23 +354,21 @@ static void handle_packet(conn *c, const uint8_t *buf, size_t len)
     edist_epmd_request req;
     int rc = edist_epmd_parse_request(buf, len, &req);
     if (rc <= 0) {
-        epmd_log(&s->cfg, 0, "bad request (type %u): %s",
-                 len > 2 ? buf[2] : 0, edist_strerror(rc));
+        epmd_log(&s->cfg, 0, "bad request (type %u): %s", len > 2 ? buf[2] : 0,
+                 edist_strerror(rc));
         conn_close(c);
         return;
     }
-    int local_only = req.type == EDIST_EPMD_ALIVE2_REQ ||
-                     req.type == EDIST_EPMD_DUMP_REQ ||
-                     req.type == EDIST_EPMD_KILL_REQ ||
-                     req.type == EDIST_EPMD_STOP_REQ;
+    int local_only =
+        req.type == EDIST_EPMD_ALIVE2_REQ || req.type == EDIST_EPMD_DUMP_REQ ||
+        req.type == EDIST_EPMD_KILL_REQ || req.type == EDIST_EPMD_STOP_REQ;
     if (local_only && !c->local) {
         epmd_log(&s->cfg, 0, "request %u from non local address", req.type);
         conn_close(c);
         return;
     }
     if (!local_only && !c->names_ok) {
-        epmd_log(&s->cfg, 1, "request %u refused by -restrict_names",
-                 req.type);
+        epmd_log(&s->cfg, 1, "request %u refused by -restrict_names", req.type);
         conn_close(c);
         return;
     }
@@ -602,8 +598,7 @@ static void raise_nofile(const epmd_config *cfg)
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-            epmd_log(cfg, 1, "cannot raise RLIMIT_NOFILE: %s",
-                     strerror(errno));
+            epmd_log(cfg, 1, "cannot raise RLIMIT_NOFILE: %s", strerror(errno));
     }
 }
 

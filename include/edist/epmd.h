@@ -67,12 +67,12 @@ extern "C" {
 
 /* What a node registers and what PORT_PLEASE2 returns about it. */
 typedef struct edist_epmd_node_info {
-    uint16_t port;      /* the node's distribution listen port */
-    uint8_t node_type;  /* 77 'M' normal (BEAM), 72 'H' / 104 'h' hidden */
-    uint8_t protocol;   /* 0 = TCP */
-    uint16_t high_vsn;  /* highest distribution version (6 for OTP 23+) */
-    uint16_t low_vsn;   /* lowest (5 for BEAM 25, 6 for erl_interface) */
-    const uint8_t *name;  /* borrowed; not NUL-terminated */
+    uint16_t port;       /* the node's distribution listen port */
+    uint8_t node_type;   /* 77 'M' normal (BEAM), 72 'H' / 104 'h' hidden */
+    uint8_t protocol;    /* 0 = TCP */
+    uint16_t high_vsn;   /* highest distribution version (6 for OTP 23+) */
+    uint16_t low_vsn;    /* lowest (5 for BEAM 25, 6 for erl_interface) */
+    const uint8_t *name; /* borrowed; not NUL-terminated */
     size_t name_len;
     const uint8_t *extra; /* borrowed; binary, may contain NULs */
     size_t extra_len;
@@ -198,8 +198,7 @@ EDIST_EXTERN int edist_epmd_parse_port2_resp(const uint8_t *buf, size_t len,
  */
 EDIST_EXTERN int edist_epmd_parse_names_line(const uint8_t *buf, size_t len,
                                              const uint8_t **name,
-                                             size_t *name_len,
-                                             uint16_t *port);
+                                             size_t *name_len, uint16_t *port);
 
 /* ---------------------------------------------------------------------- */
 /* Blocking client (src/rt/epmd_client.c).                                 */

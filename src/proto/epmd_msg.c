@@ -48,8 +48,7 @@ static int has_nul(const uint8_t *p, size_t n)
     return n && memchr(p, 0, n) != NULL;
 }
 
-static int parse_alive2(const uint8_t *b, size_t bsize,
-                        edist_epmd_request *req)
+static int parse_alive2(const uint8_t *b, size_t bsize, edist_epmd_request *req)
 {
     /* b[0] is the type byte; bsize counts it (OTP's bsize). */
     if (bsize <= 13)
@@ -75,8 +74,7 @@ static int parse_alive2(const uint8_t *b, size_t bsize,
     return 0;
 }
 
-static int parse_port2(const uint8_t *b, size_t bsize,
-                       edist_epmd_request *req)
+static int parse_port2(const uint8_t *b, size_t bsize, edist_epmd_request *req)
 {
     if (b[bsize - 1] == 0) /* one terminating NUL is tolerated */
         bsize--;
@@ -291,9 +289,8 @@ static int put_text(uint8_t *out, size_t cap, const char *pre,
     return (int)total;
 }
 
-int edist_epmd_encode_names_line(uint8_t *out, size_t cap,
-                                 const uint8_t *name, size_t name_len,
-                                 uint16_t port)
+int edist_epmd_encode_names_line(uint8_t *out, size_t cap, const uint8_t *name,
+                                 size_t name_len, uint16_t port)
 {
     char post[32];
     int pn = snprintf(post, sizeof post, " at port %u\n", (unsigned)port);
@@ -313,8 +310,9 @@ int edist_epmd_encode_dump_line(uint8_t *out, size_t cap, int active,
         pn = snprintf(post, sizeof post, ">, port = %u, fd = %d \n",
                       (unsigned)port, fd);
     /* The record's NUL terminator is sent too. */
-    return put_text(out, cap, active ? "active name     <" : "old/unused name <",
-                    name, name_len, post, (size_t)pn + 1);
+    return put_text(out, cap,
+                    active ? "active name     <" : "old/unused name <", name,
+                    name_len, post, (size_t)pn + 1);
 }
 
 int edist_epmd_parse_alive2_resp(const uint8_t *buf, size_t len,

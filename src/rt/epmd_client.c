@@ -90,8 +90,8 @@ uint16_t edist_epmd_port(const edist_epmd_opts *o)
 static int try_connect(const struct sockaddr *sa, socklen_t len,
                        int64_t deadline, int *out)
 {
-    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    0);
+    int fd =
+        socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return EDIST_ECONNREFUSED;
     int rc = 0;
@@ -232,9 +232,8 @@ int edist_epmd_names(const edist_epmd_opts *o, int dump, uint32_t *epmd_port,
 {
     int64_t deadline = deadline_of(o);
     uint8_t req[3];
-    edist_epmd_encode_simple_req(req, sizeof req,
-                                 dump ? EDIST_EPMD_DUMP_REQ
-                                      : EDIST_EPMD_NAMES_REQ);
+    edist_epmd_encode_simple_req(
+        req, sizeof req, dump ? EDIST_EPMD_DUMP_REQ : EDIST_EPMD_NAMES_REQ);
     int fd;
     int rc = exchange_start(o, req, sizeof req, deadline, &fd);
     if (rc < 0)
@@ -287,8 +286,8 @@ int edist_epmd_port_please(const edist_epmd_opts *o, const char *name,
         return EDIST_EINVAL;
     int64_t deadline = deadline_of(o);
     uint8_t req[EDIST_EPMD_MAX_NAME_BYTES + 3];
-    int n = edist_epmd_encode_port2_req(req, sizeof req,
-                                        (const uint8_t *)name, strlen(name));
+    int n = edist_epmd_encode_port2_req(req, sizeof req, (const uint8_t *)name,
+                                        strlen(name));
     if (n < 0)
         return EDIST_EINVAL;
     int fd;
@@ -378,8 +377,8 @@ int edist_epmd_stop(const edist_epmd_opts *o, const char *name, char reply[8])
 }
 
 int edist_epmd_register(const edist_epmd_opts *o,
-                        const edist_epmd_node_info *node,
-                        edist_epmd_reg **reg, uint32_t *creation)
+                        const edist_epmd_node_info *node, edist_epmd_reg **reg,
+                        uint32_t *creation)
 {
     if (!node || !reg || !creation)
         return EDIST_EINVAL;
@@ -408,7 +407,8 @@ int edist_epmd_register(const edist_epmd_opts *o,
             break;
         }
         /* Never read past the reply: the socket stays open afterwards. */
-        size_t want = have == 0 ? 1 : (ans[0] == EDIST_EPMD_ALIVE2_RESP ? 4 : 6);
+        size_t want =
+            have == 0 ? 1 : (ans[0] == EDIST_EPMD_ALIVE2_RESP ? 4 : 6);
         size_t got;
         rc = recv_fill(fd, ans + have, want - have, deadline, &got);
         if (rc == 0 && got < want - have)
