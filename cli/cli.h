@@ -1,0 +1,38 @@
+/*
+ * cli.h: what every `edist` subcommand shares.
+ *
+ * A subcommand is one file cli/cmd_<name>.c defining
+ *     int cmd_<name>(int argc, char **argv);
+ * (argv[0] is the subcommand's name) plus one line in the table of
+ * cli/main.c.  It uses only the public headers (include/edist/).
+ *
+ * Exit codes, for every subcommand:
+ */
+#ifndef EDIST_CLI_H
+#define EDIST_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLI_OK     0 /* done */
+#define CLI_FAIL   1 /* the operation failed (not found, refused, ...) */
+#define CLI_USAGE  2 /* bad command line */
+#define CLI_NOCONN 3 /* could not reach the peer (EPMD, node) */
+
+/* Prints "edist: <msg>\n" on stderr (printf-style). */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes all of p[0..n) to stdout in one write where the OS allows. */
+void cli_out(const void *p, size_t n);
+
+/* Parses a port 1..65535; returns 0 on success. */
+int cli_parse_port(const char *s, uint16_t *port);
+
+/* Maps a library error of a connection attempt to an exit code. */
+int cli_exit_for(int rc);
+
+/* Subcommands. */
+int cmd_names(int argc, char **argv);
+int cmd_port(int argc, char **argv);
+
+#endif
