@@ -47,7 +47,7 @@
 
 struct atom_slot {
     char *text;
-    uint16_t len, cap;
+    uint16_t len;
     uint8_t set;
 };
 
@@ -69,6 +69,10 @@ struct edist_dist_rx {
     size_t off;
     struct atom_slot *cache; /* EDIST_ATOM_CACHE_SLOTS, allocated lazily */
     edist_atom_ref refs[EDIST_DIST_MAX_REFS];
+    /* Texts of slots overwritten while decoding the current frame: an
+     * earlier ref of the same header may still point at them. */
+    char *grave[EDIST_DIST_MAX_REFS];
+    size_t ngrave;
     struct frag_seq **seqs;
     size_t nseqs;
     size_t reasm_bytes;
@@ -86,6 +90,13 @@ rx_fail(edist_dist_rx *rx, int code, const char *fmt, ...)
     va_end(ap);
     rx->error = code;
     return code;
+}
+
+static void rx_bury(edist_dist_rx *rx)
+{
+    for (size_t i = 0; i < rx->ngrave; i++)
+        edist_mem_free(rx->alloc, rx->grave[i]);
+    rx->ngrave = 0;
 }
 
 static void seq_free(edist_dist_rx *rx, struct frag_seq *s)
@@ -130,6 +141,7 @@ void edist_dist_rx_free(edist_dist_rx *rx)
     if (!rx)
         return;
     seq_free(rx, rx->done);
+    rx_bury(rx);
     for (size_t i = 0; i < rx->nseqs; i++)
         seq_free(rx, rx->seqs[i]);
     edist_mem_free(rx->alloc, rx->seqs);
@@ -213,15 +225,16 @@ static int rx_refs(edist_dist_rx *rx, const uint8_t *p, size_t n, size_t *pos,
                                "atom cache entry %zu longer than 255 "
                                "characters",
                                i);
-            if (slot->cap < alen || !slot->text) {
-                char *t =
-                    edist_mem_realloc(rx->alloc, slot->text, alen ? alen : 1);
-                if (!t)
-                    return rx_fail(rx, EDIST_ENOMEM, "out of memory");
-                slot->text = t;
-                slot->cap = (uint16_t)(alen ? alen : 1);
-            }
-            memcpy(slot->text, p + *pos, alen);
+            /* Slot texts are immutable once handed out: a header may
+             * define the same slot twice, and the first ref must keep the
+             * first text.  The old text is freed with the frame. */
+            char *t = edist_mem_alloc(rx->alloc, alen ? alen : 1);
+            if (!t)
+                return rx_fail(rx, EDIST_ENOMEM, "out of memory");
+            memcpy(t, p + *pos, alen);
+            if (slot->text)
+                rx->grave[rx->ngrave++] = slot->text;
+            slot->text = t;
             slot->len = (uint16_t)alen;
             slot->set = 1;
             *pos += alen;
@@ -434,6 +447,7 @@ int edist_dist_rx_next(edist_dist_rx *rx, edist_dist_msg *msg)
         if (avail - 4 < flen)
             return 0;
         rx->off += 4 + flen;
+        rx_bury(rx); /* refs of the previous frame are dead now */
         memset(msg, 0, sizeof *msg);
         if (flen == 0) {
             msg->type = EDIST_DIST_TICK;

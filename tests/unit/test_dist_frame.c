@@ -124,6 +124,19 @@ static void test_atom_cache_capture(void **state)
     assert_int_equal(m.natoms, 0);
     assert_null(m.atoms);
 
+    /* One header may define the same slot twice: each ref keeps its own
+     * text (found by the fuzzer: the second definition used to free the
+     * first ref's text). */
+    static const uint8_t twice[] = {0x83, 0x44, 0x02, 0x88, 0x00, 0x01, 0x01,
+                                    'a',  0x01, 0x07, 'b',  'c',  'd',  'e',
+                                    'f',  'g',  'h',  0x6a};
+    feed_frame(rx, twice, sizeof twice);
+    assert_int_equal(edist_dist_rx_next(rx, &m), 1);
+    assert_int_equal(m.natoms, 2);
+    assert_int_equal(m.atoms[0].len, 1);
+    assert_memory_equal(m.atoms[0].utf8, "a", 1);
+    assert_memory_equal(m.atoms[1].utf8, "bcdefgh", 7);
+
     /* A ref to a slot never filled is fatal. */
     feed_frame(rx, "\x83\x44\x01\x01\x09\x6a", 6);
     assert_int_equal(edist_dist_rx_next(rx, &m), EDIST_EATOMCACHE);
