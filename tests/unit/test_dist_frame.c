@@ -127,9 +127,9 @@ static void test_atom_cache_capture(void **state)
     /* One header may define the same slot twice: each ref keeps its own
      * text (found by the fuzzer: the second definition used to free the
      * first ref's text). */
-    static const uint8_t twice[] = {0x83, 0x44, 0x02, 0x88, 0x00, 0x01, 0x01,
-                                    'a',  0x01, 0x07, 'b',  'c',  'd',  'e',
-                                    'f',  'g',  'h',  0x6a};
+    static const uint8_t twice[] = {0x83, 0x44, 0x02, 0x88, 0x00, 0x01,
+                                    0x01, 'a',  0x01, 0x07, 'b',  'c',
+                                    'd',  'e',  'f',  'g',  'h',  0x6a};
     feed_frame(rx, twice, sizeof twice);
     assert_int_equal(edist_dist_rx_next(rx, &m), 1);
     assert_int_equal(m.natoms, 2);
