@@ -698,6 +698,45 @@ static void test_timeouts_and_close(void **state)
     edist_hs_free(b);
 }
 
+/* Both nodes dial each other at once; each acceptor applies BEAM's rule
+ * with its own attempt pending: exactly one connection survives, the one
+ * dialled by the node whose name sorts higher. */
+static void test_simultaneous_connect(void **state)
+{
+    (void)state;
+    edist_hs_options o1 = opts_init("a@h", "b@h"), o2 = opts_init("b@h", "a@h");
+    edist_hs_options ab = opts_acc("b@h"), aa = opts_acc("a@h");
+    edist_hs *a_dials, *b_dials, *b_accepts, *a_accepts;
+    edist_hs_event ev;
+    assert_int_equal(edist_hs_new(&a_dials, &o1, T0), 0);
+    assert_int_equal(edist_hs_new(&b_dials, &o2, T0), 0);
+    assert_int_equal(edist_hs_new(&b_accepts, &ab, T0), 0);
+    assert_int_equal(edist_hs_new(&a_accepts, &aa, T0), 0);
+    pump(a_dials, b_accepts, T0);
+    pump(b_dials, a_accepts, T0);
+    assert_int_equal(next_type(b_accepts, &ev), EDIST_HS_EV_NEED_STATUS);
+    int sb = edist_hs_simultaneous_rule("b@h", ev.peer_name);
+    assert_int_equal(sb, EDIST_HS_STATUS_NOK);
+    assert_int_equal(edist_hs_set_status(b_accepts, sb, T0), EDIST_ENOK);
+    assert_int_equal(next_type(a_accepts, &ev), EDIST_HS_EV_NEED_STATUS);
+    int sa = edist_hs_simultaneous_rule("a@h", ev.peer_name);
+    assert_int_equal(sa, EDIST_HS_STATUS_OK_SIMULTANEOUS);
+    assert_int_equal(edist_hs_set_status(a_accepts, sa, T0), 0);
+    /* a's own attempt learns nok; b's attempt completes. */
+    assert_int_equal(pump(b_accepts, a_dials, T0), EDIST_ENOK);
+    assert_int_equal(next_type(a_dials, &ev), EDIST_HS_EV_FAILED);
+    assert_int_equal(ev.error, EDIST_ENOK);
+    edist_hs_event ea = {0}, eb = {0};
+    run_pair(b_dials, a_accepts, EDIST_HS_STATUS_OK, 0, &eb, &ea);
+    assert_int_equal(eb.type, EDIST_HS_EV_COMPLETED);
+    assert_int_equal(ea.type, EDIST_HS_EV_COMPLETED);
+    assert_string_equal(ea.peer_name, "b@h");
+    edist_hs_free(a_dials);
+    edist_hs_free(b_dials);
+    edist_hs_free(a_accepts);
+    edist_hs_free(b_accepts);
+}
+
 static void test_flood(void **state)
 {
     (void)state;
@@ -733,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_acceptor_refuses_flags_and_names),
         cmocka_unit_test(test_named),
         cmocka_unit_test(test_timeouts_and_close),
+        cmocka_unit_test(test_simultaneous_connect),
         cmocka_unit_test(test_flood),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
