@@ -1,0 +1,94 @@
+/*
+ * fuzz_etf_decode.c: the ETF decoder against hostile bytes.
+ *
+ * For any input: the tree decoder and the streaming skipper must not
+ * crash or read out of bounds, and must agree on whether the term is
+ * well formed and how long it is.  For inputs that decode: encode ->
+ * decode -> encode must give identical bytes (the encoder's output is a
+ * fixed point), in both atom modes, and encoded_size() must be exact.
+ * The input is also tried as a distribution-header term (no 131) with a
+ * small atom cache table, so ATOM_CACHE_REF paths are reached.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edist/edist.h"
+#include "edist/etf.h"
+
+static const edist_atom cache[3] = {{"a@host", 6}, {"", 0}, {"rex", 3}};
+
+#define CHECK(c)                                                               \
+    do {                                                                       \
+        if (!(c))                                                              \
+            abort();                                                           \
+    } while (0)
+
+static void round_trip(const edist_term *t, unsigned flags)
+{
+    edist_etf_encode_opts eo = {.flags = flags};
+    edist_bytes b1 = {0}, b2 = {0};
+    size_t size = 0;
+    CHECK(edist_etf_encode(t, &eo, &b1) == 0);
+    CHECK(edist_etf_encoded_size(t, &eo, &size) == 0 && size == b1.len);
+    edist_arena *a2 = edist_arena_new(NULL);
+    edist_term t2;
+    size_t used = 0;
+    edist_etf_decode_opts o2 = {.max_depth = 200, .max_terms = 1u << 20};
+    CHECK(edist_etf_decode(a2, b1.data, b1.len, &o2, &t2, &used) == 0);
+    CHECK(used == b1.len);
+    CHECK(edist_etf_encode(&t2, &eo, &b2) == 0);
+    CHECK(b1.len == b2.len && memcmp(b1.data, b2.data, b1.len) == 0);
+    /* The skipper agrees on the re-encoded bytes too. */
+    edist_etf_reader r;
+    edist_etf_reader_init(&r, b1.data, b1.len, NULL, 0);
+    CHECK(edist_etf_read_version(&r) == 0 && edist_etf_skip(&r, 0) == 0 &&
+          edist_etf_reader_left(&r) == 0);
+    edist_bytes_free(&b1);
+    edist_bytes_free(&b2);
+    edist_arena_free(a2);
+}
+
+static void one(const uint8_t *data, size_t size, unsigned flags)
+{
+    edist_arena_opts ao = {.limit = 64u << 20};
+    edist_arena *a = edist_arena_new(&ao);
+    edist_etf_decode_opts o = {.flags = flags,
+                               .max_depth = 200,
+                               .max_terms = 1u << 20,
+                               .max_decompressed = 1u << 20,
+                               .cache_refs = cache,
+                               .n_cache_refs = 3};
+    edist_term t;
+    size_t used = 0;
+    int rc = edist_etf_decode(a, data, size, &o, &t, &used);
+
+    /* The skipper must agree (compressed terms it refuses by design). */
+    edist_etf_reader r;
+    edist_etf_reader_init(&r, data, size, cache, 3);
+    size_t off = (flags & EDIST_ETF_NO_VERSION) ? 0 : 1;
+    int compressed = size > off && data[off] == EDIST_ETF_COMPRESSED;
+    int src = off ? edist_etf_read_version(&r) : 0;
+    if (src == 0)
+        src = edist_etf_skip(&r, 1u << 20);
+    if (rc == 0 && !compressed) {
+        CHECK(src == 0);
+        CHECK((size_t)(r.p - r.start) == used);
+    }
+    if (rc == 0) {
+        CHECK(used <= size);
+        round_trip(&t, 0);
+        round_trip(&t, EDIST_ETF_ATOMS_LATIN1);
+    }
+    edist_arena_free(a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    one(data, size, 0);
+    if (size > 1 && data[0] == EDIST_ETF_VERSION)
+        one(data + 1, size - 1, EDIST_ETF_NO_VERSION | EDIST_ETF_BORROW);
+    return 0;
+}
