@@ -8,7 +8,7 @@
  *           | '{' '}' | '{' term (',' term)* '}'
  *           | '#{' '}' | '#{' term '=>' term (',' term '=>' term)* '}'
  *           | '<<' segments? '>>'                   (see parse_bin.c)
- *           | 'fun' atom ':' atom '/' integer
+ *           | 'fun' atom ':' atom '/' integer | '(' term ')'
  *           | '<0.' int '.' int '>'                 (local node's pid)
  *           | '#Pid<' node '/' creation '.' int '.' int '>'
  *           | '#Port<0.' int '>' | '#Port<' node '/' creation '.' int '>'
@@ -531,6 +531,17 @@ static int p_term_inner(pstate *p, edist_term *out)
                       c);
     }
     switch (c) {
+    case '(': {
+        /* Parentheses, which erl_parse drops. */
+        int rc;
+        p->pos++;
+        p->depth++;
+        rc = p_term(p, out);
+        p->depth--;
+        if (rc < 0)
+            return rc;
+        return expect(p, ")", "')'");
+    }
     case '\'':
         out->type = EDIST_TERM_ATOM;
         return quoted_atom(p, &out->v.atom);

@@ -5,6 +5,7 @@
  *   binary  := '<<' (segment (',' segment)*)? '>>'
  *   segment := value (':' size)? ('/' spec ('-' spec)*)?
  *   value   := ('-'|'+')? integer | float | $char | string+ | binary
+ *            | '(' term ')'
  *   spec    := integer | float | binary | bytes | bitstring | bits
  *            | utf8 | utf16 | utf32 | signed | unsigned
  *            | big | little | native | unit ':' 1..256
@@ -333,7 +334,9 @@ static int segment(pstate *p, bitw *w)
         /* Parsed as a list of character codes; each is a segment. */
         if ((rc = p_term(p, &v)) < 0)
             return rc;
-    } else if (p_peek(p, 0) == '<' && p_peek(p, 1) == '<') {
+    } else if ((p_peek(p, 0) == '<' && p_peek(p, 1) == '<') ||
+               p_peek(p, 0) == '(') {
+        /* A nested binary, or any value in parentheses. */
         if ((rc = p_term(p, &v)) < 0)
             return rc;
     } else {
