@@ -302,6 +302,12 @@ EDIST_EXTERN int edist_term_bigint(edist_arena *a, edist_term *out,
  * integers and floats (1 == 1.0 compares equal here, as with ==). */
 EDIST_EXTERN int edist_term_compare(const edist_term *x, const edist_term *y);
 
+/* The exact order BEAM uses for map keys (maps:keys/1, printing, map
+ * comparison): like edist_term_compare() except that every integer sorts
+ * before every float, so it returns 0 only for =:= terms. */
+EDIST_EXTERN int edist_term_compare_exact(const edist_term *x,
+                                          const edist_term *y);
+
 /* Exact equality, Erlang's =:= (1 =/= 1.0). */
 EDIST_EXTERN bool edist_term_equal(const edist_term *x, const edist_term *y);
 

@@ -1,0 +1,731 @@
+/*
+ * print.c: terms as io_lib:format("~w") writes them, ~p's single-line
+ * form, and the public print entry points.
+ *
+ * Everything follows OTP 25's stdlib (io_lib.erl, io_lib_pretty.erl):
+ *  - atoms via io_lib:write_atom_as_latin1: quoted when a reserved word,
+ *    when not starting with a-z or a Latin-1 lowercase letter, or when any
+ *    character is outside [a-zA-Z0-9_@] and Latin-1 letters; inside quotes
+ *    \' \\ \n \r \t \v \b \f \e \d, other controls below 160 as \ooo, and
+ *    characters above 255 as \x{HEX};
+ *  - ~p prints a proper list of Latin-1 printable character codes as a
+ *    string (io_lib:printable_latin1_list, the default +pc latin1), and a
+ *    byte-aligned, non-empty binary of printable Latin-1 bytes as
+ *    <<"...">>;
+ *  - bit strings end in Size:Value (<<1,2:3>>).
+ * The text is UTF-8: a character 160..255 that io_lib emits as one code
+ * point becomes two bytes here.
+ */
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/utf8.h"
+#include "edist/err.h"
+#include "etf/text_int.h"
+
+#define PRINT_DEFAULT_MAX ((size_t)64 << 20)
+
+/* ------------------------------------------------------------ the sink */
+
+void text_put(text_out *o, const char *s, size_t n)
+{
+    if (o->err)
+        return;
+    if (n > o->max - o->len) {
+        o->err = EDIST_ETOOBIG;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (o->len + i + 1 < o->cap)
+            o->buf[o->len + i] = s[i];
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            o->chars++;
+    }
+    o->len += n;
+}
+
+void text_putc(text_out *o, char c)
+{
+    text_put(o, &c, 1);
+}
+
+void text_spaces(text_out *o, size_t n)
+{
+    static const char sp[] = "                                ";
+    while (n && !o->err) {
+        size_t k = n < sizeof sp - 1 ? n : sizeof sp - 1;
+        text_put(o, sp, k);
+        n -= k;
+    }
+}
+
+static void put_str(text_out *o, const char *s)
+{
+    text_put(o, s, strlen(s));
+}
+
+static void put_u64(text_out *o, uint64_t v)
+{
+    char b[24];
+    size_t k = sizeof b;
+    do {
+        b[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_put(o, b + k, sizeof b - k);
+}
+
+static void put_i64(text_out *o, int64_t v)
+{
+    if (v < 0) {
+        text_putc(o, '-');
+        put_u64(o, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_u64(o, (uint64_t)v);
+    }
+}
+
+/* One code point as UTF-8. */
+static void put_cp(text_out *o, uint32_t cp)
+{
+    uint8_t b[4];
+    int n = edist_utf8_encode(cp, b);
+    if (n > 0)
+        text_put(o, (const char *)b, (size_t)n);
+}
+
+/* ------------------------------------------------- characters, strings */
+
+enum { ENC_LATIN1, ENC_UNICODE, ENC_AS_LATIN1 };
+
+/* io_lib:string_char/4. */
+static void put_char(text_out *o, uint32_t c, char q, int enc)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (c == (uint32_t)(unsigned char)q || c == '\\') {
+        text_putc(o, '\\');
+        text_putc(o, (char)c);
+    } else if (c >= ' ' && c <= '~') {
+        text_putc(o, (char)c);
+    } else if (c >= 0xA0 && (c <= 0xFF || enc == ENC_UNICODE)) {
+        put_cp(o, c);
+    } else if (c > 0xFF) {
+        char b[16];
+        size_t k = sizeof b;
+        b[--k] = '}';
+        do {
+            b[--k] = hex[c & 15];
+            c >>= 4;
+        } while (c);
+        text_put(o, "\\x{", 3);
+        text_put(o, b + k, sizeof b - k);
+    } else {
+        const char *esc = NULL;
+        switch (c) {
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\v':
+            esc = "\\v";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case 27:
+            esc = "\\e";
+            break;
+        case 127:
+            esc = "\\d";
+            break;
+        }
+        if (esc) {
+            text_put(o, esc, 2);
+        } else {
+            char b[4] = {'\\', (char)('0' + (c >> 6)),
+                         (char)('0' + ((c >> 3) & 7)), (char)('0' + (c & 7))};
+            text_put(o, b, 4);
+        }
+    }
+}
+
+/* Next code point of an atom's text; an invalid byte stands for itself
+ * (Latin-1), so that any bytes print. */
+static size_t next_cp(const uint8_t *s, size_t n, uint32_t *cp)
+{
+    int k = edist_utf8_decode(s, n, cp);
+    if (k > 0)
+        return (size_t)k;
+    *cp = s[0];
+    return 1;
+}
+
+static int name_start(uint32_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7);
+}
+
+static int name_char(uint32_t c)
+{
+    return name_start(c) || (c >= 'A' && c <= 'Z') ||
+           (c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= '0' && c <= '9') ||
+           c == '_' || c == '@';
+}
+
+static const char *const reserved[] = {
+    "after",  "begin", "case", "try", "cond", "catch", "andalso",
+    "orelse", "end",   "fun",  "if",  "let",  "of",    "receive",
+    "when",   "bnot",  "not",  "div", "rem",  "band",  "and",
+    "bor",    "bxor",  "bsl",  "bsr", "or",   "xor"};
+
+static int atom_needs_quotes(const uint8_t *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+        if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
+            return 1;
+    if (n == 0)
+        return 1;
+    uint32_t c;
+    size_t i = next_cp(s, n, &c);
+    if (!name_start(c))
+        return 1;
+    while (i < n) {
+        i += next_cp(s + i, n - i, &c);
+        if (!name_char(c))
+            return 1;
+    }
+    return 0;
+}
+
+static void put_atom(text_out *o, edist_atom a)
+{
+    const uint8_t *s = (const uint8_t *)a.name;
+    if (!atom_needs_quotes(s, a.len)) {
+        /* Unquoted atoms hold only ASCII and Latin-1 letters. */
+        for (size_t i = 0; i < a.len;) {
+            uint32_t c;
+            i += next_cp(s + i, a.len - i, &c);
+            put_cp(o, c);
+        }
+        return;
+    }
+    text_putc(o, '\'');
+    for (size_t i = 0; i < a.len;) {
+        uint32_t c;
+        i += next_cp(s + i, a.len - i, &c);
+        put_char(o, c, '\'', ENC_AS_LATIN1);
+    }
+    text_putc(o, '\'');
+}
+
+/* A node name in the remote pid/port/ref forms: bare when it is made of
+ * [A-Za-z0-9_@.-] only, else a quoted atom. */
+static void put_node(text_out *o, edist_atom a)
+{
+    int bare = a.len > 0;
+    for (size_t i = 0; i < a.len && bare; i++) {
+        unsigned char c = (unsigned char)a.name[i];
+        bare = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               (c >= '0' && c <= '9') || c == '_' || c == '@' || c == '.' ||
+               c == '-';
+    }
+    if (bare) {
+        text_put(o, a.name, a.len);
+        return;
+    }
+    text_putc(o, '\'');
+    const uint8_t *s = (const uint8_t *)a.name;
+    for (size_t i = 0; i < a.len;) {
+        uint32_t c;
+        i += next_cp(s + i, a.len - i, &c);
+        put_char(o, c, '\'', ENC_AS_LATIN1);
+    }
+    text_putc(o, '\'');
+}
+
+/* --------------------------------------------------------- integers */
+
+static void put_bigint(text_out *o, const edist_term *t)
+{
+    size_t n = t->v.big.n, nl = (n + 3) / 4;
+    const edist_allocator *al = edist_default_allocator();
+    /* Limbs, then the 9-digit groups (at most nl * 32 / 29 + 1 of them). */
+    size_t ng = nl * 32 / 29 + 2;
+    if (nl > SIZE_MAX / 16) {
+        o->err = EDIST_ENOMEM;
+        return;
+    }
+    uint32_t *limb = edist_mem_alloc(al, (nl + ng) * sizeof *limb);
+    if (!limb) {
+        if (!o->err)
+            o->err = EDIST_ENOMEM;
+        return;
+    }
+    uint32_t *grp = limb + nl;
+    memset(limb, 0, nl * sizeof *limb);
+    for (size_t i = 0; i < n; i++)
+        limb[i / 4] |= (uint32_t)t->v.big.digits[i] << (8 * (i % 4));
+    size_t top = nl, g = 0;
+    while (top && limb[top - 1] == 0)
+        top--;
+    while (top) {
+        uint64_t rem = 0;
+        for (size_t i = top; i-- > 0;) {
+            uint64_t cur = rem << 32 | limb[i];
+            limb[i] = (uint32_t)(cur / 1000000000u);
+            rem = cur % 1000000000u;
+        }
+        grp[g++] = (uint32_t)rem;
+        while (top && limb[top - 1] == 0)
+            top--;
+    }
+    if (t->v.big.negative)
+        text_putc(o, '-');
+    if (g == 0)
+        text_putc(o, '0');
+    for (size_t i = g; i-- > 0;) {
+        char b[9];
+        uint32_t v = grp[i];
+        for (int k = 8; k >= 0; k--) {
+            b[k] = (char)('0' + v % 10);
+            v /= 10;
+        }
+        size_t skip = 0;
+        if (i == g - 1)
+            while (skip < 8 && b[skip] == '0')
+                skip++;
+        text_put(o, b + skip, 9 - skip);
+    }
+    edist_mem_free(al, limb);
+}
+
+/* ------------------------------------------------ pids, ports, refs */
+
+static int is_local(const edist_print_opts *op, edist_atom node,
+                    uint32_t creation)
+{
+    if (!op->local_node.len || op->local_node.len != node.len ||
+        memcmp(op->local_node.name, node.name, node.len) != 0)
+        return 0;
+    return op->local_creation == 0 || op->local_creation == creation;
+}
+
+static void put_remote(text_out *o, const char *tag, edist_atom node,
+                       uint32_t creation)
+{
+    put_str(o, tag);
+    put_node(o, node);
+    text_putc(o, '/');
+    put_u64(o, creation);
+}
+
+static void put_pid(text_out *o, const edist_term *t,
+                    const edist_print_opts *op)
+{
+    if (is_local(op, t->v.pid.node, t->v.pid.creation))
+        text_put(o, "<0", 2);
+    else
+        put_remote(o, "#Pid<", t->v.pid.node, t->v.pid.creation);
+    text_putc(o, '.');
+    put_u64(o, t->v.pid.id);
+    text_putc(o, '.');
+    put_u64(o, t->v.pid.serial);
+    text_putc(o, '>');
+}
+
+static void put_port(text_out *o, const edist_term *t,
+                     const edist_print_opts *op)
+{
+    if (is_local(op, t->v.port.node, t->v.port.creation))
+        put_str(o, "#Port<0");
+    else
+        put_remote(o, "#Port<", t->v.port.node, t->v.port.creation);
+    text_putc(o, '.');
+    put_u64(o, t->v.port.id);
+    text_putc(o, '>');
+}
+
+static void put_ref(text_out *o, const edist_term *t,
+                    const edist_print_opts *op)
+{
+    if (is_local(op, t->v.ref.node, t->v.ref.creation))
+        put_str(o, "#Ref<0");
+    else
+        put_remote(o, "#Ref<", t->v.ref.node, t->v.ref.creation);
+    uint32_t n = t->v.ref.len > 5 ? 5 : t->v.ref.len;
+    /* erlang:ref_to_list/1 prints the most significant word first. */
+    for (uint32_t i = n; i-- > 0;) {
+        text_putc(o, '.');
+        put_u64(o, t->v.ref.ids[i]);
+    }
+    text_putc(o, '>');
+}
+
+/* Reads a SMALL_INTEGER_EXT / INTEGER_EXT at *p; 0 on success. */
+static int raw_int(const uint8_t *r, size_t n, size_t *p, uint32_t *v)
+{
+    if (*p < n && r[*p] == 97 && *p + 2 <= n) {
+        *v = r[*p + 1];
+        *p += 2;
+        return 0;
+    }
+    if (*p < n && r[*p] == 98 && *p + 5 <= n) {
+        *v = (uint32_t)r[*p + 1] << 24 | (uint32_t)r[*p + 2] << 16 |
+             (uint32_t)r[*p + 3] << 8 | r[*p + 4];
+        *p += 5;
+        return 0;
+    }
+    return -1;
+}
+
+/* OldIndex and OldUniq from a NEW_FUN_EXT encoding (tag 112, Size:32,
+ * Arity:8, Uniq:16 bytes, Index:32, NumFree:32, Module atom, OldIndex,
+ * OldUniq, ...), as fun_to_list prints them. */
+static void put_fun(text_out *o, const edist_term *t)
+{
+    const uint8_t *r = t->v.fun.raw;
+    size_t n = r ? t->v.fun.raw_len : 0, p = 30;
+    uint32_t old_index = t->v.fun.index, old_uniq = 0;
+    if (p < n) {
+        size_t alen = 0, hdr = 0;
+        switch (r[p]) {
+        case 100: /* ATOM_EXT */
+        case 118: /* ATOM_UTF8_EXT */
+            hdr = 3;
+            if (p + 3 <= n)
+                alen = (size_t)r[p + 1] << 8 | r[p + 2];
+            break;
+        case 115: /* SMALL_ATOM_EXT */
+        case 119: /* SMALL_ATOM_UTF8_EXT */
+            hdr = 2;
+            if (p + 2 <= n)
+                alen = r[p + 1];
+            break;
+        case 82: /* ATOM_CACHE_REF */
+            hdr = 2;
+            break;
+        }
+        if (hdr) {
+            uint32_t a, b;
+            size_t q = p + hdr + alen;
+            if (raw_int(r, n, &q, &a) == 0 && raw_int(r, n, &q, &b) == 0) {
+                old_index = a;
+                old_uniq = b;
+            }
+        }
+    }
+    put_str(o, "#Fun<");
+    put_atom(o, t->v.fun.module);
+    text_putc(o, '.');
+    put_u64(o, old_index);
+    text_putc(o, '.');
+    put_u64(o, old_uniq);
+    text_putc(o, '>');
+}
+
+/* ----------------------------------------------------------- binaries */
+
+size_t text_bin_segment(const edist_term *t, size_t i, char seg[24])
+{
+    size_t n = t->v.bin.size;
+    if (i >= n)
+        return 0;
+    unsigned v = t->v.bin.data[i];
+    unsigned bits = 8;
+    if (i == n - 1 && t->v.bin.bits < 8) {
+        bits = t->v.bin.bits;
+        v >>= 8 - bits;
+    }
+    size_t k = 0;
+    char d[4];
+    size_t m = 0;
+    do {
+        d[m++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (m)
+        seg[k++] = d[--m];
+    if (bits < 8) {
+        seg[k++] = ':';
+        seg[k++] = (char)('0' + bits);
+    }
+    return k;
+}
+
+static int printable_latin1(int64_t c)
+{
+    return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) || c == '\n' ||
+           c == '\r' || c == '\t' || c == '\v' || c == '\b' || c == '\f' ||
+           c == 27;
+}
+
+int text_printable_bin(const edist_term *t)
+{
+    if (t->v.bin.bits != 8 || t->v.bin.size == 0)
+        return 0;
+    for (size_t i = 0; i < t->v.bin.size; i++)
+        if (!printable_latin1(t->v.bin.data[i]))
+            return 0;
+    return 1;
+}
+
+static void put_binary(text_out *o, const edist_term *t, int strings)
+{
+    text_put(o, "<<", 2);
+    if (strings && text_printable_bin(t)) {
+        text_putc(o, '"');
+        for (size_t i = 0; i < t->v.bin.size; i++)
+            put_char(o, t->v.bin.data[i], '"', ENC_UNICODE);
+        text_putc(o, '"');
+    } else {
+        char seg[24];
+        size_t k;
+        for (size_t i = 0; (k = text_bin_segment(t, i, seg)) > 0; i++) {
+            if (i)
+                text_putc(o, ',');
+            text_put(o, seg, k);
+        }
+    }
+    text_put(o, ">>", 2);
+}
+
+/* -------------------------------------------------------------- lists */
+
+/* A proper list whose elements are printable Latin-1 codes. */
+int text_printable_list(const edist_term *t)
+{
+    for (;;) {
+        if (t->type != EDIST_TERM_LIST)
+            return 0;
+        for (size_t i = 0; i < t->v.list.len; i++) {
+            const edist_term *e = &t->v.list.elems[i];
+            if (e->type != EDIST_TERM_INT || !printable_latin1(e->v.i))
+                return 0;
+        }
+        t = t->v.list.tail;
+        if (t->type == EDIST_TERM_NIL)
+            return 1;
+    }
+}
+
+static void put_list(text_out *o, const edist_term *t,
+                     const edist_print_opts *op, int strings)
+{
+    if (strings && text_printable_list(t)) {
+        text_putc(o, '"');
+        for (; t->type == EDIST_TERM_LIST; t = t->v.list.tail)
+            for (size_t i = 0; i < t->v.list.len; i++)
+                put_char(o, (uint32_t)t->v.list.elems[i].v.i, '"', ENC_LATIN1);
+        text_putc(o, '"');
+        return;
+    }
+    text_putc(o, '[');
+    int first = 1;
+    for (;;) {
+        for (size_t i = 0; i < t->v.list.len && !o->err; i++) {
+            if (!first)
+                text_putc(o, ',');
+            first = 0;
+            text_write(o, &t->v.list.elems[i], op, strings);
+        }
+        t = t->v.list.tail;
+        if (t->type == EDIST_TERM_LIST && t->v.list.len)
+            continue;
+        if (t->type != EDIST_TERM_NIL) {
+            text_putc(o, '|');
+            text_write(o, t, op, strings);
+        }
+        break;
+    }
+    text_putc(o, ']');
+}
+
+/* --------------------------------------------------------------- maps */
+
+static void sort_idx(const edist_term *keys, size_t *idx, size_t *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2, i = 0, j = h, k = 0;
+    sort_idx(keys, idx, tmp, h);
+    sort_idx(keys, idx + h, tmp, n - h);
+    while (i < h && j < n) {
+        /* Map keys sort in exact order (integers before floats). */
+        if (edist_term_compare_exact(&keys[idx[j]], &keys[idx[i]]) < 0)
+            tmp[k++] = idx[j++];
+        else
+            tmp[k++] = idx[i++];
+    }
+    while (i < h)
+        tmp[k++] = idx[i++];
+    while (j < n)
+        tmp[k++] = idx[j++];
+    memcpy(idx, tmp, n * sizeof *idx);
+}
+
+int text_map_order(const edist_term *m, size_t *idx)
+{
+    size_t n = m->v.map.size;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    const edist_allocator *al = edist_default_allocator();
+    size_t *tmp = edist_mem_alloc(al, n * sizeof *tmp);
+    if (!tmp)
+        return EDIST_ENOMEM;
+    sort_idx(m->v.map.keys, idx, tmp, n);
+    edist_mem_free(al, tmp);
+    return 0;
+}
+
+static void put_map(text_out *o, const edist_term *t,
+                    const edist_print_opts *op, int strings)
+{
+    size_t n = t->v.map.size;
+    if (n == 0) {
+        text_put(o, "#{}", 3);
+        return;
+    }
+    const edist_allocator *al = edist_default_allocator();
+    size_t *idx = n <= SIZE_MAX / sizeof *idx
+                      ? edist_mem_alloc(al, n * sizeof *idx)
+                      : NULL;
+    if (!idx || text_map_order(t, idx) < 0) {
+        edist_mem_free(al, idx);
+        if (!o->err)
+            o->err = EDIST_ENOMEM;
+        return;
+    }
+    text_put(o, "#{", 2);
+    for (size_t i = 0; i < n && !o->err; i++) {
+        if (i)
+            text_putc(o, ',');
+        text_write(o, &t->v.map.keys[idx[i]], op, strings);
+        text_put(o, " => ", 4);
+        text_write(o, &t->v.map.values[idx[i]], op, strings);
+    }
+    text_putc(o, '}');
+    edist_mem_free(al, idx);
+}
+
+/* -------------------------------------------------------------- terms */
+
+void text_write(text_out *o, const edist_term *t, const edist_print_opts *op,
+                int strings)
+{
+    char fb[40];
+    if (o->err)
+        return;
+    switch (t->type) {
+    case EDIST_TERM_INT:
+        put_i64(o, t->v.i);
+        return;
+    case EDIST_TERM_BIGINT:
+        put_bigint(o, t);
+        return;
+    case EDIST_TERM_FLOAT:
+        text_put(o, fb, text_float(t->v.f, fb));
+        return;
+    case EDIST_TERM_ATOM:
+        put_atom(o, t->v.atom);
+        return;
+    case EDIST_TERM_REF:
+        put_ref(o, t, op);
+        return;
+    case EDIST_TERM_FUN:
+        put_fun(o, t);
+        return;
+    case EDIST_TERM_EXPORT:
+        put_str(o, "fun ");
+        put_atom(o, t->v.exp.module);
+        text_putc(o, ':');
+        put_atom(o, t->v.exp.function);
+        text_putc(o, '/');
+        put_u64(o, t->v.exp.arity);
+        return;
+    case EDIST_TERM_PORT:
+        put_port(o, t, op);
+        return;
+    case EDIST_TERM_PID:
+        put_pid(o, t, op);
+        return;
+    case EDIST_TERM_TUPLE:
+        text_putc(o, '{');
+        for (size_t i = 0; i < t->v.tuple.arity && !o->err; i++) {
+            if (i)
+                text_putc(o, ',');
+            text_write(o, &t->v.tuple.elems[i], op, strings);
+        }
+        text_putc(o, '}');
+        return;
+    case EDIST_TERM_MAP:
+        put_map(o, t, op, strings);
+        return;
+    case EDIST_TERM_NIL:
+        text_put(o, "[]", 2);
+        return;
+    case EDIST_TERM_LIST:
+        put_list(o, t, op, strings);
+        return;
+    case EDIST_TERM_BINARY:
+        put_binary(o, t, strings);
+        return;
+    }
+    o->err = EDIST_EINVAL;
+}
+
+/* ------------------------------------------------------------ the API */
+
+int edist_term_print(const edist_term *t, const edist_print_opts *opts,
+                     char *buf, size_t cap, size_t *len)
+{
+    static const edist_print_opts defaults;
+    if (!t || !len || (!buf && cap))
+        return EDIST_EINVAL;
+    const edist_print_opts *op = opts ? opts : &defaults;
+    text_out o = {
+        buf, cap, 0, 0, op->max_output ? op->max_output : PRINT_DEFAULT_MAX, 0};
+    if (op->style == EDIST_TEXT_P)
+        text_pretty(&o, t, op);
+    else
+        text_write(&o, t, op, 0);
+    if (cap)
+        buf[o.len < cap ? o.len : cap - 1] = '\0';
+    *len = o.len;
+    return o.err;
+}
+
+int edist_term_print_arena(edist_arena *a, const edist_term *t,
+                           const edist_print_opts *opts, char **out,
+                           size_t *len)
+{
+    if (!a || !out)
+        return EDIST_EINVAL;
+    size_t need;
+    char small[256];
+    int rc = edist_term_print(t, opts, small, sizeof small, &need);
+    if (rc < 0)
+        return rc;
+    char *s = edist_arena_alloc(a, need + 1);
+    if (!s)
+        return EDIST_ENOMEM;
+    if (need < sizeof small) {
+        memcpy(s, small, need + 1);
+    } else {
+        size_t again;
+        rc = edist_term_print(t, opts, s, need + 1, &again);
+        if (rc < 0)
+            return rc;
+    }
+    *out = s;
+    if (len)
+        *len = need;
+    return 0;
+}
