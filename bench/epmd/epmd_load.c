@@ -105,8 +105,8 @@ static void *run_worker(void *arg)
             rl = 3;
         } else {
             int i = (int)(rand_r(&w->seed) % (unsigned)w->nnames);
-            int nl = snprintf((char *)req + 3, sizeof req - 3, "%s%d",
-                              w->prefix, i);
+            int nl =
+                snprintf((char *)req + 3, sizeof req - 3, "%s%d", w->prefix, i);
             req[0] = 0, req[1] = (uint8_t)(nl + 1), req[2] = 'z';
             rl = (size_t)nl + 3;
         }
@@ -123,8 +123,7 @@ static void *run_worker(void *arg)
                 got += (size_t)r;
         }
         close(fd);
-        if (got < (w->names_req ? 4u : 2u) ||
-            (!w->names_req && got == 2)) {
+        if (got < (w->names_req ? 4u : 2u) || (!w->names_req && got == 2)) {
             w->errors++;
             continue;
         }

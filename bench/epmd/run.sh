@@ -29,7 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
+# Below the ephemeral range (see tests/interop/lib.sh free_port).
+port() { echo $((10000 + (RANDOM * 32768 + RANDOM) % 22000)); }
 up() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 # start NAME BIN PORT: a daemon in the foreground (we own its pid).
