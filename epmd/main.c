@@ -130,7 +130,7 @@ static void daemonize(const epmd_config *cfg)
 /* OTP's atoi-based numeric options: 0 (or no number) is a usage error. */
 static int number_arg(int argc, char **argv)
 {
-    int v;
+    int v = 0;
     if (argc == 1 || (v = atoi(argv[1])) == 0)
         usage();
     return v;
