@@ -44,3 +44,19 @@ run_probe() {
         sed "s/0000$(printf %04x "$port")/0000PPPP/g" >"$out" ||
         fail "epmd_probe failed against port $port"
 }
+
+# check_edist_exit PID PORT: stops an edist-epmd started by
+# start_edist_epmd with SIGTERM and requires a clean exit: status 0 and no
+# sanitizer report (leaks included) in its log.
+check_edist_exit() {
+    local pid=$1 port=$2 rc
+    kill -TERM "$pid" 2>/dev/null || fail "edist-epmd $pid already gone"
+    wait "$pid"
+    rc=$?
+    if grep -q "Sanitizer" "$LIB_TMP/edist-epmd-$port.log"; then
+        cat "$LIB_TMP/edist-epmd-$port.log" >&2
+        fail "edist-epmd on port $port: sanitizer report"
+    fi
+    [ "$rc" -eq 0 ] || fail "edist-epmd on port $port exited with $rc"
+    ok "edist-epmd on port $port exited cleanly (no leaks)"
+}

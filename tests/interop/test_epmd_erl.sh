@@ -5,10 +5,12 @@
 # other, ping each other and call each other; the creation a node uses is
 # the one edist-epmd assigned; a node that stops is unregistered at once.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/epmd_lib.sh"
 need_otp
 
 P=$(free_port)
 start_edist_epmd "$P"
+EPID=${LIB_PIDS[-1]}
 COOKIE=edist_test_cookie
 
 start_erl "$P" alpha "$COOKIE" 'timer:sleep(30000), halt().' >/dev/null
@@ -54,3 +56,4 @@ c2=$(run_erl 20 "$P" gamma "$COOKIE" \
     'io:format("~p~n", [erlang:system_info(creation)]), halt().')
 [ "$c2" = $((c1 + 1)) ] || fail "re-registration creation: $c1 then $c2"
 ok "re-registration bumps the creation ($c1 -> $c2)"
+check_edist_exit "$EPID" "$P"

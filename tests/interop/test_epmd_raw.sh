@@ -173,3 +173,5 @@ EOF
 "$PROBE" 127.0.0.1 "$P2" <"$S" >"$LIB_TMP/l255"
 grep -q "^b: 7700" "$LIB_TMP/l255" || fail "255-char lookup: $(cat "$LIB_TMP/l255")"
 ok "255-character names can be looked up"
+
+check_edist_exit "$EPID" "$P2"

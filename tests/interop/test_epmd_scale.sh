@@ -57,3 +57,4 @@ wait "$HOLDER" 2>/dev/null
 wait_for 30 sh -c "[ \$('$EDIST_EPMD' -port $P -names | wc -l) -eq 1 ]" ||
     fail "registrations survive their connections"
 ok "all $N unregistered when their connections closed"
+check_edist_exit "$EPID" "$P"
