@@ -143,3 +143,20 @@ wait_port "$PD"
 "$EDIST_EPMD" -port "$PD" -kill | grep -q Killed || fail "daemon kill"
 ok "-daemon"
 PO=$PO_SAVE PE=$PE_SAVE
+
+# Socket activation: -systemd takes its listener from systemd (emulated by
+# systemd-socket-activate, part of systemd) when built with libsystemd.
+if "$EDIST_EPMD" -bogus 2>&1 | grep -q -- -systemd &&
+    command -v systemd-socket-activate >/dev/null; then
+    PS=$(free_port)
+    systemd-socket-activate -l "127.0.0.1:$PS" "$EDIST_EPMD" -systemd \
+        >"$LIB_TMP/sd.log" 2>&1 &
+    track $!
+    wait_port "$PS"
+    "$OTP_EPMD" -port "$PS" -names | grep -q "up and running" ||
+        fail "-systemd: no answer: $(cat "$LIB_TMP/sd.log")"
+    "$OTP_EPMD" -port "$PS" -kill | grep -q Killed || fail "-systemd: kill"
+    ok "-systemd socket activation"
+else
+    echo "note: -systemd not built in or systemd-socket-activate missing"
+fi
