@@ -58,3 +58,29 @@ wait_for 30 sh -c "[ \$('$EDIST_EPMD' -port $P -names | wc -l) -eq 1 ]" ||
     fail "registrations survive their connections"
 ok "all $N unregistered when their connections closed"
 check_edist_exit "$EPID" "$P"
+
+# Out of descriptors: with a limit of 40, 60 idle connections exhaust it;
+# the daemon sheds the excess (no busy loop on the backlog) and serves
+# again once they are gone.
+PL=$(free_port)
+(ulimit -n 40 && exec "$EDIST_EPMD" -port "$PL") >"$LIB_TMP/edist-epmd-$PL.log" 2>&1 &
+LPID=$!
+track $LPID
+wait_port "$PL"
+{
+    for i in $(seq 60); do echo "conn c$i"; echo "send c$i 00"; done
+    echo "sleep 1000"
+    for i in $(seq 60); do echo "close c$i"; done
+    echo "sleep 300"
+    echo "conn m"; echo "send m $NAMES_REQ"; echo "recv m 1000"
+} >"$LIB_TMP/exhaust"
+ticks0=$(awk '{print $14 + $15}' /proc/$LPID/stat)
+"$PROBE" 127.0.0.1 "$PL" <"$LIB_TMP/exhaust" >"$LIB_TMP/exhaust.out"
+ticks1=$(awk '{print $14 + $15}' /proc/$LPID/stat)
+grep -q "^m: 0000" "$LIB_TMP/exhaust.out" ||
+    fail "no answer after descriptor exhaustion: $(cat "$LIB_TMP/exhaust.out")"
+[ $((ticks1 - ticks0)) -lt 100 ] ||
+    fail "daemon spun while out of descriptors ($((ticks1 - ticks0)) ticks)"
+grep -q "out of file descriptors" "$LIB_TMP/edist-epmd-$PL.log" ||
+    fail "descriptors were not exhausted (test ineffective)"
+check_edist_exit "$LPID" "$PL"
