@@ -99,6 +99,22 @@ diff -u "$LIB_TMP/a" "$LIB_TMP/b" || fail "edist port differs between daemons"
 [ $? -eq 2 ] || fail "edist bogus must exit 2"
 ok "edist names / port"
 
+# The library's registration API (examples/epmd_register.c) against both.
+EX=$EDIST_BUILD/examples/example_epmd_register
+[ -x "$EX" ] || fail "example not built at $EX"
+for p in "$PO" "$PE"; do
+    ERL_EPMD_PORT=$p "$EX" libreg 4242 >"$LIB_TMP/ex" || fail "register on $p"
+    grep -q "^registered libreg, creation [0-9]" "$LIB_TMP/ex" &&
+        grep -q "^lookup: port 4242" "$LIB_TMP/ex" &&
+        grep -q "^name libreg at port 4242" "$LIB_TMP/ex" ||
+        fail "register example on $p: $(cat "$LIB_TMP/ex")"
+    ERL_EPMD_PORT=$p "$EX" n1 4242 >/dev/null 2>&1 &&
+        fail "registering a taken name must fail"
+done
+"$EDIST_CLI" port libreg --epmd-port "$PE" >/dev/null 2>&1 &&
+    fail "registration outlived its connection"
+ok "library registration API against both daemons"
+
 # A second daemon on a busy port exits 0, foreground and -daemon alike.
 timeout 5 "$EDIST_EPMD" -port "$PO" || fail "busy port: exit $?"
 timeout 5 "$EDIST_EPMD" -port "$PE" -daemon || fail "busy port -daemon: $?"
