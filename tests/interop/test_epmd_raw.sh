@@ -40,6 +40,9 @@ S=$LIB_TMP/script
     echo "conn q4"; echo "send q4 $(port2 "$(hexs xok)")"; echo "recv q4 300"
     echo "conn v5"; echo "send v5 $(alive "$(hexs old)" "" 0005 0005)"
     echo "recv v5 300"; echo "creation v5"
+    # An empty name with one spare byte registers, in OTP too.
+    echo "conn empty"; echo "send empty 000e7830394d00000600050000000009"
+    echo "recv empty 300"
     echo "conn trail"
     echo "send trail $(pkt "7830394d0000060005000374726c0000ffee")"
     echo "recv trail 300"
