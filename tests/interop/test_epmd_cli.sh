@@ -24,7 +24,8 @@ runc() {
     rc=$?
     printf 'rc=%s\n%s\nstderr:%s\n' "$rc" "$(tr '\0' '@' <"$LIB_TMP/out")" \
         "$(cat "$LIB_TMP/err")" |
-        sed -e "s/port $port with/port PORT with/" -e 's/fd = [0-9]*/fd = N/g'
+        sed -e "s/port $port with/port PORT with/" -e 's/fd = [0-9]*/fd = N/g' \
+            -e 's/epmd: [A-Z][a-z]* [A-Z][a-z]* *[0-9]* [0-9:]* [0-9]*: /epmd: DATE: /'
 }
 
 # both NAME ARGS...: runs ARGS with both clients against both daemons; the
@@ -77,6 +78,8 @@ ok "no daemon: same failure text and exit code"
 "$EDIST_EPMD" -packet_timeout x 2>/dev/null && fail "-packet_timeout x accepted"
 both "-port 0" -port 0 -names
 both "-packet_timeout x" -packet_timeout x -names
+both "-address garbage" -address 10.0.0.1,foo
+both "-address 14 extra" -address "$(seq -s, -f '10.9.9.%g' 1 14)"
 ok "usage text and exit code 1"
 
 # edist names == epmd -names, against OTP's epmd.
