@@ -6,8 +6,9 @@
 #
 # Measures PORT_PLEASE2 and NAMES requests/s with p50/p99 latency at 50 and
 # 1000 registrations with 1 and 200 concurrent clients (one request per
-# connection, as real clients do), registration capacity, and RSS; prints a
-# Markdown table with edist/OTP ratios.  Builds the release preset first.
+# connection, as real clients do), the daemon's CPU time per request,
+# registration capacity, and RSS; prints a Markdown table with edist/OTP
+# ratios.  Builds the release preset first.
 set -eu
 cd "$(dirname "$0")/../.."
 SECS=${1:-3}
@@ -55,6 +56,21 @@ release() {
     sleep 0.5
 }
 rss() { awk '/VmRSS/ {print $2}' /proc/"$1"/status; }
+# ticks PID: CPU time (user + system) the daemon has used, in clock ticks.
+ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; }
+HZ=$(getconf CLK_TCK)
+
+# measure PORT PID ARGS...: one cell; appends the daemon's CPU time per
+# request (µs) to the generator's output as cpu_us=N.
+measure() {
+    local port=$1 pid=$2 t0 t1 out n
+    shift 2
+    t0=$(ticks "$pid")
+    out=$("$LOAD" "$port" rate "$@")
+    t1=$(ticks "$pid")
+    n=$(sed 's/requests=\([0-9]*\).*/\1/' <<<"$out")
+    echo "$out cpu_us=$(( n > 0 ? (t1 - t0) * 1000000 / HZ / n : 0 ))"
+}
 
 PO=$(port)
 start otp "$OTP" "$PO"
@@ -72,8 +88,8 @@ for names in 50 1000; do
     echo "rss $names $(rss "$PID_otp") $(rss "$PID_edist") ($ho / $he)" >>"$results"
     for req in port names; do
         for clients in 1 200; do
-            o=$("$LOAD" "$PO" rate "$req" "$clients" "$SECS" "$names" n)
-            e=$("$LOAD" "$PE" rate "$req" "$clients" "$SECS" "$names" n)
+            o=$(measure "$PO" "$PID_otp" "$req" "$clients" "$SECS" "$names" n)
+            e=$(measure "$PE" "$PID_edist" "$req" "$clients" "$SECS" "$names" n)
             echo "$req $names $clients | $o | $e" >>"$results"
             echo "$req names=$names clients=$clients: OTP $o / edist $e" >&2
         done
@@ -101,14 +117,14 @@ echo "capacity $co $ce" >>"$results"
 field() { sed -n "s/.*$2=\([0-9]*\).*/\1/p" <<<"$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
 echo
-echo "| request | names | clients | OTP req/s | OTP p50/p99 µs | edist req/s | edist p50/p99 µs | edist/OTP |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| request | names | clients | OTP req/s | OTP p50/p99 µs | OTP CPU µs/req | edist req/s | edist p50/p99 µs | edist CPU µs/req | edist/OTP req/s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 grep -E '^(port|names) ' "$results" | while IFS='|' read -r key o e; do
     set -- $key
     req=$1 n=$2 c=$3
     [ "$req" = port ] && req=PORT_PLEASE2 || req=NAMES
     orps=$(field "$o" rps) erps=$(field "$e" rps)
-    echo "| $req | $n | $c | $orps | $(field "$o" p50_us)/$(field "$o" p99_us) | $erps | $(field "$e" p50_us)/$(field "$e" p99_us) | $(ratio "$erps" "$orps") |"
+    echo "| $req | $n | $c | $orps | $(field "$o" p50_us)/$(field "$o" p99_us) | $(field "$o" cpu_us) | $erps | $(field "$e" p50_us)/$(field "$e" p99_us) | $(field "$e" cpu_us) | $(ratio "$erps" "$orps") |"
 done
 echo
 echo "| | OTP epmd | edist-epmd |"
