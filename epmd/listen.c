@@ -6,7 +6,8 @@
  *    that the daemon keeps working on hosts with IPv6 disabled.
  *  - -address LIST / ERL_EPMD_ADDRESS: 127.0.0.1 and ::1 first (their
  *    failures are not fatal), then every listed address (loopback ones are
- *    skipped as duplicates); at most 16 sockets; a token that is not an
+ *    skipped as duplicates); fewer than 16 sockets, as OTP counts them
+ *    (so at most 13 further addresses); a token that is not an
  *    address literal is fatal.
  *  - -systemd: the sockets systemd passes (sd_listen_fds), 1 to 16.
  *  - "Address in use" on any socket means another epmd runs: OTP exits 0
@@ -86,20 +87,20 @@ static int plan(const epmd_config *cfg, want ws[EPMD_MAX_LISTEN])
         if (inet_pton(AF_INET6, tok, &a6) == 1) {
             if (IN6_IS_ADDR_LOOPBACK(&a6))
                 continue;
-            if (n >= EPMD_MAX_LISTEN)
-                goto too_many;
             set6(&ws[n++], &a6, cfg->port, 0);
         } else if (inet_pton(AF_INET, tok, &a4) == 1) {
             if (a4.s_addr == htonl(INADDR_LOOPBACK))
                 continue;
-            if (n >= EPMD_MAX_LISTEN)
-                goto too_many;
             set4(&ws[n++], a4.s_addr, cfg->port, 0);
         } else {
             epmd_log(cfg, 0, "cannot parse IP address \"%s\"", tok);
             free(copy);
             return -1;
         }
+        /* OTP counts the two loopback sockets and refuses a 16th socket,
+         * so at most 13 further addresses. */
+        if (n >= EPMD_MAX_LISTEN)
+            goto too_many;
     }
     free(copy);
     return n;

@@ -78,15 +78,11 @@ static const char usage_text[] =
     "    -stop Name\n"
     "        Forcibly unregisters a name with epmd\n"
     "        (only allowed if -relaxed_command_check was given when \n"
-    "        epmd was started).\n"
-    "\n"
-    "edist options (not in OTP's epmd)\n"
-    "    -restrict_names List\n"
-    "        Answer NAMES and PORT_PLEASE2 only to local peers and to\n"
-    "        the comma-separated addresses or ADDR/PREFIX networks in\n"
-    "        List (\"local\" or \"\" for local peers only).  Also set by\n"
-    "        the environment variable EDIST_EPMD_RESTRICT_NAMES.\n";
+    "        epmd was started).\n";
 
+/* Byte for byte OTP's usage (Debian's build, which lists -systemd), so that
+ * nothing can tell the two apart; edist's own -restrict_names is documented
+ * in docs/edist-epmd.md. */
 static void usage(void)
 {
     fputs(usage_text, stderr);
@@ -134,7 +130,7 @@ static void daemonize(const epmd_config *cfg)
 /* OTP's atoi-based numeric options: 0 (or no number) is a usage error. */
 static int number_arg(int argc, char **argv)
 {
-    int v;
+    int v = 0;
     if (argc == 1 || (v = atoi(argv[1])) == 0)
         usage();
     return v;

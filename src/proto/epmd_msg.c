@@ -340,19 +340,23 @@ int edist_epmd_parse_alive2_resp(const uint8_t *buf, size_t len,
 int edist_epmd_parse_port2_resp(const uint8_t *buf, size_t len,
                                 edist_epmd_port_info *out)
 {
+    /* *out is only written once the whole reply has been seen. */
+    edist_epmd_port_info pi;
     if (len < 1)
         return 0;
     if (buf[0] != EDIST_EPMD_PORT2_RESP)
         return EDIST_EBADMSG;
     if (len < 2)
         return 0;
-    memset(out, 0, sizeof *out);
-    out->result = buf[1];
-    if (buf[1] != 0)
+    memset(&pi, 0, sizeof pi);
+    pi.result = buf[1];
+    if (buf[1] != 0) {
+        *out = pi;
         return 2;
+    }
     if (len < 12)
         return 0;
-    edist_epmd_node_info *n = &out->node;
+    edist_epmd_node_info *n = &pi.node;
     n->port = edist_get16(buf + 2);
     n->node_type = buf[4];
     n->protocol = buf[5];
@@ -371,6 +375,7 @@ int edist_epmd_parse_port2_resp(const uint8_t *buf, size_t len,
     if (len < total)
         return 0;
     n->extra = buf + 14 + n->name_len;
+    *out = pi;
     return (int)total;
 }
 

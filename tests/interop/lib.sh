@@ -58,12 +58,17 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# free_port: prints a port in 20000..59999 that nothing listens on.  Ports
-# are random so that tests running in parallel do not collide.
+# free_port: prints a port that nothing listens on.  Ports are random so
+# that tests running in parallel do not collide, and they are taken below
+# the kernel's ephemeral range: a port in that range may be the local end
+# of some client connection (or of its TIME_WAIT), which makes a listener's
+# bind() fail with EADDRINUSE even though nothing listens there.
 free_port() {
-    local p i
+    local p i lo=32768 hi
+    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+    [ "$lo" -gt 11000 ] || lo=32768
     for i in $(seq 1 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
         port_in_use "$p" || {
             echo "$p"
             return 0
