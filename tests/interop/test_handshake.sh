@@ -20,8 +20,20 @@ PROBE=$EDIST_INTEROP_BIN/hs_probe
 
 COOKIE=CookieSecret1234XYZ
 TT=4 # net_ticktime (s): interval 1 s, erl drops a silent peer in 4-5 s
-EP=$(free_port)
-start_otp_epmd "$EP"
+# free_port can pick a port inside the ephemeral range that a client socket
+# holds without listening; epmd then fails to bind and exits 0 ("already
+# running").  Retry on another port instead of failing the test.
+EP=
+for try in 1 2 3 4 5; do
+    p=$(free_port)
+    "$OTP_EPMD" -port "$p" >"$LIB_TMP/otp-epmd-$p.log" 2>&1 &
+    track $!
+    if wait_for 5 port_in_use "$p"; then
+        EP=$p
+        break
+    fi
+done
+[ -n "$EP" ] || fail "OTP epmd did not start on any of 5 ports"
 
 # An observer node: logs node up/down with type and reason, and sends a
 # 200 kB binary to {sink, Node} on every nodeup.
@@ -41,7 +53,12 @@ wait_for 20 grep -qs READY "$OBSLOG" || fail "observer node did not start"
 
 probe() { timeout -k 2 40 "$PROBE" --cookie "$COOKIE" --epmd-port "$EP" \
     --ticktime $((TT * 1000)) "$@"; }
-has() { grep -q -- "$2" "$1" || fail "$3 (expected '$2' in $1: $(cat "$1"))"; }
+has() {
+    grep -q -- "$2" "$1" && return 0
+    echo "--- observer log:" >&2
+    tail -n 20 "$OBSLOG" >&2
+    fail "$3 (expected '$2' in $1: $(cat "$1"))"
+}
 
 # 1. probe -> erl, kept alive by ticks for 9 s (> 2 x 4 s).
 probe --name p1@127.0.0.1 --hold 9 --capture "$LIB_TMP/cap1" \
