@@ -208,9 +208,11 @@ static int handshake(int fd, edist_hs *hs, edist_hs_event *done)
             } else if (ev.type == EDIST_HS_EV_NEED_STATUS)
                 /* The probe has no other connections: always ok. */
                 edist_hs_set_status(hs, EDIST_HS_STATUS_OK, now_ms());
-            else if (ev.type == EDIST_HS_EV_NEED_ALIVE_REPLY)
+            else if (ev.type == EDIST_HS_EV_NEED_ALIVE_REPLY) {
+                /* We have no other connection: this is a new incarnation. */
+                printf("ALIVE_ASKED\n");
                 edist_hs_alive_reply(hs, 1, now_ms());
-            else if (ev.type == EDIST_HS_EV_REPLACE_OLD)
+            } else if (ev.type == EDIST_HS_EV_REPLACE_OLD)
                 edist_hs_old_gone(hs, now_ms());
             else {
                 *done = ev;

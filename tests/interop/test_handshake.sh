@@ -4,6 +4,7 @@
 #  1. probe -> erl completes; erl sees a hidden node; ticks keep it up for
 #     more than two tick periods (net_ticktime 4 s); erl's REG_SEND of a
 #     200 kB binary arrives in one piece;
+#     a second connection from the same name replaces the first (alive);
 #  2. a probe that stops writing is dropped by erl within the tick bounds;
 #  3. a visible probe with DIST_HDR_ATOM_CACHE + FRAGMENTS decodes erl's
 #     atom-cache headers (rex, global) and a fragmented 200 kB message;
@@ -76,6 +77,19 @@ wait_for 5 grep -qs "DOWN p1@127.0.0.1 connection_closed" "$OBSLOG" ||
 grep -q "DOWN p1@127.0.0.1 net_tick_timeout" "$OBSLOG" &&
     fail "erl timed out a ticking probe"
 ok "probe -> erl: handshake, hidden, ticks kept it up 9 s (rx ticks $rx)"
+
+# 1b. A second connection from the same name while the first is up: erl
+#     answers "alive", the probe says "true", erl drops the old connection.
+probe --name pa@127.0.0.1 --hold 8 connect obs@127.0.0.1 \
+    >"$LIB_TMP/pa1" 2>&1 &
+track $!
+wait_for 10 grep -qs HANDSHAKE_OK "$LIB_TMP/pa1" || fail "first pa failed"
+probe --name pa@127.0.0.1 --hold 2 connect obs@127.0.0.1 >"$LIB_TMP/pa2" 2>&1
+has "$LIB_TMP/pa2" "ALIVE_ASKED" "erl answered alive"
+has "$LIB_TMP/pa2" "HANDSHAKE_OK" "new incarnation accepted"
+wait_for 10 grep -qs "PEER_CLOSED" "$LIB_TMP/pa1" ||
+    fail "old connection not dropped: $(cat "$LIB_TMP/pa1")"
+ok "alive: a new incarnation replaced the old connection"
 
 # 2. A probe that goes silent after 2 s is dropped within the bounds:
 #    ticktime <= silence < ticktime + interval (slack for scheduling).
