@@ -114,10 +114,11 @@ EDIST_EXTERN void edist_dist_rx_free(edist_dist_rx *rx);
 /*
  * Appends len bytes read from the socket (borrowed, copied).  Pass the
  * handshake's leftover bytes first.  Returns 0, EDIST_ETOOBIG when the
- * buffered, undecoded bytes would pass max_frame + 4 (the caller should
- * drain edist_dist_rx_next first; feeding one read at a time never hits
- * this unless a frame is over the cap), EDIST_ENOMEM, or the sticky error
- * of an earlier failure.
+ * buffered, undecoded bytes would pass 2 * (max_frame + 4) (room for one
+ * partial frame plus one read; drain edist_dist_rx_next between feeds and
+ * read at most max_frame bytes at a time), EDIST_ENOMEM, or the sticky
+ * error of an earlier failure.  The bytes of a frame over max_frame are
+ * rejected by edist_dist_rx_next as soon as its length is buffered.
  */
 EDIST_EXTERN int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in,
                                     size_t len);

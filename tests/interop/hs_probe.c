@@ -15,6 +15,9 @@
  *   --flags-add HEX                       advertise these flags as well
  *   --flags HEX                           advertise exactly these flags
  *   --require HEX                         require these flags of the peer
+ *   --name-me                             (connect) ask the peer for a
+ *                                         dynamic name; --name gives the
+ *                                         host only
  * Output (stdout, one line each): HANDSHAKE_OK ..., HANDSHAKE_FAILED
  * code=E... reason=..., then TICKS rx=N tx=M msgs=K and one of HELD,
  * PEER_CLOSED silent_ms=N, PEER_TIMEOUT.  Exit 0 on HANDSHAKE_OK.
@@ -44,6 +47,7 @@
 
 static const char *opt_name = "probe@127.0.0.1", *opt_cookie = "cookie";
 static int opt_epmd = 4369, opt_visible, opt_hold = 0, opt_silent = -1;
+static int opt_name_me;
 static uint32_t opt_ticktime = 60000;
 static uint64_t opt_flags_add, opt_flags, opt_require;
 static FILE *capture;
@@ -193,12 +197,22 @@ static int handshake(int fd, edist_hs *hs, edist_hs_event *done)
         edist_hs_event ev;
         int finished = 0;
         while (edist_hs_next_event(hs, &ev)) {
-            if (ev.type == EDIST_HS_EV_NEED_STATUS)
+            if (ev.type == EDIST_HS_EV_NEED_STATUS && ev.name_me) {
+                /* A dynamic-name request: name it like net_kernel does,
+                 * a random base-36 name on the host it sent. */
+                char dyn[300];
+                uint32_t r[2];
+                edist_random_bytes(r, sizeof r);
+                snprintf(dyn, sizeof dyn, "DYN%08X@%s", r[0], ev.peer_name);
+                edist_hs_set_named(hs, dyn, 4 + r[1] % 1000000, now_ms());
+            } else if (ev.type == EDIST_HS_EV_NEED_STATUS)
                 /* The probe has no other connections: always ok. */
                 edist_hs_set_status(hs, EDIST_HS_STATUS_OK, now_ms());
-            else if (ev.type == EDIST_HS_EV_NEED_ALIVE_REPLY)
+            else if (ev.type == EDIST_HS_EV_NEED_ALIVE_REPLY) {
+                /* We have no other connection: this is a new incarnation. */
+                printf("ALIVE_ASKED\n");
                 edist_hs_alive_reply(hs, 1, now_ms());
-            else if (ev.type == EDIST_HS_EV_REPLACE_OLD)
+            } else if (ev.type == EDIST_HS_EV_REPLACE_OLD)
                 edist_hs_old_gone(hs, now_ms());
             else {
                 *done = ev;
@@ -369,9 +383,9 @@ static int run(int fd, edist_hs_options *o, const char *seed)
         return 1;
     }
     printf("HANDSHAKE_OK peer=%s creation=%u flags=0x%llx visible=%d "
-           "leftover=%zu\n",
+           "leftover=%zu me=%s my_creation=%u\n",
            ev.peer_name, ev.peer_creation, (unsigned long long)ev.flags,
-           ev.visible, ev.leftover_len);
+           ev.visible, ev.leftover_len, ev.this_name, ev.this_creation);
     fflush(stdout);
     rc = connected(fd, &ev);
     edist_hs_free(hs);
@@ -387,6 +401,9 @@ int main(int argc, char **argv)
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(k, "--visible")) {
             opt_visible = 1;
+            i--;
+        } else if (!strcmp(k, "--name-me")) {
+            opt_name_me = 1;
             i--;
         } else if (!strcmp(k, "--name"))
             opt_name = v;
@@ -430,7 +447,9 @@ int main(int argc, char **argv)
         return 1;
     char alive[256];
     snprintf(alive, sizeof alive, "%s", opt_name);
-    *strchr(alive, '@') = '\0';
+    if (strchr(alive, '@'))
+        *strchr(alive, '@') = '\0';
+    o.name_me = opt_name_me;
     if (!strcmp(argv[i], "connect") && i + 1 < argc) {
         const char *peer = argv[i + 1];
         char palive[256];

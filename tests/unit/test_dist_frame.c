@@ -430,6 +430,83 @@ static void test_ticker(void **state)
     assert_int_equal(edist_ticker_next_deadline(&t), 515000);
 }
 
+static int fail_after;
+
+static void *fail_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    return fail_after-- > 0 ? malloc(n) : NULL;
+}
+static void *fail_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return fail_after-- > 0 ? realloc(p, n) : NULL;
+}
+static void fail_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* OOM sweep over decoding the capture plus an interleaved fragmented
+ * message: each failure is ENOMEM and clean, until all of it succeeds. */
+static void test_oom_sweep(void **state)
+{
+    (void)state;
+    edist_allocator al = {fail_malloc, fail_realloc, fail_free, NULL};
+    uint8_t b[128];
+    int n;
+    for (n = 0; n < 200; n++) {
+        fail_after = n;
+        edist_dist_rx_options o = {0};
+        o.flags = FRAG_FLAGS;
+        o.alloc = &al;
+        edist_dist_rx *rx;
+        if (edist_dist_rx_new(&rx, &o) < 0)
+            continue;
+        uint8_t len[4];
+        int rc = 0, got = 0;
+        const struct {
+            const uint8_t *p;
+            size_t n;
+        } frames[] = {
+            {capture, sizeof capture},
+            {b, frag(b, 0, 7, 2,
+                     "\x01\x08\x01\x03"
+                     "abcC1",
+                     9)},
+        };
+        for (size_t i = 0; i < 2 && rc >= 0; i++) {
+            edist_put32(len, (uint32_t)frames[i].n);
+            rc = edist_dist_rx_feed(rx, len, 4);
+            if (rc == 0)
+                rc = edist_dist_rx_feed(rx, frames[i].p, frames[i].n);
+            edist_dist_msg m;
+            while (rc >= 0 && (rc = edist_dist_rx_next(rx, &m)) == 1)
+                got++;
+        }
+        if (rc >= 0) {
+            uint8_t c[40];
+            size_t cn = frag(c, 1, 7, 1, "C2", 2);
+            edist_put32(len, (uint32_t)cn);
+            rc = edist_dist_rx_feed(rx, len, 4);
+            if (rc == 0)
+                rc = edist_dist_rx_feed(rx, c, cn);
+            edist_dist_msg m;
+            while (rc >= 0 && (rc = edist_dist_rx_next(rx, &m)) == 1)
+                got++;
+        }
+        if (rc < 0)
+            assert_int_equal(rc, EDIST_ENOMEM);
+        edist_dist_rx_free(rx);
+        if (rc >= 0) {
+            assert_int_equal(got, 2);
+            break;
+        }
+    }
+    assert_true(n > 0 && n < 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +517,7 @@ int main(void)
         cmocka_unit_test(test_roundtrips),
         cmocka_unit_test(test_fragments),
         cmocka_unit_test(test_ticker),
+        cmocka_unit_test(test_oom_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

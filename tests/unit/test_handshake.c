@@ -756,6 +756,59 @@ static void test_flood(void **state)
     edist_hs_free(b);
 }
 
+static int fail_after;
+
+static void *fail_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    return fail_after-- > 0 ? malloc(n) : NULL;
+}
+static void *fail_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return fail_after-- > 0 ? realloc(p, n) : NULL;
+}
+static void fail_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* OOM sweep: fail the Nth allocation until a full handshake (with leftover
+ * bytes) succeeds; every failure must be clean (ASan checks leaks). */
+static void test_oom_sweep(void **state)
+{
+    (void)state;
+    edist_allocator al = {fail_malloc, fail_realloc, fail_free, NULL};
+    int n;
+    for (n = 0; n < 500; n++) {
+        edist_hs_options oa = opts_init("a@host", "b@host");
+        edist_hs_options ob = opts_acc("b@host");
+        oa.alloc = &al;
+        ob.alloc = &al;
+        fail_after = n;
+        edist_hs *a = NULL, *b = NULL;
+        int ra = edist_hs_new(&a, &oa, T0);
+        int rb = ra == 0 ? edist_hs_new(&b, &ob, T0) : -1;
+        if (ra == 0 && rb == 0) {
+            edist_hs_event ea = {0}, eb = {0};
+            run_pair(a, b, EDIST_HS_STATUS_OK, 7, &ea, &eb);
+            int ok = ea.type == EDIST_HS_EV_COMPLETED &&
+                     eb.type == EDIST_HS_EV_COMPLETED;
+            if (!ok && ea.type == EDIST_HS_EV_FAILED)
+                assert_true(ea.reason && ea.reason[0]);
+            edist_hs_free(a);
+            edist_hs_free(b);
+            if (ok)
+                break;
+        } else {
+            assert_int_equal(ra == 0 ? rb : ra, EDIST_ENOMEM);
+            edist_hs_free(a);
+        }
+    }
+    assert_true(n > 0 && n < 500);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -774,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_timeouts_and_close),
         cmocka_unit_test(test_simultaneous_connect),
         cmocka_unit_test(test_flood),
+        cmocka_unit_test(test_oom_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
