@@ -40,17 +40,10 @@ size_t etf_int_size(int64_t v);
 long etf_inflate(edist_arena *a, const uint8_t *src, size_t len, uint8_t *dst,
                  size_t dlen);
 
-/* The writer's slow path: makes room for n more bytes, growing a dynamic
- * buffer.  Returns a pointer to the room or NULL with w->err set. */
-uint8_t *etf_writer_grow(edist_etf_writer *w, size_t n);
-
+/* Makes room for n bytes in the writer (see edist_etf_room_). */
 static inline uint8_t *etf_room(edist_etf_writer *w, size_t n)
 {
-    if (w->err)
-        return NULL;
-    if (w->cap - w->len >= n)
-        return w->buf + w->len;
-    return etf_writer_grow(w, n);
+    return edist_etf_room_(w, n);
 }
 
 #endif

@@ -77,24 +77,34 @@ int edist_etf_peek_tag(const edist_etf_reader *r)
 }
 
 /* Value of a bignum's magnitude if it fits 64 bits: returns 1 and sets
- * *mag, or 0 when it does not fit. */
-static int big_mag64(const uint8_t *d, size_t n, uint64_t *mag)
+ * *mag, or 0 when it does not fit.  end bounds the readable bytes: when 8
+ * bytes can be read from d, one load does instead of a loop. */
+static inline int big_mag64(const uint8_t *d, size_t n, const uint8_t *end,
+                            uint64_t *mag)
 {
-    while (n && d[n - 1] == 0)
+    while (n > 8 && d[n - 1] == 0)
         n--;
     if (n > 8)
         return 0;
     uint64_t m = 0;
-    for (size_t i = n; i-- > 0;)
-        m = m << 8 | d[i];
+    if (n && (size_t)(end - d) >= 8) {
+        m = (uint64_t)d[0] | (uint64_t)d[1] << 8 | (uint64_t)d[2] << 16 |
+            (uint64_t)d[3] << 24 | (uint64_t)d[4] << 32 | (uint64_t)d[5] << 40 |
+            (uint64_t)d[6] << 48 | (uint64_t)d[7] << 56;
+        if (n < 8)
+            m &= ((uint64_t)1 << (8 * n)) - 1;
+    } else {
+        for (size_t i = n; i-- > 0;)
+            m = m << 8 | d[i];
+    }
     *mag = m;
     return 1;
 }
 
 /* Locates a bignum at p: sets *neg, *digits, *n and returns the bytes it
  * takes, or a negative code. */
-static long big_at(const uint8_t *p, const uint8_t *end, int *neg,
-                   const uint8_t **digits, size_t *n)
+static inline long big_at(const uint8_t *p, const uint8_t *end, int *neg,
+                          const uint8_t **digits, size_t *n)
 {
     size_t left = (size_t)(end - p), hdr;
     uint64_t len;
@@ -134,7 +144,10 @@ int edist_etf_peek_type(const edist_etf_reader *r)
         long rc = big_at(r->p, r->end, &neg, &d, &n);
         if (rc < 0)
             return (int)rc;
-        if (big_mag64(d, n, &m) && m <= (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+        if (n < 8)
+            return EDIST_TERM_INT; /* the common case: no digit loop */
+        if (big_mag64(d, n, r->end, &m) &&
+            m <= (uint64_t)INT64_MAX + (neg ? 1u : 0u))
             return EDIST_TERM_INT;
         return EDIST_TERM_BIGINT;
     }
@@ -212,7 +225,7 @@ int edist_etf_read_int64(edist_etf_reader *r, int64_t *v)
         long rc = big_at(p, r->end, &neg, &d, &n);
         if (rc < 0)
             return (int)rc;
-        if (!big_mag64(d, n, &m))
+        if (!big_mag64(d, n, r->end, &m))
             return EDIST_ERANGE;
         if (!neg && m > (uint64_t)INT64_MAX)
             return EDIST_ERANGE;
@@ -239,7 +252,7 @@ int edist_etf_read_uint64(edist_etf_reader *r, uint64_t *v)
         long rc = big_at(p, r->end, &neg, &d, &n);
         if (rc < 0)
             return (int)rc;
-        if (!big_mag64(d, n, &m) || (neg && m != 0))
+        if (!big_mag64(d, n, r->end, &m) || (neg && m != 0))
             return EDIST_ERANGE;
         *v = m;
         r->p = p + rc;
@@ -316,15 +329,33 @@ static size_t latin1_to_utf8(char *dst, const uint8_t *s, size_t n)
     return o;
 }
 
-static int all_ascii(const uint8_t *s, size_t n)
+/* True when s[0..n) is ASCII: overlapping word loads, no byte loop for
+ * the common lengths. */
+static inline int all_ascii(const uint8_t *s, size_t n)
 {
-    uint8_t acc = 0;
+    uint64_t acc = 0, w;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, s + i, 8);
+            acc |= w;
+        }
+        memcpy(&w, s + n - 8, 8);
+        return !((acc | w) & 0x8080808080808080u);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        return !((a | b) & 0x80808080u);
+    }
+    uint8_t t = 0;
     for (size_t i = 0; i < n; i++)
-        acc |= s[i];
-    return acc < 0x80;
+        t |= s[i];
+    return t < 0x80;
 }
 
-int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
+/* Reads an atom, converting Latin-1 into scratch (2 * 255 bytes). */
+static int read_atom_in(edist_etf_reader *r, edist_atom *out, char *scratch)
 {
     const uint8_t *p = r->p;
     size_t left = (size_t)(r->end - p), len, hdr;
@@ -379,12 +410,17 @@ int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
             out->name = (const char *)text;
             out->len = len;
         } else {
-            out->len = latin1_to_utf8(r->scratch, text, len);
-            out->name = r->scratch;
+            out->len = latin1_to_utf8(scratch, text, len);
+            out->name = scratch;
         }
     }
     r->p = text + len;
     return 0;
+}
+
+int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
+{
+    return read_atom_in(r, out, r->scratch);
 }
 
 int edist_etf_read_atom_eq(edist_etf_reader *r, const char *name)
@@ -562,7 +598,7 @@ int edist_etf_read_binary(edist_etf_reader *r, const uint8_t **data,
 static int read_node(edist_etf_reader *r, edist_atom *node, size_t need)
 {
     const uint8_t *save = r->p;
-    int rc = edist_etf_read_atom(r, node);
+    int rc = read_atom_in(r, node, r->scratch);
     if (rc < 0)
         return rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
     if ((size_t)(r->end - r->p) < need) {
@@ -944,4 +980,151 @@ int edist_etf_read_raw(edist_etf_reader *r, const uint8_t **raw, size_t *len)
     *raw = start;
     *len = (size_t)(r->p - start);
     return 0;
+}
+
+/* Every tag; edist_etf_read_next() inlines the common ones and calls this
+ * for the rest. */
+int edist_etf_read_next_slow(edist_etf_reader *r, edist_etf_item *it)
+{
+    const uint8_t *p = r->p;
+    size_t left = (size_t)(r->end - p);
+    int rc;
+    if (!left)
+        return EDIST_EAGAIN;
+    it->tag = *p;
+    it->data = NULL;
+    it->n = 0;
+    switch (*p) {
+    case EDIST_ETF_SMALL_INTEGER:
+        if (left < 2)
+            return EDIST_EAGAIN;
+        it->type = EDIST_TERM_INT;
+        it->v.i = p[1];
+        r->p = p + 2;
+        return 0;
+    case EDIST_ETF_INTEGER:
+        if (left < 5)
+            return EDIST_EAGAIN;
+        it->type = EDIST_TERM_INT;
+        it->v.i = (int32_t)edist_get32(p + 1);
+        r->p = p + 5;
+        return 0;
+    case EDIST_ETF_SMALL_BIG:
+    case EDIST_ETF_LARGE_BIG: {
+        int neg;
+        const uint8_t *d;
+        size_t n;
+        uint64_t m;
+        long len = big_at(p, r->end, &neg, &d, &n);
+        if (len < 0)
+            return (int)len;
+        if (big_mag64(d, n, r->end, &m) &&
+            m <= (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
+            it->type = EDIST_TERM_INT;
+            it->v.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+        } else {
+            it->type = EDIST_TERM_BIGINT;
+            it->v.negative = neg;
+            it->data = d;
+            it->n = n;
+        }
+        r->p = p + len;
+        return 0;
+    }
+    case EDIST_ETF_NEW_FLOAT:
+    case EDIST_ETF_FLOAT:
+        it->type = EDIST_TERM_FLOAT;
+        return edist_etf_read_double(r, &it->v.f);
+    case EDIST_ETF_ATOM:
+    case EDIST_ETF_SMALL_ATOM:
+    case EDIST_ETF_ATOM_UTF8:
+    case EDIST_ETF_SMALL_ATOM_UTF8:
+    case EDIST_ETF_ATOM_CACHE_REF:
+        it->type = EDIST_TERM_ATOM;
+        return read_atom_in(r, &it->v.atom, r->scratch);
+    case EDIST_ETF_SMALL_TUPLE:
+    case EDIST_ETF_LARGE_TUPLE:
+        it->type = EDIST_TERM_TUPLE;
+        return edist_etf_read_tuple_header(r, &it->n);
+    case EDIST_ETF_MAP:
+        it->type = EDIST_TERM_MAP;
+        return edist_etf_read_map_header(r, &it->n);
+    case EDIST_ETF_NIL:
+        it->type = EDIST_TERM_NIL;
+        r->p = p + 1;
+        return 0;
+    case EDIST_ETF_STRING:
+        it->type = EDIST_TERM_LIST;
+        return edist_etf_read_string(r, &it->data, &it->n);
+    case EDIST_ETF_LIST:
+        if (left < 5)
+            return EDIST_EAGAIN;
+        it->n = edist_get32(p + 1);
+        if (it->n >= left - 5)
+            return EDIST_EAGAIN;
+        it->type = EDIST_TERM_LIST;
+        r->p = p + 5;
+        return 0;
+    case EDIST_ETF_BINARY:
+    case EDIST_ETF_BIT_BINARY:
+        it->type = EDIST_TERM_BINARY;
+        return edist_etf_read_bitstring(r, &it->data, &it->n, &it->v.bits);
+    case EDIST_ETF_NEW_PID: {
+        /* The pid of every control message: no struct copies. */
+        edist_atom node;
+        r->p = p + 1;
+        rc = read_atom_in(r, &node, r->scratch);
+        if (rc == 0 && r->end - r->p < 12)
+            rc = EDIST_EAGAIN;
+        if (rc < 0) {
+            r->p = p;
+            return rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
+        }
+        const uint8_t *q = r->p;
+        it->type = EDIST_TERM_PID;
+        it->v.id.type = EDIST_TERM_PID;
+        it->v.id.v.pid.node = node;
+        it->v.id.v.pid.id = edist_get32(q);
+        it->v.id.v.pid.serial = edist_get32(q + 4);
+        it->v.id.v.pid.creation = edist_get32(q + 8);
+        r->p = q + 12;
+        return 0;
+    }
+    case EDIST_ETF_PID:
+        it->type = EDIST_TERM_PID;
+        return edist_etf_read_pid(r, &it->v.id);
+    case EDIST_ETF_NEW_PORT:
+    case EDIST_ETF_V4_PORT:
+    case EDIST_ETF_PORT:
+        it->type = EDIST_TERM_PORT;
+        return edist_etf_read_port(r, &it->v.id);
+    case EDIST_ETF_NEWER_REFERENCE:
+    case EDIST_ETF_NEW_REFERENCE:
+    case EDIST_ETF_REFERENCE:
+        it->type = EDIST_TERM_REF;
+        return edist_etf_read_ref(r, &it->v.id);
+    case EDIST_ETF_EXPORT: {
+        edist_atom m, f;
+        size_t arity;
+        r->p = p + 1;
+        if ((rc = read_atom_in(r, &m, r->scratch)) < 0 ||
+            (rc = read_atom_in(r, &f, r->scratch2)) < 0 ||
+            (rc = etf_export_arity(r, &arity)) < 0) {
+            r->p = p;
+            return rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
+        }
+        it->type = EDIST_TERM_EXPORT;
+        memset(&it->v.id, 0, sizeof it->v.id);
+        it->v.id.type = EDIST_TERM_EXPORT;
+        it->v.id.v.exp.module = m;
+        it->v.id.v.exp.function = f;
+        it->v.id.v.exp.arity = (uint32_t)arity;
+        return 0;
+    }
+    case EDIST_ETF_NEW_FUN:
+        it->type = EDIST_TERM_FUN;
+        return edist_etf_read_raw(r, &it->data, &it->n);
+    default:
+        return EDIST_ETAG;
+    }
 }
