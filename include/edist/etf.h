@@ -129,9 +129,10 @@ EDIST_EXTERN void edist_bytes_free(edist_bytes *b);
 /*
  * A bounds-checked cursor over an encoded term, in the caller's buffer.
  * Initialise with edist_etf_reader_init(); the fields are public so that a
- * caller may save and restore a position (copy the struct), but should not
- * be written otherwise.  The buffer and the cache table are BORROWED: they
- * must outlive the reader and every pointer it hands out.
+ * caller may save and restore a position (copy the struct, or save and
+ * restore p), but should not be written otherwise.  The buffer and the
+ * cache table are BORROWED: they must outlive the reader and every pointer
+ * it hands out.  Nothing is allocated, ever.
  *
  * Every read function checks the type and the bounds first, and on any
  * error leaves the reader where it was, so a caller can try another
@@ -139,10 +140,14 @@ EDIST_EXTERN void edist_bytes_free(edist_bytes *b);
  *   0               success, the reader moved past what was read;
  *   EDIST_EAGAIN    the buffer ends inside the term (truncated input);
  *   EDIST_ETYPE     the next term is of another type than asked for;
- *   EDIST_EBADMSG   malformed encoding (bad length, bad UTF-8 in an atom,
- *                   non-finite float, ...);
+ *   EDIST_EBADMSG   malformed encoding (bad bit count, non-finite float,
+ *                   a node that is not an atom, ...);
+ *   EDIST_EUTF8     an atom whose UTF-8 is invalid;
+ *   EDIST_EATOMLEN  an atom over 255 characters;
  *   EDIST_ETAG      the next tag is unknown or unsupported;
  *   EDIST_EATOMCACHE an ATOM_CACHE_REF outside the cache table.
+ * A container header whose count exceeds the bytes left (each element
+ * takes at least one) is EDIST_EAGAIN: it cannot be complete.
  */
 typedef struct edist_etf_reader {
     const uint8_t *start; /* the buffer */
@@ -209,14 +214,16 @@ EDIST_EXTERN int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out);
 EDIST_EXTERN int edist_etf_read_atom_eq(edist_etf_reader *r, const char *name);
 
 /* Reads a SMALL_TUPLE_EXT or LARGE_TUPLE_EXT header; the arity elements
- * follow.  EDIST_EBADMSG when the arity exceeds the bytes left. */
+ * follow. */
 EDIST_EXTERN int edist_etf_read_tuple_header(edist_etf_reader *r,
                                              size_t *arity);
 
 /* Reads a LIST_EXT header (*len elements then a tail term follow; the
  * tail is NIL_EXT for a proper list) or NIL_EXT (*len = 0, nothing
  * follows).  STRING_EXT gives EDIST_ETYPE: read it with
- * edist_etf_read_string(). */
+ * edist_etf_read_string().  A LIST_EXT of 0 elements (which OTP reads as
+ * its tail and never writes) is EDIST_EBADMSG here; edist_etf_read_next()
+ * and the tree decoder accept it. */
 EDIST_EXTERN int edist_etf_read_list_header(edist_etf_reader *r, size_t *len);
 
 /* Reads NIL_EXT. */
@@ -236,7 +243,8 @@ EDIST_EXTERN int edist_etf_read_binary(edist_etf_reader *r,
                                        const uint8_t **data, size_t *size);
 
 /* Reads a BINARY_EXT or BIT_BINARY_EXT: *bits (1..8) used bits of the last
- * byte (8 for binaries).  *data is BORROWED. */
+ * byte (8 for binaries).  *data is BORROWED; the unused low bits of the
+ * last byte are as on the wire (the tree decoder clears them). */
 EDIST_EXTERN int edist_etf_read_bitstring(edist_etf_reader *r,
                                           const uint8_t **data, size_t *size,
                                           uint8_t *bits);
@@ -393,9 +401,13 @@ EDIST_EXTERN int edist_etf_put_export(edist_etf_writer *w, edist_atom module,
 EDIST_EXTERN int edist_etf_put_raw(edist_etf_writer *w, const void *raw,
                                    size_t len);
 /* Encodes a whole term tree (BORROWED) as edist_etf_encode() does, without
- * a version byte and without compression.  Also returns EDIST_EDEPTH
- * beyond EDIST_ETF_DEFAULT_MAX_DEPTH * 16 levels and EDIST_EINVAL for
- * trees no encoding can carry (NaN, bad bit counts, arity > 2^32-1). */
+ * a version byte and without compression.  The walk is iterative, so no
+ * tree is too deep; beyond 32 levels its stack is allocated with the
+ * writer's allocator (the default one for fixed writers), which may fail
+ * with EDIST_ENOMEM.  Also EDIST_EINVAL for trees no encoding can carry
+ * (NaN, bad bit counts, arity over 2^32-1, a FUN without raw bytes, a
+ * REF of 0 or more than 5 words).  On failure nothing of the term stays
+ * written (w->len is restored) and w->err is set. */
 EDIST_EXTERN int edist_etf_put_term(edist_etf_writer *w, const edist_term *t);
 
 /* ---------------------------------------------------------- tree decode */
@@ -440,6 +452,8 @@ typedef struct edist_etf_decode_opts {
  *                   from the size it claims;
  *   EDIST_ENOMEM    the arena could not allocate;
  *   EDIST_EINVAL    NULL a, buf (with len > 0) or out.
+ * Not checked: duplicate map keys (OTP refuses them; the tree then holds
+ * them as sent).
  */
 EDIST_EXTERN int edist_etf_decode(edist_arena *a, const void *buf, size_t len,
                                   const edist_etf_decode_opts *opts,
@@ -473,7 +487,7 @@ typedef struct edist_etf_encode_opts {
  * (version byte included unless EDIST_ETF_NO_VERSION).  Returns 0, or
  * EDIST_EINVAL for a tree no encoding can carry (see put_term), for a NULL
  * argument, or when EDIST_ETF_COMPRESS is set (the compressed size is not
- * known in advance), or EDIST_EDEPTH.
+ * known in advance), or EDIST_ENOMEM (the walk's stack, past 32 levels).
  */
 EDIST_EXTERN int edist_etf_encoded_size(const edist_term *t,
                                         const edist_etf_encode_opts *opts,
