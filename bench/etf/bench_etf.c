@@ -96,10 +96,10 @@ static void make_items(item *it, size_t *n)
 
     t = list(10000); /* integers of every size class */
     for (int i = 0; i < 10000; i++)
-        t.v.list.elems[i] =
-            edist_mk_int(i % 3 == 0   ? i % 256
-                         : i % 3 == 1 ? (int64_t)i * 10007
-                                      : (int64_t)i * 1000000007LL + (1LL << 40));
+        t.v.list.elems[i] = edist_mk_int(
+            i % 3 == 0   ? i % 256
+            : i % 3 == 1 ? (int64_t)i * 10007
+                         : (int64_t)i * 1000000007LL + (1LL << 40));
     it[k++] = (item){"int_list_10k", t, t, NULL, 0};
 
     static char text[1000];
@@ -107,8 +107,7 @@ static void make_items(item *it, size_t *n)
         text[i] = (char)('a' + i % 26);
     if (edist_term_string(items_arena, &t, text, sizeof text) < 0)
         abort();
-    it[k] = (item){"string_1k", t, edist_mk_binary(text, sizeof text), NULL,
-                   0};
+    it[k] = (item){"string_1k", t, edist_mk_binary(text, sizeof text), NULL, 0};
     it[k++].src.v.bin.bits = 0;
 
     if (edist_term_map(items_arena, &t, 1000) < 0) /* #{I => {I, atom}} */
@@ -317,8 +316,8 @@ static int build_edist(edist_etf_writer *w, const edist_term *t)
     case EDIST_TERM_ATOM:
         return edist_etf_put_atom(w, t->v.atom.name, t->v.atom.len);
     case EDIST_TERM_PID:
-        return edist_etf_put_pid(w, t->v.pid.node, t->v.pid.id,
-                                 t->v.pid.serial, t->v.pid.creation);
+        return edist_etf_put_pid(w, t->v.pid.node, t->v.pid.id, t->v.pid.serial,
+                                 t->v.pid.creation);
     case EDIST_TERM_TUPLE:
         edist_etf_put_tuple_header(w, t->v.tuple.arity);
         for (size_t i = 0; i < t->v.tuple.arity; i++)
@@ -337,8 +336,8 @@ static int build_edist(edist_etf_writer *w, const edist_term *t)
         /* A byte list goes out as a string, as the item was built. */
         const edist_term *e = t->v.list.elems;
         size_t n = t->v.list.len, i;
-        for (i = 0; i < n && e[i].type == EDIST_TERM_INT &&
-                    (uint64_t)e[i].v.i < 256;
+        for (i = 0;
+             i < n && e[i].type == EDIST_TERM_INT && (uint64_t)e[i].v.i < 256;
              i++)
             ;
         if (i == n && n <= 65535 && t->v.list.tail->type == EDIST_TERM_NIL) {
@@ -396,8 +395,8 @@ static int build_ei(ei_x_buff *x, const edist_term *t)
     case EDIST_TERM_LIST: {
         const edist_term *e = t->v.list.elems;
         size_t n = t->v.list.len, i;
-        for (i = 0; i < n && e[i].type == EDIST_TERM_INT &&
-                    (uint64_t)e[i].v.i < 256;
+        for (i = 0;
+             i < n && e[i].type == EDIST_TERM_INT && (uint64_t)e[i].v.i < 256;
              i++)
             ;
         if (i == n && n <= 65535 && t->v.list.tail->type == EDIST_TERM_NIL) {
@@ -454,8 +453,8 @@ static void run_once(ctx *c, const item *it, int impl, int op)
         } else if (impl == IMPL_TREE) {
             edist_term t;
             edist_arena_reset(c->arena);
-            if (edist_etf_decode(c->arena, it->bytes, it->len, NULL, &t,
-                                 NULL) < 0)
+            if (edist_etf_decode(c->arena, it->bytes, it->len, NULL, &t, NULL) <
+                0)
                 die(it, impl, op);
             c->s.sum += t.type;
         } else {
@@ -504,28 +503,37 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Nanoseconds per run: the best of 5 batches of ~40 ms each. */
-static double measure(ctx *c, const item *it, int impl, int op)
+/* Runs per batch so that a batch takes ~20 ms. */
+static long calibrate(ctx *c, const item *it, int impl, int op)
 {
     long n = 1;
-    double t0, dt;
     for (;;) {
-        t0 = now();
+        double t0 = now();
         bench_loop(c, it, impl, op, n);
-        dt = now() - t0;
-        if (dt > 0.04)
-            break;
+        if (now() - t0 > 0.02)
+            return n;
         n *= 2;
     }
-    double best = dt / (double)n;
-    for (int rep = 0; rep < 4; rep++) {
-        t0 = now();
-        bench_loop(c, it, impl, op, n);
-        dt = (now() - t0) / (double)n;
-        if (dt < best)
-            best = dt;
+}
+
+/* Nanoseconds per run of the three implementations of op on an item:
+ * batches alternate between them, 7 rounds, best batch kept, so that
+ * load from other processes hits all three alike. */
+static void measure3(ctx *c, const item *it, int op, double ns[3])
+{
+    long n[3];
+    for (int impl = 0; impl < 3; impl++) {
+        n[impl] = calibrate(c, it, impl, op);
+        ns[impl] = 1e300;
     }
-    return best * 1e9;
+    for (int round = 0; round < 7; round++)
+        for (int impl = 0; impl < 3; impl++) {
+            double t0 = now();
+            bench_loop(c, it, impl, op, n[impl]);
+            double dt = (now() - t0) / (double)n[impl] * 1e9;
+            if (dt < ns[impl])
+                ns[impl] = dt;
+        }
 }
 
 static void ctx_init(ctx *c)
@@ -570,7 +578,8 @@ int main(int argc, char **argv)
             char path[4096];
             snprintf(path, sizeof path, "%s/%s.bin", argv[2], items[i].name);
             FILE *f = fopen(path, "wb");
-            if (!f || fwrite(items[i].bytes, 1, items[i].len, f) != items[i].len)
+            if (!f ||
+                fwrite(items[i].bytes, 1, items[i].len, f) != items[i].len)
                 return 1;
             fclose(f);
         }
@@ -591,10 +600,8 @@ int main(int argc, char **argv)
            "enc edist", "enc tree", "enc ei", "x", "x tree");
     for (size_t i = 0; i < n; i++) {
         double d[3], e[3];
-        for (int impl = 0; impl < 3; impl++) {
-            d[impl] = measure(&c, &items[i], impl, OP_DEC);
-            e[impl] = measure(&c, &items[i], impl, OP_ENC);
-        }
+        measure3(&c, &items[i], OP_DEC, d);
+        measure3(&c, &items[i], OP_ENC, e);
         printf("%-16s %8zu | %10.1f %10.1f %10.1f %6.2f %6.2f | %10.1f %10.1f "
                "%10.1f %6.2f %6.2f\n",
                items[i].name, items[i].len, d[0], d[1], d[2], d[2] / d[0],
