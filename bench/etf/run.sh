@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$bin" >"$tmp/c.txt"
 timeout 300 escript bench/etf/beam_etf.escript "$tmp" >"$tmp/beam.txt"
 
-echo "### Wall clock (ns per term, best of 5; MB/s of the encoding)"
+echo "### Wall clock (ns per term, best of 7 interleaved batches; MB/s of the encoding)"
 echo
 echo "x = libei time / edist streaming time (> 1: edist faster)."
 echo

@@ -376,6 +376,11 @@ EDIST_EXTERN int edist_etf_put_atom(edist_etf_writer *w, const char *utf8,
 /* edist_etf_put_atom() of a NUL-terminated name. */
 EDIST_EXTERN int edist_etf_put_atom_z(edist_etf_writer *w, const char *name);
 /* BINARY_EXT; EDIST_EINVAL above 2^32-1 bytes. */
+/* Only the 5-byte BINARY_EXT header of a binary of size bytes, for
+ * zero-copy framing: the caller then sends the size bytes itself (for
+ * instance as a second iovec of a writev), without copying them into the
+ * writer.  EDIST_EINVAL above 2^32-1. */
+EDIST_EXTERN int edist_etf_put_binary_header(edist_etf_writer *w, size_t size);
 /* BIT_BINARY_EXT for bits 1..7 (unused low bits are cleared), BINARY_EXT
  * for bits 8.  EDIST_EINVAL for bits outside 1..8 or bits < 8 with size
  * 0. */

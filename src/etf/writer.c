@@ -393,6 +393,11 @@ int edist_etf_put_bitstring(edist_etf_writer *w, const void *data, size_t size,
     return 0;
 }
 
+int edist_etf_put_binary_header(edist_etf_writer *w, size_t size)
+{
+    return edist_etf_put_header_slow(w, EDIST_ETF_BINARY, size);
+}
+
 int edist_etf_put_string_slow(edist_etf_writer *w, const void *s, size_t len)
 {
     const uint8_t *b = s;

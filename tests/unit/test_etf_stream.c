@@ -439,6 +439,7 @@ static void test_writer_values(void **state)
     edist_etf_put_export(&w, (edist_atom){"m", 1}, (edist_atom){"f", 1}, 0);
     edist_etf_put_list_header(&w, 0);
     assert_int_equal(edist_etf_put_raw(&w, V(97, 1), 2), 0);
+    assert_int_equal(edist_etf_put_binary_header(&w, 258), 0);
     const uint8_t want[] = {
         108, 0,    0,   0,   3,   110, 8,   0,   255,  255,  255,  255, 255,
         255, 255,  255, 98,  255, 255, 255, 255, 70,   0x3F, 0xE0, 0,   0,
@@ -446,7 +447,7 @@ static void test_writer_values(void **state)
         0,   109,  0,   0,   0,   2,   'a', 'b', 77,   0,    0,    0,   1,
         1,   0x80, 120, 100, 0,   1,   'n', 0,   0,    1,    0,    0,   0,
         0,   0,    0,   0,   0,   1,   113, 100, 0,    1,    'm',  100, 0,
-        1,   'f',  97,  0,   106, 97,  1};
+        1,   'f',  97,  0,   106, 97,  1,   109, 0,    0,    1,    2};
     assert_int_equal(w.len, sizeof want);
     assert_memory_equal(buf, want, sizeof want);
 }
