@@ -457,8 +457,7 @@ typedef struct edist_etf_decode_opts {
  *                   from the size it claims;
  *   EDIST_ENOMEM    the arena could not allocate;
  *   EDIST_EINVAL    NULL a, buf (with len > 0) or out.
- * Not checked: duplicate map keys (OTP refuses them; the tree then holds
- * them as sent).
+ * A map with two equal (=:=) keys is EDIST_EBADMSG, as in OTP.
  */
 EDIST_EXTERN int edist_etf_decode(edist_arena *a, const void *buf, size_t len,
                                   const edist_etf_decode_opts *opts,

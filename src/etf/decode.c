@@ -16,6 +16,7 @@
  * OTP accepts them, at the top level:
  *   131 80 UncompressedSize:32 zlib(Tag Data)
  */
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -305,6 +306,74 @@ again:
     }
 }
 
+typedef struct keyenc {
+    const uint8_t *p;
+    size_t n;
+} keyenc;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_enc(const void *a, const void *b)
+{
+    const keyenc *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->p, y->p, n);
+    return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/*
+ * OTP refuses a map with two equal keys.  Keys are compared by their
+ * canonical encodings (equal encodings iff =:=, the map key equality),
+ * sorted so that duplicates are neighbours; integer keys, the common
+ * case, are compared as integers.  Scratch goes to the arena.
+ */
+static int check_keys(dec *d, const edist_term *keys, size_t n)
+{
+    if (n < 2)
+        return 0;
+    size_t i, ints = 0;
+    for (i = 0; i < n; i++)
+        ints += keys[i].type == EDIST_TERM_INT;
+    if (ints == n) {
+        int64_t *v = edist_arena_alloc(d->a, n * sizeof *v);
+        if (!v)
+            return EDIST_ENOMEM;
+        for (i = 0; i < n; i++)
+            v[i] = keys[i].v.i;
+        qsort(v, n, sizeof *v, cmp_i64);
+        for (i = 1; i < n; i++)
+            if (v[i] == v[i - 1])
+                return EDIST_EBADMSG;
+        return 0;
+    }
+    keyenc *e = edist_arena_alloc(d->a, n * sizeof *e);
+    if (!e)
+        return EDIST_ENOMEM;
+    edist_etf_encode_opts o = {.flags = EDIST_ETF_NO_VERSION};
+    for (i = 0; i < n; i++) {
+        size_t size;
+        int rc = edist_etf_encoded_size(&keys[i], &o, &size);
+        if (rc < 0)
+            return rc;
+        uint8_t *b = edist_arena_alloc(d->a, size);
+        if (!b)
+            return EDIST_ENOMEM;
+        if ((rc = edist_etf_encode_to(&keys[i], &o, b, size, &size)) < 0)
+            return rc;
+        e[i].p = b;
+        e[i].n = size;
+    }
+    qsort(e, n, sizeof *e, cmp_enc);
+    for (i = 1; i < n; i++)
+        if (cmp_enc(&e[i], &e[i - 1]) == 0)
+            return EDIST_EBADMSG;
+    return 0;
+}
+
 /* Fills the tree rooted at root from the cursor. */
 static int decode_tree(dec *d, edist_term *root)
 {
@@ -322,6 +391,9 @@ static int decode_tree(dec *d, edist_term *root)
         dframe *f = &d->f[d->sp - 1];
         size_t i = f->i++;
         if (f->kind == DF_MAP) {
+            /* Taking the last value: every key is complete by now. */
+            if (i == f->n - 1 && (rc = check_keys(d, f->base, f->n / 2)) < 0)
+                return rc;
             t = (i & 1) ? &f->aux[i >> 1] : &f->base[i >> 1];
             depth = f->depth + 1;
         } else {

@@ -205,6 +205,20 @@ static void test_containers(void **state)
     assert_int_equal(t.v.map.values[0].v.i, 2);
     assert_true(edist_term_is_atom(&t.v.map.keys[1], "a"));
     assert_int_equal(t.v.map.values[1].type, EDIST_TERM_NIL);
+    /* Duplicate keys are refused, as OTP does: integers, and atoms in
+     * two encodings; 1 and 1.0 are different keys. */
+    assert_int_equal(
+        DEC(a, t, 131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 98, 0, 0, 0, 1, 97, 3),
+        EDIST_EBADMSG);
+    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 2, 100, 0, 1, 'a', 97, 2, 119,
+                         1, 'a', 97, 3),
+                     EDIST_EBADMSG);
+    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 70, 0x3F,
+                         0xF0, 0, 0, 0, 0, 0, 0, 97, 3),
+                     0);
+    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 3, 104, 1, 97, 1, 97, 2, 104,
+                         1, 97, 2, 97, 3, 104, 1, 97, 1, 106),
+                     EDIST_EBADMSG);
     /* Claims beyond the bytes left fail before allocating. */
     assert_int_equal(DEC(a, t, 131, 105, 0xFF, 0xFF, 0xFF, 0xFF, 106),
                      EDIST_EAGAIN);
