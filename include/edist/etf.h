@@ -730,11 +730,10 @@ static inline int edist_etf_put_double(edist_etf_writer *w, double v)
 {
     uint64_t bits;
     memcpy(&bits, &v, sizeof bits);
-    if ((bits >> 52 & 0x7FF) == 0x7FF) {
-        if (!w->err)
-            w->err = EDIST_EINVAL; /* NaN and infinities */
-        return EDIST_EINVAL;
-    }
+    if (w->err)
+        return w->err;
+    if ((bits >> 52 & 0x7FF) == 0x7FF)
+        return w->err = EDIST_EINVAL; /* NaN and infinities */
     uint8_t *o = edist_etf_room_(w, 9);
     if (!o)
         return w->err;
