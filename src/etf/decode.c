@@ -16,7 +16,6 @@
  * OTP accepts them, at the top level:
  *   131 80 UncompressedSize:32 zlib(Tag Data)
  */
-#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -311,66 +310,79 @@ typedef struct keyenc {
     size_t n;
 } keyenc;
 
-static int cmp_i64(const void *a, const void *b)
+static uint64_t key_hash(const edist_term *k, const keyenc *e)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    if (!e)
+        return (uint64_t)k->v.i * 0x9E3779B97F4A7C15u;
+    uint64_t h = 0xCBF29CE484222325u; /* FNV-1a */
+    for (size_t i = 0; i < e->n; i++)
+        h = (h ^ e->p[i]) * 0x100000001B3u;
+    return h;
 }
 
-static int cmp_enc(const void *a, const void *b)
+static int key_same(const edist_term *a, const edist_term *b, const keyenc *ea,
+                    const keyenc *eb)
 {
-    const keyenc *x = a, *y = b;
-    size_t n = x->n < y->n ? x->n : y->n;
-    int c = memcmp(x->p, y->p, n);
-    return c ? c : (x->n > y->n) - (x->n < y->n);
+    if (!ea)
+        return a->v.i == b->v.i;
+    return ea->n == eb->n && memcmp(ea->p, eb->p, ea->n) == 0;
 }
 
 /*
  * OTP refuses a map with two equal keys.  Keys are compared by their
- * canonical encodings (equal encodings iff =:=, the map key equality),
- * sorted so that duplicates are neighbours; integer keys, the common
- * case, are compared as integers.  Scratch goes to the arena.
+ * canonical encodings (equal encodings iff =:=, the map key equality), in
+ * a hash set; integer keys, the common case, as integers, and keys that
+ * are already strictly ascending integers (OTP's small maps) need no set.
+ * Scratch goes to the arena.
  */
 static int check_keys(dec *d, const edist_term *keys, size_t n)
 {
     if (n < 2)
         return 0;
-    size_t i, ints = 0;
+    size_t i, ints = 0, sorted = 1;
     for (i = 0; i < n; i++)
         ints += keys[i].type == EDIST_TERM_INT;
+    keyenc *e = NULL;
     if (ints == n) {
-        int64_t *v = edist_arena_alloc(d->a, n * sizeof *v);
-        if (!v)
+        for (i = 1; i < n && sorted; i++)
+            sorted = keys[i - 1].v.i < keys[i].v.i;
+        if (sorted)
+            return 0;
+    } else {
+        if (!(e = edist_arena_alloc(d->a, n * sizeof *e)))
             return EDIST_ENOMEM;
-        for (i = 0; i < n; i++)
-            v[i] = keys[i].v.i;
-        qsort(v, n, sizeof *v, cmp_i64);
-        for (i = 1; i < n; i++)
-            if (v[i] == v[i - 1])
-                return EDIST_EBADMSG;
-        return 0;
+        edist_etf_encode_opts o = {.flags = EDIST_ETF_NO_VERSION};
+        for (i = 0; i < n; i++) {
+            size_t size;
+            int rc = edist_etf_encoded_size(&keys[i], &o, &size);
+            if (rc < 0)
+                return rc;
+            uint8_t *b = edist_arena_alloc(d->a, size);
+            if (!b)
+                return EDIST_ENOMEM;
+            if ((rc = edist_etf_encode_to(&keys[i], &o, b, size, &size)) < 0)
+                return rc;
+            e[i].p = b;
+            e[i].n = size;
+        }
     }
-    keyenc *e = edist_arena_alloc(d->a, n * sizeof *e);
-    if (!e)
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    size_t *slot = edist_arena_alloc(d->a, cap * sizeof *slot);
+    if (!slot)
         return EDIST_ENOMEM;
-    edist_etf_encode_opts o = {.flags = EDIST_ETF_NO_VERSION};
+    memset(slot, 0xFF, cap * sizeof *slot); /* SIZE_MAX: empty */
     for (i = 0; i < n; i++) {
-        size_t size;
-        int rc = edist_etf_encoded_size(&keys[i], &o, &size);
-        if (rc < 0)
-            return rc;
-        uint8_t *b = edist_arena_alloc(d->a, size);
-        if (!b)
-            return EDIST_ENOMEM;
-        if ((rc = edist_etf_encode_to(&keys[i], &o, b, size, &size)) < 0)
-            return rc;
-        e[i].p = b;
-        e[i].n = size;
+        const keyenc *ei = e ? &e[i] : NULL;
+        size_t h = (size_t)(key_hash(&keys[i], ei) >> 16) & (cap - 1);
+        for (; slot[h] != SIZE_MAX; h = (h + 1) & (cap - 1)) {
+            size_t j = slot[h];
+            if (key_same(&keys[i], &keys[j], ei, e ? &e[j] : NULL))
+                return EDIST_EBADMSG;
+        }
+        slot[h] = i;
     }
-    qsort(e, n, sizeof *e, cmp_enc);
-    for (i = 1; i < n; i++)
-        if (cmp_enc(&e[i], &e[i - 1]) == 0)
-            return EDIST_EBADMSG;
     return 0;
 }
 
