@@ -163,10 +163,17 @@ typedef struct edist_etf_reader {
 
 /* Starts a reader at buf[0]; cache_refs may be NULL (then n must be 0).
  * Does not consume a version byte: see edist_etf_read_version(). */
-EDIST_EXTERN void edist_etf_reader_init(edist_etf_reader *r, const void *buf,
-                                        size_t len,
-                                        const edist_atom *cache_refs,
-                                        size_t n_cache_refs);
+static inline void edist_etf_reader_init(edist_etf_reader *r, const void *buf,
+                                         size_t len,
+                                         const edist_atom *cache_refs,
+                                         size_t n_cache_refs)
+{
+    r->start = (const uint8_t *)buf;
+    r->p = r->start;
+    r->end = r->start + (buf ? len : 0);
+    r->cache_refs = cache_refs;
+    r->n_cache_refs = cache_refs ? n_cache_refs : 0;
+}
 
 /* Bytes left after the cursor. */
 static inline size_t edist_etf_reader_left(const edist_etf_reader *r)
@@ -176,7 +183,15 @@ static inline size_t edist_etf_reader_left(const edist_etf_reader *r)
 
 /* Consumes the 131 version byte.  Returns 0, EDIST_EAGAIN (empty) or
  * EDIST_EVERSION (another byte). */
-EDIST_EXTERN int edist_etf_read_version(edist_etf_reader *r);
+static inline int edist_etf_read_version(edist_etf_reader *r)
+{
+    if (r->p >= r->end)
+        return EDIST_EAGAIN;
+    if (*r->p != EDIST_ETF_VERSION)
+        return EDIST_EVERSION;
+    r->p++;
+    return 0;
+}
 
 /* Returns the tag byte of the next term (>= 0, see enum edist_etf_tag)
  * without consuming it, or EDIST_EAGAIN at the end of the buffer. */

@@ -46,26 +46,6 @@
 #include "edist/err.h"
 #include "etf/etf_int.h"
 
-void edist_etf_reader_init(edist_etf_reader *r, const void *buf, size_t len,
-                           const edist_atom *cache_refs, size_t n_cache_refs)
-{
-    r->start = buf;
-    r->p = buf;
-    r->end = r->p + (buf ? len : 0);
-    r->cache_refs = cache_refs;
-    r->n_cache_refs = cache_refs ? n_cache_refs : 0;
-}
-
-int edist_etf_read_version(edist_etf_reader *r)
-{
-    if (r->p >= r->end)
-        return EDIST_EAGAIN;
-    if (*r->p != EDIST_ETF_VERSION)
-        return EDIST_EVERSION;
-    r->p++;
-    return 0;
-}
-
 int edist_etf_peek_tag(const edist_etf_reader *r)
 {
     return r->p < r->end ? *r->p : EDIST_EAGAIN;

@@ -341,4 +341,3 @@ int edist_etf_read_raw(edist_etf_reader *r, const uint8_t **raw, size_t *len)
     *len = (size_t)(r->p - start);
     return 0;
 }
-
