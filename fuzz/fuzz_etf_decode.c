@@ -49,6 +49,27 @@ static void round_trip(const edist_term *t, unsigned flags)
     edist_arena_free(a2);
 }
 
+/* Walks one term with edist_etf_read_next(); returns 0 and sets *end, or
+ * a negative code. */
+static int pull_walk(edist_etf_reader *r)
+{
+    size_t pending = 1;
+    edist_etf_item it;
+    while (pending) {
+        pending--;
+        int rc = edist_etf_read_next(r, &it);
+        if (rc < 0)
+            return rc;
+        if (it.type == EDIST_TERM_TUPLE)
+            pending += it.n;
+        else if (it.type == EDIST_TERM_MAP)
+            pending += 2 * it.n;
+        else if (it.type == EDIST_TERM_LIST && it.tag == EDIST_ETF_LIST)
+            pending += it.n + 1;
+    }
+    return 0;
+}
+
 static void one(const uint8_t *data, size_t size, unsigned flags)
 {
     edist_arena_opts ao = {.limit = 64u << 20};
@@ -73,6 +94,12 @@ static void one(const uint8_t *data, size_t size, unsigned flags)
         src = edist_etf_skip(&r, 1u << 20);
     if (rc == 0 && !compressed) {
         CHECK(src == 0);
+        CHECK((size_t)(r.p - r.start) == used);
+        /* The pull parser walks to the same place. */
+        edist_etf_reader_init(&r, data, size, cache, 3);
+        if (off)
+            CHECK(edist_etf_read_version(&r) == 0);
+        CHECK(pull_walk(&r) == 0);
         CHECK((size_t)(r.p - r.start) == used);
     }
     if (rc == 0) {

@@ -11,6 +11,7 @@
 
 #include "edist/export.h"
 #include "edist/err.h"
+#include "edist/etf.h"
 #include "edist/mem.h"
 #include "edist/term.h"
 

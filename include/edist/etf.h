@@ -30,6 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
+#include "edist/err.h"
 #include "edist/export.h"
 #include "edist/mem.h"
 #include "edist/term.h"
@@ -126,9 +129,10 @@ EDIST_EXTERN void edist_bytes_free(edist_bytes *b);
 /*
  * A bounds-checked cursor over an encoded term, in the caller's buffer.
  * Initialise with edist_etf_reader_init(); the fields are public so that a
- * caller may save and restore a position (copy the struct), but should not
- * be written otherwise.  The buffer and the cache table are BORROWED: they
- * must outlive the reader and every pointer it hands out.
+ * caller may save and restore a position (copy the struct, or save and
+ * restore p), but should not be written otherwise.  The buffer and the
+ * cache table are BORROWED: they must outlive the reader and every pointer
+ * it hands out.  Nothing is allocated, ever.
  *
  * Every read function checks the type and the bounds first, and on any
  * error leaves the reader where it was, so a caller can try another
@@ -136,10 +140,14 @@ EDIST_EXTERN void edist_bytes_free(edist_bytes *b);
  *   0               success, the reader moved past what was read;
  *   EDIST_EAGAIN    the buffer ends inside the term (truncated input);
  *   EDIST_ETYPE     the next term is of another type than asked for;
- *   EDIST_EBADMSG   malformed encoding (bad length, bad UTF-8 in an atom,
- *                   non-finite float, ...);
+ *   EDIST_EBADMSG   malformed encoding (bad bit count, non-finite float,
+ *                   a node that is not an atom, ...);
+ *   EDIST_EUTF8     an atom whose UTF-8 is invalid;
+ *   EDIST_EATOMLEN  an atom over 255 characters;
  *   EDIST_ETAG      the next tag is unknown or unsupported;
  *   EDIST_EATOMCACHE an ATOM_CACHE_REF outside the cache table.
+ * A container header whose count exceeds the bytes left (each element
+ * takes at least one) is EDIST_EAGAIN: it cannot be complete.
  */
 typedef struct edist_etf_reader {
     const uint8_t *start; /* the buffer */
@@ -147,16 +155,25 @@ typedef struct edist_etf_reader {
     const uint8_t *end;
     const edist_atom *cache_refs; /* see edist_etf_decode_opts */
     size_t n_cache_refs;
-    /* Scratch for a Latin-1 atom converted to UTF-8 (see read_atom). */
+    /* Scratch for a Latin-1 atom converted to UTF-8 (see read_atom), and
+     * for the function name of an export (see read_next). */
     char scratch[2 * EDIST_ETF_MAX_ATOM_CHARS + 2];
+    char scratch2[2 * EDIST_ETF_MAX_ATOM_CHARS + 2];
 } edist_etf_reader;
 
 /* Starts a reader at buf[0]; cache_refs may be NULL (then n must be 0).
  * Does not consume a version byte: see edist_etf_read_version(). */
-EDIST_EXTERN void edist_etf_reader_init(edist_etf_reader *r, const void *buf,
-                                        size_t len,
-                                        const edist_atom *cache_refs,
-                                        size_t n_cache_refs);
+static inline void edist_etf_reader_init(edist_etf_reader *r, const void *buf,
+                                         size_t len,
+                                         const edist_atom *cache_refs,
+                                         size_t n_cache_refs)
+{
+    r->start = (const uint8_t *)buf;
+    r->p = r->start;
+    r->end = r->start + (buf ? len : 0);
+    r->cache_refs = cache_refs;
+    r->n_cache_refs = cache_refs ? n_cache_refs : 0;
+}
 
 /* Bytes left after the cursor. */
 static inline size_t edist_etf_reader_left(const edist_etf_reader *r)
@@ -166,7 +183,15 @@ static inline size_t edist_etf_reader_left(const edist_etf_reader *r)
 
 /* Consumes the 131 version byte.  Returns 0, EDIST_EAGAIN (empty) or
  * EDIST_EVERSION (another byte). */
-EDIST_EXTERN int edist_etf_read_version(edist_etf_reader *r);
+static inline int edist_etf_read_version(edist_etf_reader *r)
+{
+    if (r->p >= r->end)
+        return EDIST_EAGAIN;
+    if (*r->p != EDIST_ETF_VERSION)
+        return EDIST_EVERSION;
+    r->p++;
+    return 0;
+}
 
 /* Returns the tag byte of the next term (>= 0, see enum edist_etf_tag)
  * without consuming it, or EDIST_EAGAIN at the end of the buffer. */
@@ -204,14 +229,16 @@ EDIST_EXTERN int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out);
 EDIST_EXTERN int edist_etf_read_atom_eq(edist_etf_reader *r, const char *name);
 
 /* Reads a SMALL_TUPLE_EXT or LARGE_TUPLE_EXT header; the arity elements
- * follow.  EDIST_EBADMSG when the arity exceeds the bytes left. */
+ * follow. */
 EDIST_EXTERN int edist_etf_read_tuple_header(edist_etf_reader *r,
                                              size_t *arity);
 
 /* Reads a LIST_EXT header (*len elements then a tail term follow; the
  * tail is NIL_EXT for a proper list) or NIL_EXT (*len = 0, nothing
  * follows).  STRING_EXT gives EDIST_ETYPE: read it with
- * edist_etf_read_string(). */
+ * edist_etf_read_string().  A LIST_EXT of 0 elements (which OTP reads as
+ * its tail and never writes) is EDIST_EBADMSG here; edist_etf_read_next()
+ * and the tree decoder accept it. */
 EDIST_EXTERN int edist_etf_read_list_header(edist_etf_reader *r, size_t *len);
 
 /* Reads NIL_EXT. */
@@ -231,7 +258,8 @@ EDIST_EXTERN int edist_etf_read_binary(edist_etf_reader *r,
                                        const uint8_t **data, size_t *size);
 
 /* Reads a BINARY_EXT or BIT_BINARY_EXT: *bits (1..8) used bits of the last
- * byte (8 for binaries).  *data is BORROWED. */
+ * byte (8 for binaries).  *data is BORROWED; the unused low bits of the
+ * last byte are as on the wire (the tree decoder clears them). */
 EDIST_EXTERN int edist_etf_read_bitstring(edist_etf_reader *r,
                                           const uint8_t **data, size_t *size,
                                           uint8_t *bits);
@@ -243,6 +271,38 @@ EDIST_EXTERN int edist_etf_read_bitstring(edist_etf_reader *r,
 EDIST_EXTERN int edist_etf_read_pid(edist_etf_reader *r, edist_term *out);
 EDIST_EXTERN int edist_etf_read_port(edist_etf_reader *r, edist_term *out);
 EDIST_EXTERN int edist_etf_read_ref(edist_etf_reader *r, edist_term *out);
+
+/*
+ * One step of a pull parse: what edist_etf_read_next() found.  Scalars
+ * come whole; containers come as a header whose elements are the next
+ * items.  Everything pointed to is BORROWED as in the read functions.
+ */
+typedef struct edist_etf_item {
+    uint8_t tag;          /* the wire tag (enum edist_etf_tag) */
+    edist_term_type type; /* as edist_etf_peek_type() */
+    /* TUPLE: arity.  MAP: pairs (2 * n items follow).  LIST: for
+     * LIST_EXT, the elements (n items, then the tail item, follow; n may
+     * be 0, which OTP accepts); for STRING_EXT (tag 107), the bytes, in
+     * data, and nothing follows.  NIL: 0.  BINARY: bytes.  BIGINT: digit
+     * bytes.  FUN: the length of the whole NEW_FUN_EXT, in data. */
+    size_t n;
+    /* STRING_EXT bytes, BINARY data, BIGINT little-endian digits (high
+     * zero bytes possible), FUN encoding (tag included); else NULL. */
+    const uint8_t *data;
+    union {
+        int64_t i;       /* INT */
+        double f;        /* FLOAT */
+        edist_atom atom; /* ATOM */
+        uint8_t bits;    /* BINARY: used bits of the last byte, 1..8 */
+        int negative;    /* BIGINT */
+        edist_term id;   /* PID, PORT, REF, EXPORT as scalar terms */
+    } v;
+} edist_etf_item;
+
+/* edist_etf_read_next(r, it) (inline, at the end of this header) reads
+ * the next item (see edist_etf_item): one call per value, for generic
+ * walks that would otherwise peek and then read.  Returns 0 or the read
+ * functions' errors (EDIST_ETAG for compressed terms). */
 
 /* Skips one whole term, however deep, in constant memory, checking its
  * structure (tags, lengths, atom UTF-8) but not building anything.
@@ -309,27 +369,20 @@ EDIST_EXTERN void edist_etf_writer_free(edist_etf_writer *w);
  * buffer), or EDIST_EINVAL for a fixed writer. */
 EDIST_EXTERN int edist_etf_writer_take(edist_etf_writer *w, edist_bytes *out);
 
-/* Puts the 131 version byte. */
-EDIST_EXTERN int edist_etf_put_version(edist_etf_writer *w);
+/* edist_etf_put_version(w) (inline) puts the 131 version byte. */
 /* SMALL_TUPLE_EXT or LARGE_TUPLE_EXT; EDIST_EINVAL above 2^32-1. */
-EDIST_EXTERN int edist_etf_put_tuple_header(edist_etf_writer *w, size_t arity);
 /* LIST_EXT header for len >= 1 elements (then the caller puts the
  * elements and a tail, edist_etf_put_nil() for a proper list); len 0 puts
  * NIL_EXT.  EDIST_EINVAL above 2^32-1. */
-EDIST_EXTERN int edist_etf_put_list_header(edist_etf_writer *w, size_t len);
-EDIST_EXTERN int edist_etf_put_nil(edist_etf_writer *w);
 /* MAP_EXT header; pairs key, value, ... follow.  EDIST_EINVAL > 2^32-1. */
-EDIST_EXTERN int edist_etf_put_map_header(edist_etf_writer *w, size_t pairs);
 /* The integer as OTP writes it: SMALL_INTEGER_EXT, INTEGER_EXT or
  * SMALL_BIG_EXT. */
-EDIST_EXTERN int edist_etf_put_int(edist_etf_writer *w, int64_t v);
 EDIST_EXTERN int edist_etf_put_uint64(edist_etf_writer *w, uint64_t v);
 /* An integer of any size from sign and little-endian magnitude (leading
  * zero bytes allowed), normalised as OTP would write it. */
 EDIST_EXTERN int edist_etf_put_bigint(edist_etf_writer *w, int negative,
                                       const uint8_t *le, size_t n);
 /* NEW_FLOAT_EXT; EDIST_EINVAL for NaN or infinities (not Erlang terms). */
-EDIST_EXTERN int edist_etf_put_double(edist_etf_writer *w, double v);
 /* An atom from UTF-8 text (BORROWED during the call), with the tag the
  * writer's flags select.  EDIST_EATOMLEN over 255 characters, EDIST_EUTF8
  * for invalid UTF-8. */
@@ -338,17 +391,19 @@ EDIST_EXTERN int edist_etf_put_atom(edist_etf_writer *w, const char *utf8,
 /* edist_etf_put_atom() of a NUL-terminated name. */
 EDIST_EXTERN int edist_etf_put_atom_z(edist_etf_writer *w, const char *name);
 /* BINARY_EXT; EDIST_EINVAL above 2^32-1 bytes. */
-EDIST_EXTERN int edist_etf_put_binary(edist_etf_writer *w, const void *data,
-                                      size_t size);
+/* Only the 5-byte BINARY_EXT header of a binary of size bytes, for
+ * zero-copy framing: the caller then sends the size bytes itself (for
+ * instance as a second iovec of a writev), without copying them into the
+ * writer.  EDIST_EINVAL above 2^32-1. */
+EDIST_EXTERN int edist_etf_put_binary_header(edist_etf_writer *w, size_t size);
 /* BIT_BINARY_EXT for bits 1..7 (unused low bits are cleared), BINARY_EXT
  * for bits 8.  EDIST_EINVAL for bits outside 1..8 or bits < 8 with size
  * 0. */
 EDIST_EXTERN int edist_etf_put_bitstring(edist_etf_writer *w, const void *data,
                                          size_t size, uint8_t bits);
-/* The list of the bytes s[0..len) as OTP writes it: NIL_EXT when empty,
- * STRING_EXT up to 65535 bytes, else a LIST_EXT of integers. */
-EDIST_EXTERN int edist_etf_put_string(edist_etf_writer *w, const void *s,
-                                      size_t len);
+/* edist_etf_put_string(w, s, len) (inline) puts the list of the bytes
+ * s[0..len) as OTP writes it: NIL_EXT when empty, STRING_EXT up to 65535
+ * bytes, else a LIST_EXT of integers. */
 /* NEW_PID_EXT, NEW_PORT_EXT / V4_PORT_EXT (id above 28 bits),
  * NEWER_REFERENCE_EXT (len 1..5, else EDIST_EINVAL), EXPORT_EXT (arity
  * 0..255, else EDIST_EINVAL).  Node and names are UTF-8, BORROWED. */
@@ -366,9 +421,13 @@ EDIST_EXTERN int edist_etf_put_export(edist_etf_writer *w, edist_atom module,
 EDIST_EXTERN int edist_etf_put_raw(edist_etf_writer *w, const void *raw,
                                    size_t len);
 /* Encodes a whole term tree (BORROWED) as edist_etf_encode() does, without
- * a version byte and without compression.  Also returns EDIST_EDEPTH
- * beyond EDIST_ETF_DEFAULT_MAX_DEPTH * 16 levels and EDIST_EINVAL for
- * trees no encoding can carry (NaN, bad bit counts, arity > 2^32-1). */
+ * a version byte and without compression.  The walk is iterative, so no
+ * tree is too deep; beyond 32 levels its stack is allocated with the
+ * writer's allocator (the default one for fixed writers), which may fail
+ * with EDIST_ENOMEM.  Also EDIST_EINVAL for trees no encoding can carry
+ * (NaN, bad bit counts, arity over 2^32-1, a FUN without raw bytes, a
+ * REF of 0 or more than 5 words).  On failure nothing of the term stays
+ * written (w->len is restored) and w->err is set. */
 EDIST_EXTERN int edist_etf_put_term(edist_etf_writer *w, const edist_term *t);
 
 /* ---------------------------------------------------------- tree decode */
@@ -413,6 +472,7 @@ typedef struct edist_etf_decode_opts {
  *                   from the size it claims;
  *   EDIST_ENOMEM    the arena could not allocate;
  *   EDIST_EINVAL    NULL a, buf (with len > 0) or out.
+ * A map with two equal (=:=) keys is EDIST_EBADMSG, as in OTP.
  */
 EDIST_EXTERN int edist_etf_decode(edist_arena *a, const void *buf, size_t len,
                                   const edist_etf_decode_opts *opts,
@@ -446,7 +506,7 @@ typedef struct edist_etf_encode_opts {
  * (version byte included unless EDIST_ETF_NO_VERSION).  Returns 0, or
  * EDIST_EINVAL for a tree no encoding can carry (see put_term), for a NULL
  * argument, or when EDIST_ETF_COMPRESS is set (the compressed size is not
- * known in advance), or EDIST_EDEPTH.
+ * known in advance), or EDIST_ENOMEM (the walk's stack, past 32 levels).
  */
 EDIST_EXTERN int edist_etf_encoded_size(const edist_term *t,
                                         const edist_etf_encode_opts *opts,
@@ -469,6 +529,278 @@ EDIST_EXTERN int edist_etf_encode_to(const edist_term *t,
 EDIST_EXTERN int edist_etf_encode(const edist_term *t,
                                   const edist_etf_encode_opts *opts,
                                   edist_bytes *out);
+
+/* ------------------------------------------ inline fast paths (hot code) */
+
+/*
+ * The calls above that run once per value in a hot loop are inline: their
+ * common cases compile into the caller, and everything else goes to the
+ * exported out-of-line parts below, which callers should not call
+ * directly.  Semantics, returns and ownership are as documented above:
+ *   edist_etf_read_next        (see edist_etf_item)
+ *   edist_etf_put_tuple_header, edist_etf_put_list_header,
+ *   edist_etf_put_nil, edist_etf_put_map_header, edist_etf_put_int,
+ *   edist_etf_put_double, edist_etf_put_binary, edist_etf_put_version,
+ *   edist_etf_put_string  (see the writer section)
+ */
+EDIST_EXTERN int edist_etf_read_next_slow(edist_etf_reader *r,
+                                          edist_etf_item *it);
+/* Makes room for n bytes: returns where to write, or NULL with w->err. */
+EDIST_EXTERN uint8_t *edist_etf_writer_grow(edist_etf_writer *w, size_t n);
+EDIST_EXTERN int edist_etf_put_int_slow(edist_etf_writer *w, int64_t v);
+EDIST_EXTERN int edist_etf_put_header_slow(edist_etf_writer *w, uint8_t tag,
+                                           size_t n);
+EDIST_EXTERN int edist_etf_put_string_slow(edist_etf_writer *w, const void *s,
+                                           size_t len);
+
+static inline uint32_t edist_etf_get32_(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+}
+
+static inline void edist_etf_put32_(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline int edist_etf_read_next(edist_etf_reader *r, edist_etf_item *it)
+{
+    const uint8_t *p = r->p;
+    size_t left = (size_t)(r->end - p);
+    if (left >= 9) {
+        it->data = NULL;
+        it->n = 0;
+        switch (*p) {
+        case EDIST_ETF_SMALL_INTEGER:
+            it->tag = *p;
+            it->type = EDIST_TERM_INT;
+            it->v.i = p[1];
+            r->p = p + 2;
+            return 0;
+        case EDIST_ETF_INTEGER:
+            it->tag = *p;
+            it->type = EDIST_TERM_INT;
+            it->v.i = (int32_t)edist_etf_get32_(p + 1);
+            r->p = p + 5;
+            return 0;
+        case EDIST_ETF_NEW_FLOAT: {
+            uint64_t bits = (uint64_t)edist_etf_get32_(p + 1) << 32 |
+                            edist_etf_get32_(p + 5);
+            if ((bits >> 52 & 0x7FF) == 0x7FF)
+                break; /* NaN or infinity: the slow path refuses it */
+            it->tag = *p;
+            it->type = EDIST_TERM_FLOAT;
+            memcpy(&it->v.f, &bits, sizeof bits);
+            r->p = p + 9;
+            return 0;
+        }
+        case EDIST_ETF_SMALL_TUPLE:
+            if (p[1] > left - 2)
+                break;
+            it->tag = *p;
+            it->type = EDIST_TERM_TUPLE;
+            it->n = p[1];
+            r->p = p + 2;
+            return 0;
+        case EDIST_ETF_NIL:
+            it->tag = *p;
+            it->type = EDIST_TERM_NIL;
+            r->p = p + 1;
+            return 0;
+        case EDIST_ETF_LIST: {
+            size_t n = edist_etf_get32_(p + 1);
+            if (n >= left - 5)
+                break;
+            it->tag = *p;
+            it->type = EDIST_TERM_LIST;
+            it->n = n;
+            r->p = p + 5;
+            return 0;
+        }
+        case EDIST_ETF_SMALL_ATOM_UTF8: {
+            /* Short ASCII atoms: one load checks them (10 bytes left). */
+            size_t n = p[1];
+            uint64_t w;
+            if (n > 8 || left < 10)
+                break;
+            memcpy(&w, p + 2, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            uint64_t high = n ? 0x8080808080808080u << (8 * (8 - n)) : 0;
+#else
+            uint64_t high = n ? 0x8080808080808080u >> (8 * (8 - n)) : 0;
+#endif
+            if (w & high)
+                break;
+            it->tag = *p;
+            it->type = EDIST_TERM_ATOM;
+            it->v.atom.name = (const char *)p + 2;
+            it->v.atom.len = n;
+            r->p = p + 2 + n;
+            return 0;
+        }
+        case EDIST_ETF_BINARY: {
+            size_t n = edist_etf_get32_(p + 1);
+            if (n > left - 5)
+                break;
+            it->tag = *p;
+            it->type = EDIST_TERM_BINARY;
+            it->n = n;
+            it->data = p + 5;
+            it->v.bits = 8;
+            r->p = p + 5 + n;
+            return 0;
+        }
+        default:
+            break;
+        }
+    }
+    return edist_etf_read_next_slow(r, it);
+}
+
+static inline uint8_t *edist_etf_room_(edist_etf_writer *w, size_t n)
+{
+    if (!w->err && w->cap - w->len >= n)
+        return w->buf + w->len;
+    return edist_etf_writer_grow(w, n);
+}
+
+static inline int edist_etf_put_int(edist_etf_writer *w, int64_t v)
+{
+    if (v >= 0 && v <= 255) {
+        uint8_t *o = edist_etf_room_(w, 2);
+        if (!o)
+            return w->err;
+        o[0] = EDIST_ETF_SMALL_INTEGER;
+        o[1] = (uint8_t)v;
+        w->len += 2;
+        return 0;
+    }
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        uint8_t *o = edist_etf_room_(w, 5);
+        if (!o)
+            return w->err;
+        o[0] = EDIST_ETF_INTEGER;
+        edist_etf_put32_(o + 1, (uint32_t)(int32_t)v);
+        w->len += 5;
+        return 0;
+    }
+    return edist_etf_put_int_slow(w, v);
+}
+
+static inline int edist_etf_put_tuple_header(edist_etf_writer *w, size_t arity)
+{
+    if (arity < 256) {
+        uint8_t *o = edist_etf_room_(w, 2);
+        if (!o)
+            return w->err;
+        o[0] = EDIST_ETF_SMALL_TUPLE;
+        o[1] = (uint8_t)arity;
+        w->len += 2;
+        return 0;
+    }
+    return edist_etf_put_header_slow(w, EDIST_ETF_LARGE_TUPLE, arity);
+}
+
+static inline int edist_etf_put_nil(edist_etf_writer *w)
+{
+    uint8_t *o = edist_etf_room_(w, 1);
+    if (!o)
+        return w->err;
+    o[0] = EDIST_ETF_NIL;
+    w->len += 1;
+    return 0;
+}
+
+static inline int edist_etf_put_header32_(edist_etf_writer *w, uint8_t tag,
+                                          size_t n)
+{
+    if (n > 0xFFFFFFFFu)
+        return edist_etf_put_header_slow(w, tag, n);
+    uint8_t *o = edist_etf_room_(w, 5);
+    if (!o)
+        return w->err;
+    o[0] = tag;
+    edist_etf_put32_(o + 1, (uint32_t)n);
+    w->len += 5;
+    return 0;
+}
+
+static inline int edist_etf_put_list_header(edist_etf_writer *w, size_t len)
+{
+    if (len == 0)
+        return edist_etf_put_nil(w);
+    return edist_etf_put_header32_(w, EDIST_ETF_LIST, len);
+}
+
+static inline int edist_etf_put_map_header(edist_etf_writer *w, size_t pairs)
+{
+    return edist_etf_put_header32_(w, EDIST_ETF_MAP, pairs);
+}
+
+static inline int edist_etf_put_double(edist_etf_writer *w, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (w->err)
+        return w->err;
+    if ((bits >> 52 & 0x7FF) == 0x7FF)
+        return w->err = EDIST_EINVAL; /* NaN and infinities */
+    uint8_t *o = edist_etf_room_(w, 9);
+    if (!o)
+        return w->err;
+    o[0] = EDIST_ETF_NEW_FLOAT;
+    edist_etf_put32_(o + 1, (uint32_t)(bits >> 32));
+    edist_etf_put32_(o + 5, (uint32_t)bits);
+    w->len += 9;
+    return 0;
+}
+
+static inline int edist_etf_put_version(edist_etf_writer *w)
+{
+    uint8_t *o = edist_etf_room_(w, 1);
+    if (!o)
+        return w->err;
+    o[0] = EDIST_ETF_VERSION;
+    w->len += 1;
+    return 0;
+}
+
+static inline int edist_etf_put_string(edist_etf_writer *w, const void *s,
+                                       size_t len)
+{
+    if (s && len && len <= 0xFFFF) {
+        uint8_t *o = edist_etf_room_(w, 3 + len);
+        if (!o)
+            return w->err;
+        o[0] = EDIST_ETF_STRING;
+        o[1] = (uint8_t)(len >> 8);
+        o[2] = (uint8_t)len;
+        memcpy(o + 3, s, len);
+        w->len += 3 + len;
+        return 0;
+    }
+    return edist_etf_put_string_slow(w, s, len);
+}
+
+static inline int edist_etf_put_binary(edist_etf_writer *w, const void *data,
+                                       size_t size)
+{
+    if (data && size <= UINT32_MAX) {
+        uint8_t *o = edist_etf_room_(w, 5 + size);
+        if (!o)
+            return w->err;
+        o[0] = EDIST_ETF_BINARY;
+        edist_etf_put32_(o + 1, (uint32_t)size);
+        memcpy(o + 5, data, size);
+        w->len += 5 + size;
+        return 0;
+    }
+    return edist_etf_put_bitstring(w, data, size, 8);
+}
 
 #ifdef __cplusplus
 }

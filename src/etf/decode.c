@@ -305,6 +305,87 @@ again:
     }
 }
 
+typedef struct keyenc {
+    const uint8_t *p;
+    size_t n;
+} keyenc;
+
+static uint64_t key_hash(const edist_term *k, const keyenc *e)
+{
+    if (!e)
+        return (uint64_t)k->v.i * 0x9E3779B97F4A7C15u;
+    uint64_t h = 0xCBF29CE484222325u; /* FNV-1a */
+    for (size_t i = 0; i < e->n; i++)
+        h = (h ^ e->p[i]) * 0x100000001B3u;
+    return h;
+}
+
+static int key_same(const edist_term *a, const edist_term *b, const keyenc *ea,
+                    const keyenc *eb)
+{
+    if (!ea)
+        return a->v.i == b->v.i;
+    return ea->n == eb->n && memcmp(ea->p, eb->p, ea->n) == 0;
+}
+
+/*
+ * OTP refuses a map with two equal keys.  Keys are compared by their
+ * canonical encodings (equal encodings iff =:=, the map key equality), in
+ * a hash set; integer keys, the common case, as integers, and keys that
+ * are already strictly ascending integers (OTP's small maps) need no set.
+ * Scratch goes to the arena.
+ */
+static int check_keys(dec *d, const edist_term *keys, size_t n)
+{
+    if (n < 2)
+        return 0;
+    size_t i, ints = 0, sorted = 1;
+    for (i = 0; i < n; i++)
+        ints += keys[i].type == EDIST_TERM_INT;
+    keyenc *e = NULL;
+    if (ints == n) {
+        for (i = 1; i < n && sorted; i++)
+            sorted = keys[i - 1].v.i < keys[i].v.i;
+        if (sorted)
+            return 0;
+    } else {
+        if (!(e = edist_arena_alloc(d->a, n * sizeof *e)))
+            return EDIST_ENOMEM;
+        edist_etf_encode_opts o = {.flags = EDIST_ETF_NO_VERSION};
+        for (i = 0; i < n; i++) {
+            size_t size;
+            int rc = edist_etf_encoded_size(&keys[i], &o, &size);
+            if (rc < 0)
+                return rc;
+            uint8_t *b = edist_arena_alloc(d->a, size);
+            if (!b)
+                return EDIST_ENOMEM;
+            if ((rc = edist_etf_encode_to(&keys[i], &o, b, size, &size)) < 0)
+                return rc;
+            e[i].p = b;
+            e[i].n = size;
+        }
+    }
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    size_t *slot = edist_arena_alloc(d->a, cap * sizeof *slot);
+    if (!slot)
+        return EDIST_ENOMEM;
+    memset(slot, 0xFF, cap * sizeof *slot); /* SIZE_MAX: empty */
+    for (i = 0; i < n; i++) {
+        const keyenc *ei = e ? &e[i] : NULL;
+        size_t h = (size_t)(key_hash(&keys[i], ei) >> 16) & (cap - 1);
+        for (; slot[h] != SIZE_MAX; h = (h + 1) & (cap - 1)) {
+            size_t j = slot[h];
+            if (key_same(&keys[i], &keys[j], ei, e ? &e[j] : NULL))
+                return EDIST_EBADMSG;
+        }
+        slot[h] = i;
+    }
+    return 0;
+}
+
 /* Fills the tree rooted at root from the cursor. */
 static int decode_tree(dec *d, edist_term *root)
 {
@@ -322,6 +403,9 @@ static int decode_tree(dec *d, edist_term *root)
         dframe *f = &d->f[d->sp - 1];
         size_t i = f->i++;
         if (f->kind == DF_MAP) {
+            /* Taking the last value: every key is complete by now. */
+            if (i == f->n - 1 && (rc = check_keys(d, f->base, f->n / 2)) < 0)
+                return rc;
             t = (i & 1) ? &f->aux[i >> 1] : &f->base[i >> 1];
             depth = f->depth + 1;
         } else {

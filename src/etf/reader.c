@@ -46,138 +46,9 @@
 #include "edist/err.h"
 #include "etf/etf_int.h"
 
-/* Nested funs are skipped recursively (their size field must match their
- * content); beyond this nesting the input is refused rather than risking
- * the stack.  No real program nests closures this deep. */
-#define ETF_MAX_FUN_NESTING 64
-
-void edist_etf_reader_init(edist_etf_reader *r, const void *buf, size_t len,
-                           const edist_atom *cache_refs, size_t n_cache_refs)
-{
-    r->start = buf;
-    r->p = buf;
-    r->end = r->p + (buf ? len : 0);
-    r->cache_refs = cache_refs;
-    r->n_cache_refs = cache_refs ? n_cache_refs : 0;
-}
-
-int edist_etf_read_version(edist_etf_reader *r)
-{
-    if (r->p >= r->end)
-        return EDIST_EAGAIN;
-    if (*r->p != EDIST_ETF_VERSION)
-        return EDIST_EVERSION;
-    r->p++;
-    return 0;
-}
-
 int edist_etf_peek_tag(const edist_etf_reader *r)
 {
     return r->p < r->end ? *r->p : EDIST_EAGAIN;
-}
-
-/* Value of a bignum's magnitude if it fits 64 bits: returns 1 and sets
- * *mag, or 0 when it does not fit. */
-static int big_mag64(const uint8_t *d, size_t n, uint64_t *mag)
-{
-    while (n && d[n - 1] == 0)
-        n--;
-    if (n > 8)
-        return 0;
-    uint64_t m = 0;
-    for (size_t i = n; i-- > 0;)
-        m = m << 8 | d[i];
-    *mag = m;
-    return 1;
-}
-
-/* Locates a bignum at p: sets *neg, *digits, *n and returns the bytes it
- * takes, or a negative code. */
-static long big_at(const uint8_t *p, const uint8_t *end, int *neg,
-                   const uint8_t **digits, size_t *n)
-{
-    size_t left = (size_t)(end - p), hdr;
-    uint64_t len;
-    if (p[0] == EDIST_ETF_SMALL_BIG) {
-        if (left < 3)
-            return EDIST_EAGAIN;
-        len = p[1];
-        hdr = 3;
-    } else {
-        if (left < 6)
-            return EDIST_EAGAIN;
-        len = edist_get32(p + 1);
-        hdr = 6;
-    }
-    if (len > left - hdr)
-        return EDIST_EAGAIN;
-    *neg = p[hdr - 1] != 0;
-    *digits = p + hdr;
-    *n = (size_t)len;
-    return (long)(hdr + len);
-}
-
-int edist_etf_peek_type(const edist_etf_reader *r)
-{
-    if (r->p >= r->end)
-        return EDIST_EAGAIN;
-    switch (*r->p) {
-    case EDIST_ETF_SMALL_INTEGER:
-    case EDIST_ETF_INTEGER:
-        return EDIST_TERM_INT;
-    case EDIST_ETF_SMALL_BIG:
-    case EDIST_ETF_LARGE_BIG: {
-        int neg;
-        const uint8_t *d;
-        size_t n;
-        uint64_t m;
-        long rc = big_at(r->p, r->end, &neg, &d, &n);
-        if (rc < 0)
-            return (int)rc;
-        if (big_mag64(d, n, &m) && m <= (uint64_t)INT64_MAX + (neg ? 1u : 0u))
-            return EDIST_TERM_INT;
-        return EDIST_TERM_BIGINT;
-    }
-    case EDIST_ETF_NEW_FLOAT:
-    case EDIST_ETF_FLOAT:
-        return EDIST_TERM_FLOAT;
-    case EDIST_ETF_ATOM:
-    case EDIST_ETF_SMALL_ATOM:
-    case EDIST_ETF_ATOM_UTF8:
-    case EDIST_ETF_SMALL_ATOM_UTF8:
-    case EDIST_ETF_ATOM_CACHE_REF:
-        return EDIST_TERM_ATOM;
-    case EDIST_ETF_NEWER_REFERENCE:
-    case EDIST_ETF_NEW_REFERENCE:
-    case EDIST_ETF_REFERENCE:
-        return EDIST_TERM_REF;
-    case EDIST_ETF_NEW_FUN:
-        return EDIST_TERM_FUN;
-    case EDIST_ETF_EXPORT:
-        return EDIST_TERM_EXPORT;
-    case EDIST_ETF_NEW_PORT:
-    case EDIST_ETF_V4_PORT:
-    case EDIST_ETF_PORT:
-        return EDIST_TERM_PORT;
-    case EDIST_ETF_NEW_PID:
-    case EDIST_ETF_PID:
-        return EDIST_TERM_PID;
-    case EDIST_ETF_SMALL_TUPLE:
-    case EDIST_ETF_LARGE_TUPLE:
-        return EDIST_TERM_TUPLE;
-    case EDIST_ETF_MAP:
-        return EDIST_TERM_MAP;
-    case EDIST_ETF_NIL:
-        return EDIST_TERM_NIL;
-    case EDIST_ETF_STRING:
-    case EDIST_ETF_LIST:
-        return EDIST_TERM_LIST;
-    case EDIST_ETF_BINARY:
-    case EDIST_ETF_BIT_BINARY:
-        return EDIST_TERM_BINARY;
-    default:
-        return EDIST_ETAG;
-    }
 }
 
 int edist_etf_read_int64(edist_etf_reader *r, int64_t *v)
@@ -209,10 +80,10 @@ int edist_etf_read_int64(edist_etf_reader *r, int64_t *v)
         const uint8_t *d;
         size_t n;
         uint64_t m;
-        long rc = big_at(p, r->end, &neg, &d, &n);
+        long rc = etf_big_at(p, r->end, &neg, &d, &n);
         if (rc < 0)
             return (int)rc;
-        if (!big_mag64(d, n, &m))
+        if (!etf_big_mag64(d, n, r->end, &m))
             return EDIST_ERANGE;
         if (!neg && m > (uint64_t)INT64_MAX)
             return EDIST_ERANGE;
@@ -236,10 +107,10 @@ int edist_etf_read_uint64(edist_etf_reader *r, uint64_t *v)
         const uint8_t *d;
         size_t n;
         uint64_t m;
-        long rc = big_at(p, r->end, &neg, &d, &n);
+        long rc = etf_big_at(p, r->end, &neg, &d, &n);
         if (rc < 0)
             return (int)rc;
-        if (!big_mag64(d, n, &m) || (neg && m != 0))
+        if (!etf_big_mag64(d, n, r->end, &m) || (neg && m != 0))
             return EDIST_ERANGE;
         *v = m;
         r->p = p + rc;
@@ -316,15 +187,8 @@ static size_t latin1_to_utf8(char *dst, const uint8_t *s, size_t n)
     return o;
 }
 
-static int all_ascii(const uint8_t *s, size_t n)
-{
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= s[i];
-    return acc < 0x80;
-}
-
-int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
+/* Reads an atom, converting Latin-1 into scratch (2 * 255 bytes). */
+int etf_read_atom_in(edist_etf_reader *r, edist_atom *out, char *scratch)
 {
     const uint8_t *p = r->p;
     size_t left = (size_t)(r->end - p), len, hdr;
@@ -363,7 +227,7 @@ int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
     if (tag == EDIST_ETF_ATOM_UTF8 || tag == EDIST_ETF_SMALL_ATOM_UTF8) {
         if (len > 4 * EDIST_ETF_MAX_ATOM_CHARS)
             return EDIST_EATOMLEN;
-        if (len > EDIST_ETF_MAX_ATOM_CHARS || !all_ascii(text, len)) {
+        if (len > EDIST_ETF_MAX_ATOM_CHARS || !etf_all_ascii(text, len)) {
             long chars = edist_utf8_count(text, len);
             if (chars < 0)
                 return EDIST_EUTF8;
@@ -375,16 +239,21 @@ int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
     } else {
         if (len > EDIST_ETF_MAX_ATOM_CHARS)
             return EDIST_EATOMLEN;
-        if (all_ascii(text, len)) {
+        if (etf_all_ascii(text, len)) {
             out->name = (const char *)text;
             out->len = len;
         } else {
-            out->len = latin1_to_utf8(r->scratch, text, len);
-            out->name = r->scratch;
+            out->len = latin1_to_utf8(scratch, text, len);
+            out->name = scratch;
         }
     }
     r->p = text + len;
     return 0;
+}
+
+int edist_etf_read_atom(edist_etf_reader *r, edist_atom *out)
+{
+    return etf_read_atom_in(r, out, r->scratch);
 }
 
 int edist_etf_read_atom_eq(edist_etf_reader *r, const char *name)
@@ -562,7 +431,7 @@ int edist_etf_read_binary(edist_etf_reader *r, const uint8_t **data,
 static int read_node(edist_etf_reader *r, edist_atom *node, size_t need)
 {
     const uint8_t *save = r->p;
-    int rc = edist_etf_read_atom(r, node);
+    int rc = etf_read_atom_in(r, node, r->scratch);
     if (rc < 0)
         return rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
     if ((size_t)(r->end - r->p) < need) {
@@ -671,24 +540,6 @@ fail:
     return rc;
 }
 
-/* Reads a SMALL_INTEGER_EXT or INTEGER_EXT (the OldIndex and OldUniq of a
- * fun, which OTP requires to be small). */
-static int skip_small_int(edist_etf_reader *r)
-{
-    const uint8_t *save = r->p;
-    int64_t v;
-    if (r->p < r->end && *r->p != EDIST_ETF_SMALL_INTEGER &&
-        *r->p != EDIST_ETF_INTEGER)
-        return EDIST_EBADMSG;
-    int rc = edist_etf_read_int64(r, &v);
-    if (rc < 0)
-        r->p = save;
-    return rc;
-}
-
-static int skip_impl(edist_etf_reader *r, size_t max_terms, size_t *terms,
-                     int *saw_cache_ref, int fun_depth);
-
 int etf_export_arity(edist_etf_reader *r, size_t *arity)
 {
     const uint8_t *save = r->p;
@@ -707,241 +558,149 @@ int etf_export_arity(edist_etf_reader *r, size_t *arity)
     return 0;
 }
 
-/* Checks a NEW_FUN_EXT body at r (after the tag) and moves past it. */
-static int skip_fun(edist_etf_reader *r, size_t max_terms, size_t *terms,
-                    int *saw_cache_ref, int fun_depth)
+/* Every tag; edist_etf_read_next() inlines the common ones and calls this
+ * for the rest. */
+int edist_etf_read_next_slow(edist_etf_reader *r, edist_etf_item *it)
 {
-    size_t left = (size_t)(r->end - r->p);
-    if (left < 4)
-        return EDIST_EAGAIN;
-    size_t size = edist_get32(r->p);
-    if (size > left)
-        return EDIST_EAGAIN;
-    if (size < 4 + 1 + 16 + 4 + 4)
-        return EDIST_EBADMSG;
-    if (fun_depth >= ETF_MAX_FUN_NESTING)
-        return EDIST_EDEPTH;
-    edist_etf_reader sub = *r;
-    sub.end = r->p + size;
-    uint32_t num_free = edist_get32(sub.p + 25);
-    sub.p += 29;
-    edist_atom module;
-    edist_term pid;
+    const uint8_t *p = r->p;
+    size_t left = (size_t)(r->end - p);
     int rc;
-    if (sub.p < sub.end && *sub.p == EDIST_ETF_ATOM_CACHE_REF)
-        *saw_cache_ref = 1;
-    if ((rc = edist_etf_read_atom(&sub, &module)) < 0 ||
-        (rc = skip_small_int(&sub)) < 0 || (rc = skip_small_int(&sub)) < 0)
-        return rc == EDIST_EAGAIN || rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
-    if (sub.p < sub.end && sub.p + 1 < sub.end &&
-        sub.p[1] == EDIST_ETF_ATOM_CACHE_REF)
-        *saw_cache_ref = 1;
-    if ((rc = edist_etf_read_pid(&sub, &pid)) < 0)
-        return rc == EDIST_EAGAIN || rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
-    if (num_free > (size_t)(sub.end - sub.p))
-        return EDIST_EBADMSG;
-    for (uint32_t i = 0; i < num_free; i++) {
-        rc = skip_impl(&sub, max_terms, terms, saw_cache_ref, fun_depth + 1);
-        if (rc < 0)
-            return rc == EDIST_EAGAIN ? EDIST_EBADMSG : rc;
-    }
-    if (sub.p != sub.end)
-        return EDIST_EBADMSG;
-    r->p = sub.end;
-    return 0;
-}
-
-static int skip_impl(edist_etf_reader *r, size_t max_terms, size_t *terms,
-                     int *saw_cache_ref, int fun_depth)
-{
-    const uint8_t *save = r->p;
-    size_t pending = 1, count = *terms;
-    int rc = 0;
-    if (!max_terms)
-        max_terms = EDIST_ETF_DEFAULT_MAX_TERMS;
-    while (pending) {
-        pending--;
-        if (++count > max_terms) {
-            rc = EDIST_ETERMS;
-            goto fail;
+    if (!left)
+        return EDIST_EAGAIN;
+    it->tag = *p;
+    it->data = NULL;
+    it->n = 0;
+    switch (*p) {
+    case EDIST_ETF_SMALL_INTEGER:
+        if (left < 2)
+            return EDIST_EAGAIN;
+        it->type = EDIST_TERM_INT;
+        it->v.i = p[1];
+        r->p = p + 2;
+        return 0;
+    case EDIST_ETF_INTEGER:
+        if (left < 5)
+            return EDIST_EAGAIN;
+        it->type = EDIST_TERM_INT;
+        it->v.i = (int32_t)edist_get32(p + 1);
+        r->p = p + 5;
+        return 0;
+    case EDIST_ETF_SMALL_BIG:
+    case EDIST_ETF_LARGE_BIG: {
+        int neg;
+        const uint8_t *d;
+        size_t n;
+        uint64_t m;
+        long len = etf_big_at(p, r->end, &neg, &d, &n);
+        if (len < 0)
+            return (int)len;
+        if (etf_big_mag64(d, n, r->end, &m) &&
+            m <= (uint64_t)INT64_MAX + (neg ? 1u : 0u)) {
+            it->type = EDIST_TERM_INT;
+            it->v.i = neg ? (int64_t)(0 - m) : (int64_t)m;
+        } else {
+            it->type = EDIST_TERM_BIGINT;
+            it->v.negative = neg;
+            it->data = d;
+            it->n = n;
         }
-        const uint8_t *p = r->p;
-        size_t left = (size_t)(r->end - p), n;
-        if (!left) {
+        r->p = p + len;
+        return 0;
+    }
+    case EDIST_ETF_NEW_FLOAT:
+    case EDIST_ETF_FLOAT:
+        it->type = EDIST_TERM_FLOAT;
+        return edist_etf_read_double(r, &it->v.f);
+    case EDIST_ETF_ATOM:
+    case EDIST_ETF_SMALL_ATOM:
+    case EDIST_ETF_ATOM_UTF8:
+    case EDIST_ETF_SMALL_ATOM_UTF8:
+    case EDIST_ETF_ATOM_CACHE_REF:
+        it->type = EDIST_TERM_ATOM;
+        return etf_read_atom_in(r, &it->v.atom, r->scratch);
+    case EDIST_ETF_SMALL_TUPLE:
+    case EDIST_ETF_LARGE_TUPLE:
+        it->type = EDIST_TERM_TUPLE;
+        return edist_etf_read_tuple_header(r, &it->n);
+    case EDIST_ETF_MAP:
+        it->type = EDIST_TERM_MAP;
+        return edist_etf_read_map_header(r, &it->n);
+    case EDIST_ETF_NIL:
+        it->type = EDIST_TERM_NIL;
+        r->p = p + 1;
+        return 0;
+    case EDIST_ETF_STRING:
+        it->type = EDIST_TERM_LIST;
+        return edist_etf_read_string(r, &it->data, &it->n);
+    case EDIST_ETF_LIST:
+        if (left < 5)
+            return EDIST_EAGAIN;
+        it->n = edist_get32(p + 1);
+        if (it->n >= left - 5)
+            return EDIST_EAGAIN;
+        it->type = EDIST_TERM_LIST;
+        r->p = p + 5;
+        return 0;
+    case EDIST_ETF_BINARY:
+    case EDIST_ETF_BIT_BINARY:
+        it->type = EDIST_TERM_BINARY;
+        return edist_etf_read_bitstring(r, &it->data, &it->n, &it->v.bits);
+    case EDIST_ETF_NEW_PID: {
+        /* The pid of every control message: no struct copies. */
+        edist_atom node;
+        r->p = p + 1;
+        rc = etf_read_atom_in(r, &node, r->scratch);
+        if (rc == 0 && r->end - r->p < 12)
             rc = EDIST_EAGAIN;
-            goto fail;
+        if (rc < 0) {
+            r->p = p;
+            return rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
         }
-        switch (*p) {
-        case EDIST_ETF_SMALL_INTEGER:
-            if (left < 2)
-                goto eagain;
-            r->p += 2;
-            break;
-        case EDIST_ETF_INTEGER:
-            if (left < 5)
-                goto eagain;
-            r->p += 5;
-            break;
-        case EDIST_ETF_SMALL_BIG:
-        case EDIST_ETF_LARGE_BIG: {
-            int neg;
-            const uint8_t *d;
-            long len = big_at(p, r->end, &neg, &d, &n);
-            if (len < 0) {
-                rc = (int)len;
-                goto fail;
-            }
-            r->p += len;
-            break;
-        }
-        case EDIST_ETF_NEW_FLOAT:
-        case EDIST_ETF_FLOAT: {
-            double d;
-            if ((rc = edist_etf_read_double(r, &d)) < 0)
-                goto fail;
-            break;
-        }
-        case EDIST_ETF_ATOM_CACHE_REF:
-            *saw_cache_ref = 1;
-            /* fall through */
-        case EDIST_ETF_ATOM:
-        case EDIST_ETF_SMALL_ATOM:
-        case EDIST_ETF_ATOM_UTF8:
-        case EDIST_ETF_SMALL_ATOM_UTF8: {
-            edist_atom a;
-            if ((rc = edist_etf_read_atom(r, &a)) < 0)
-                goto fail;
-            break;
-        }
-        case EDIST_ETF_SMALL_TUPLE:
-        case EDIST_ETF_LARGE_TUPLE:
-            if ((rc = edist_etf_read_tuple_header(r, &n)) < 0)
-                goto fail;
-            pending += n;
-            break;
-        case EDIST_ETF_MAP:
-            if ((rc = edist_etf_read_map_header(r, &n)) < 0)
-                goto fail;
-            pending += 2 * n;
-            break;
-        case EDIST_ETF_NIL:
-            r->p++;
-            break;
-        case EDIST_ETF_LIST:
-            /* Not read_list_header: OTP accepts LIST_EXT of 0 elements
-             * (the term is then its tail). */
-            if (left < 5)
-                goto eagain;
-            n = edist_get32(p + 1);
-            if (n >= left - 5)
-                goto eagain;
-            r->p += 5;
-            pending += n + 1;
-            break;
-        case EDIST_ETF_STRING: {
-            const uint8_t *s;
-            if ((rc = edist_etf_read_string(r, &s, &n)) < 0)
-                goto fail;
-            count += n; /* the elements and the [] tail, as in a tree */
-            if (count > max_terms) {
-                rc = EDIST_ETERMS;
-                goto fail;
-            }
-            break;
-        }
-        case EDIST_ETF_BINARY:
-        case EDIST_ETF_BIT_BINARY: {
-            const uint8_t *d;
-            uint8_t bits;
-            if ((rc = edist_etf_read_bitstring(r, &d, &n, &bits)) < 0)
-                goto fail;
-            break;
-        }
-        case EDIST_ETF_NEW_PID:
-        case EDIST_ETF_PID:
-        case EDIST_ETF_NEW_PORT:
-        case EDIST_ETF_V4_PORT:
-        case EDIST_ETF_PORT:
-        case EDIST_ETF_NEWER_REFERENCE:
-        case EDIST_ETF_NEW_REFERENCE:
-        case EDIST_ETF_REFERENCE: {
-            edist_term t;
-            int ty = edist_etf_peek_type(r);
-            /* The node atom follows the tag (and a length for refs). */
-            size_t at =
-                *p == EDIST_ETF_NEWER_REFERENCE || *p == EDIST_ETF_NEW_REFERENCE
-                    ? 3
-                    : 1;
-            if (left > at && p[at] == EDIST_ETF_ATOM_CACHE_REF)
-                *saw_cache_ref = 1;
-            rc = ty == EDIST_TERM_PID    ? edist_etf_read_pid(r, &t)
-                 : ty == EDIST_TERM_PORT ? edist_etf_read_port(r, &t)
-                                         : edist_etf_read_ref(r, &t);
-            if (rc < 0)
-                goto fail;
-            break;
-        }
-        case EDIST_ETF_EXPORT: {
-            edist_atom m, f;
-            r->p++;
-            if (r->p < r->end && *r->p == EDIST_ETF_ATOM_CACHE_REF)
-                *saw_cache_ref = 1;
-            if ((rc = edist_etf_read_atom(r, &m)) < 0)
-                goto fail_export;
-            if (r->p < r->end && *r->p == EDIST_ETF_ATOM_CACHE_REF)
-                *saw_cache_ref = 1;
-            if ((rc = edist_etf_read_atom(r, &f)) < 0)
-                goto fail_export;
-            if ((rc = etf_export_arity(r, &n)) < 0)
-                goto fail;
-            break;
-        fail_export:
-            if (rc == EDIST_ETYPE)
-                rc = EDIST_EBADMSG;
-            goto fail;
-        }
-        case EDIST_ETF_NEW_FUN:
-            r->p++;
-            *terms = count;
-            rc = skip_fun(r, max_terms, terms, saw_cache_ref, fun_depth);
-            if (rc < 0)
-                goto fail;
-            count = *terms;
-            break;
-        default:
-            rc = EDIST_ETAG;
-            goto fail;
-        }
+        const uint8_t *q = r->p;
+        it->type = EDIST_TERM_PID;
+        it->v.id.type = EDIST_TERM_PID;
+        it->v.id.v.pid.node = node;
+        it->v.id.v.pid.id = edist_get32(q);
+        it->v.id.v.pid.serial = edist_get32(q + 4);
+        it->v.id.v.pid.creation = edist_get32(q + 8);
+        r->p = q + 12;
+        return 0;
     }
-    *terms = count;
-    return 0;
-eagain:
-    rc = EDIST_EAGAIN;
-fail:
-    r->p = save;
-    return rc;
-}
-
-int etf_skip_terms(edist_etf_reader *r, size_t max_terms, size_t *terms,
-                   int *saw_cache_ref)
-{
-    return skip_impl(r, max_terms, terms, saw_cache_ref, 0);
-}
-
-int edist_etf_skip(edist_etf_reader *r, size_t max_terms)
-{
-    size_t terms = 0;
-    int saw = 0;
-    return skip_impl(r, max_terms, &terms, &saw, 0);
-}
-
-int edist_etf_read_raw(edist_etf_reader *r, const uint8_t **raw, size_t *len)
-{
-    const uint8_t *start = r->p;
-    int rc = edist_etf_skip(r, 0);
-    if (rc < 0)
-        return rc;
-    *raw = start;
-    *len = (size_t)(r->p - start);
-    return 0;
+    case EDIST_ETF_PID:
+        it->type = EDIST_TERM_PID;
+        return edist_etf_read_pid(r, &it->v.id);
+    case EDIST_ETF_NEW_PORT:
+    case EDIST_ETF_V4_PORT:
+    case EDIST_ETF_PORT:
+        it->type = EDIST_TERM_PORT;
+        return edist_etf_read_port(r, &it->v.id);
+    case EDIST_ETF_NEWER_REFERENCE:
+    case EDIST_ETF_NEW_REFERENCE:
+    case EDIST_ETF_REFERENCE:
+        it->type = EDIST_TERM_REF;
+        return edist_etf_read_ref(r, &it->v.id);
+    case EDIST_ETF_EXPORT: {
+        edist_atom m, f;
+        size_t arity;
+        r->p = p + 1;
+        if ((rc = etf_read_atom_in(r, &m, r->scratch)) < 0 ||
+            (rc = etf_read_atom_in(r, &f, r->scratch2)) < 0 ||
+            (rc = etf_export_arity(r, &arity)) < 0) {
+            r->p = p;
+            return rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
+        }
+        it->type = EDIST_TERM_EXPORT;
+        memset(&it->v.id, 0, sizeof it->v.id);
+        it->v.id.type = EDIST_TERM_EXPORT;
+        it->v.id.v.exp.module = m;
+        it->v.id.v.exp.function = f;
+        it->v.id.v.exp.arity = (uint32_t)arity;
+        return 0;
+    }
+    case EDIST_ETF_NEW_FUN:
+        it->type = EDIST_TERM_FUN;
+        return edist_etf_read_raw(r, &it->data, &it->n);
+    default:
+        return EDIST_ETAG;
+    }
 }

@@ -10,7 +10,7 @@
  * UTF-8 tags, or term_to_binary/1's ATOM_EXT for Latin-1 text.
  *
  * The fast path of every put is one capacity comparison; growth lives in
- * etf_writer_grow() so that the inline part stays small.
+ * edist_etf_writer_grow() so that the inline part stays small.
  */
 #include <math.h>
 #include <string.h>
@@ -82,7 +82,7 @@ int edist_etf_writer_take(edist_etf_writer *w, edist_bytes *out)
     return 0;
 }
 
-uint8_t *etf_writer_grow(edist_etf_writer *w, size_t n)
+uint8_t *edist_etf_writer_grow(edist_etf_writer *w, size_t n)
 {
     if (w->err)
         return NULL;
@@ -120,41 +120,7 @@ static int put_fail(edist_etf_writer *w, int rc)
     if (!o)                                                                    \
         return (w)->err;
 
-int edist_etf_put_version(edist_etf_writer *w)
-{
-    ROOM(w, 1);
-    o[0] = EDIST_ETF_VERSION;
-    w->len += 1;
-    return 0;
-}
-
-int edist_etf_put_tuple_header(edist_etf_writer *w, size_t arity)
-{
-    if (arity < 256) {
-        ROOM(w, 2);
-        o[0] = EDIST_ETF_SMALL_TUPLE;
-        o[1] = (uint8_t)arity;
-        w->len += 2;
-        return 0;
-    }
-    if (arity > UINT32_MAX)
-        return put_fail(w, EDIST_EINVAL);
-    ROOM(w, 5);
-    o[0] = EDIST_ETF_LARGE_TUPLE;
-    edist_put32(o + 1, (uint32_t)arity);
-    w->len += 5;
-    return 0;
-}
-
-int edist_etf_put_nil(edist_etf_writer *w)
-{
-    ROOM(w, 1);
-    o[0] = EDIST_ETF_NIL;
-    w->len += 1;
-    return 0;
-}
-
-static int put_tag32(edist_etf_writer *w, uint8_t tag, size_t n)
+int edist_etf_put_header_slow(edist_etf_writer *w, uint8_t tag, size_t n)
 {
     if (n > UINT32_MAX)
         return put_fail(w, EDIST_EINVAL);
@@ -163,18 +129,6 @@ static int put_tag32(edist_etf_writer *w, uint8_t tag, size_t n)
     edist_put32(o + 1, (uint32_t)n);
     w->len += 5;
     return 0;
-}
-
-int edist_etf_put_list_header(edist_etf_writer *w, size_t len)
-{
-    if (len == 0)
-        return edist_etf_put_nil(w);
-    return put_tag32(w, EDIST_ETF_LIST, len);
-}
-
-int edist_etf_put_map_header(edist_etf_writer *w, size_t pairs)
-{
-    return put_tag32(w, EDIST_ETF_MAP, pairs);
 }
 
 size_t etf_int_size(int64_t v)
@@ -195,35 +149,28 @@ size_t etf_int_size(int64_t v)
 /* SMALL_BIG_EXT of a magnitude that needs more than 31 bits. */
 static int put_small_big64(edist_etf_writer *w, int neg, uint64_t m)
 {
-    size_t n = 0;
-    for (uint64_t t = m; t; t >>= 8)
-        n++;
-    ROOM(w, 3 + n);
+    size_t n = (size_t)(71 - __builtin_clzll(m)) / 8; /* m != 0 here */
+    /* Room for all 8 digit bytes lets the stores be unconditional. */
+    size_t room = w->cap - w->len >= 11 ? 11 : 3 + n;
+    ROOM(w, room);
     o[0] = EDIST_ETF_SMALL_BIG;
     o[1] = (uint8_t)n;
     o[2] = neg ? 1 : 0;
-    for (size_t i = 0; i < n; i++, m >>= 8)
-        o[3 + i] = (uint8_t)m;
+    if (room == 11) {
+        for (int i = 0; i < 8; i++)
+            o[3 + i] = (uint8_t)(m >> (8 * i));
+    } else {
+        for (size_t i = 0; i < n; i++, m >>= 8)
+            o[3 + i] = (uint8_t)m;
+    }
     w->len += 3 + n;
     return 0;
 }
 
-int edist_etf_put_int(edist_etf_writer *w, int64_t v)
+int edist_etf_put_int_slow(edist_etf_writer *w, int64_t v)
 {
-    if (v >= 0 && v <= 255) {
-        ROOM(w, 2);
-        o[0] = EDIST_ETF_SMALL_INTEGER;
-        o[1] = (uint8_t)v;
-        w->len += 2;
-        return 0;
-    }
-    if (v >= INT32_MIN && v <= INT32_MAX) {
-        ROOM(w, 5);
-        o[0] = EDIST_ETF_INTEGER;
-        edist_put32(o + 1, (uint32_t)(int32_t)v);
-        w->len += 5;
-        return 0;
-    }
+    if (v >= INT32_MIN && v <= INT32_MAX)
+        return edist_etf_put_int(w, v);
     return put_small_big64(w, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
 }
 
@@ -265,19 +212,6 @@ int edist_etf_put_bigint(edist_etf_writer *w, int negative, const uint8_t *le,
     o[hdr - 1] = negative ? 1 : 0;
     memcpy(o + hdr, le, n);
     w->len += hdr + n;
-    return 0;
-}
-
-int edist_etf_put_double(edist_etf_writer *w, double v)
-{
-    if (!isfinite(v))
-        return put_fail(w, EDIST_EINVAL);
-    ROOM(w, 9);
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    o[0] = EDIST_ETF_NEW_FLOAT;
-    edist_put64(o + 1, bits);
-    w->len += 9;
     return 0;
 }
 
@@ -381,8 +315,45 @@ static int plan_for(edist_etf_writer *w, edist_atom a, atom_plan *pl)
     return rc < 0 ? put_fail(w, rc) : 0;
 }
 
+/* True when s[0..n) is ASCII (n <= 255): word loads, no byte loop for
+ * the common lengths. */
+static inline int ascii_text(const uint8_t *s, size_t n)
+{
+    uint64_t acc = 0, x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, s + i, 8);
+            acc |= x;
+        }
+        memcpy(&x, s + n - 8, 8);
+        return !((acc | x) & 0x8080808080808080u);
+    }
+    uint8_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t |= s[i];
+    return t < 0x80;
+}
+
 int edist_etf_put_atom(edist_etf_writer *w, const char *utf8, size_t len)
 {
+    /* The common case: a short ASCII atom, the same bytes in both modes. */
+    if (utf8 && len <= EDIST_ETF_MAX_ATOM_CHARS &&
+        ascii_text((const uint8_t *)utf8, len)) {
+        int l1 = (w->flags & EDIST_ETF_ATOMS_LATIN1) != 0;
+        size_t hdr = l1 ? 3 : 2;
+        ROOM(w, hdr + len);
+        if (l1) {
+            o[0] = EDIST_ETF_ATOM;
+            o[1] = 0;
+            o[2] = (uint8_t)len;
+        } else {
+            o[0] = EDIST_ETF_SMALL_ATOM_UTF8;
+            o[1] = (uint8_t)len;
+        }
+        memcpy(o + hdr, utf8, len);
+        w->len += hdr + len;
+        return 0;
+    }
     atom_plan pl;
     edist_atom a = {utf8, len};
     int rc = plan_for(w, a, &pl);
@@ -422,12 +393,12 @@ int edist_etf_put_bitstring(edist_etf_writer *w, const void *data, size_t size,
     return 0;
 }
 
-int edist_etf_put_binary(edist_etf_writer *w, const void *data, size_t size)
+int edist_etf_put_binary_header(edist_etf_writer *w, size_t size)
 {
-    return edist_etf_put_bitstring(w, data, size, 8);
+    return edist_etf_put_header_slow(w, EDIST_ETF_BINARY, size);
 }
 
-int edist_etf_put_string(edist_etf_writer *w, const void *s, size_t len)
+int edist_etf_put_string_slow(edist_etf_writer *w, const void *s, size_t len)
 {
     const uint8_t *b = s;
     if (!s && len)

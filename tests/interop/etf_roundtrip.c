@@ -4,8 +4,8 @@
  * Usage: etf_roundtrip DIR
  *   For every line "N kind" of DIR/manifest, reads DIR/N.bin, decodes it
  *   into a tree and writes DIR/N.t2b (term_to_binary atom mode, compressed
- *   when the input was) and DIR/N.dist (distribution UTF-8 atoms, no
- *   version byte prepended... with one, so that binary_to_term reads it).
+ *   when the input was) and DIR/N.dist (distribution UTF-8 atom mode, with
+ *   a version byte so that binary_to_term reads it).
  *   For "nomap" terms it also checks that N.t2b equals N.bin byte for
  *   byte.  Along the way it checks that the streaming reader skips the
  *   whole term, that zero-copy decoding encodes the same bytes, and that

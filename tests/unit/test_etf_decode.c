@@ -12,9 +12,10 @@
 #include "edist/edist.h"
 #include "edist/etf.h"
 
-#define V(...) ((const uint8_t[]){__VA_ARGS__})
+#define V(...)    ((const uint8_t[]){__VA_ARGS__})
 #define VLEN(...) sizeof((const uint8_t[]){__VA_ARGS__})
-#define DEC(a, t, ...) decode((a), &(t), V(__VA_ARGS__), VLEN(__VA_ARGS__), NULL)
+#define DEC(a, t, ...)                                                         \
+    decode((a), &(t), V(__VA_ARGS__), VLEN(__VA_ARGS__), NULL)
 
 /* Decodes from a private heap copy of exactly len bytes, so that ASan
  * catches any read past the end. */
@@ -122,26 +123,23 @@ static void test_atoms(void **state)
     /* Length caps: 255 characters. */
     uint8_t long1[4 + 256] = {131, 100, 1, 0};
     memset(long1 + 4, 'a', 256);
-    assert_int_equal(decode(a, &t, long1, sizeof long1, NULL),
-                     EDIST_EATOMLEN);
+    assert_int_equal(decode(a, &t, long1, sizeof long1, NULL), EDIST_EATOMLEN);
     long1[2] = 0;
     long1[3] = 255;
     assert_int_equal(decode(a, &t, long1, sizeof long1 - 1, NULL), 0);
     uint8_t long2[4 + 512] = {131, 118, 2, 0};
     for (int i = 0; i < 256; i++)
         memcpy(long2 + 4 + 2 * i, "\xCE\xB1", 2);
-    assert_int_equal(decode(a, &t, long2, sizeof long2, NULL),
-                     EDIST_EATOMLEN);
+    assert_int_equal(decode(a, &t, long2, sizeof long2, NULL), EDIST_EATOMLEN);
     long2[2] = 1;
     long2[3] = 254; /* 255 alphas = 510 bytes */
     assert_int_equal(decode(a, &t, long2, 4 + 510, NULL), 0);
     assert_int_equal(t.v.atom.len, 510);
     edist_etf_decode_opts o = {.max_atom_chars = 3};
-    assert_int_equal(decode(a, &t, V(131, 100, 0, 4, 'a', 'b', 'c', 'd'), 8,
-                            &o),
-                     EDIST_EATOMLEN);
-    assert_int_equal(decode(a, &t, V(131, 100, 0, 3, 'a', 'b', 'c'), 7, &o),
-                     0);
+    assert_int_equal(
+        decode(a, &t, V(131, 100, 0, 4, 'a', 'b', 'c', 'd'), 8, &o),
+        EDIST_EATOMLEN);
+    assert_int_equal(decode(a, &t, V(131, 100, 0, 3, 'a', 'b', 'c'), 7, &o), 0);
     edist_arena_free(a);
 }
 
@@ -151,12 +149,11 @@ static void test_atom_cache(void **state)
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
     const edist_atom refs[2] = {{"a@vm", 4}, {"", 0}};
-    edist_etf_decode_opts o = {.flags = EDIST_ETF_NO_VERSION,
-                               .cache_refs = refs,
-                               .n_cache_refs = 2};
+    edist_etf_decode_opts o = {
+        .flags = EDIST_ETF_NO_VERSION, .cache_refs = refs, .n_cache_refs = 2};
     /* {6, <a@vm.1.0.3>, '', a@vm} as a dist header message carries it. */
-    const uint8_t msg[] = {104, 4,  97, 6, 88, 82, 0, 0, 0, 0, 1, 0, 0,
-                           0,   0,  0,  0, 0,  3,  82, 1, 82, 0};
+    const uint8_t msg[] = {104, 4, 97, 6, 88, 82, 0, 0,  0, 0,  1, 0,
+                           0,   0, 0,  0, 0,  0,  3, 82, 1, 82, 0};
     assert_int_equal(decode(a, &t, msg, sizeof msg, &o), 0);
     assert_int_equal(t.v.tuple.arity, 4);
     assert_int_equal(t.v.tuple.elems[1].type, EDIST_TERM_PID);
@@ -200,15 +197,28 @@ static void test_containers(void **state)
     assert_int_equal(t.type, EDIST_TERM_INT);
     assert_int_equal(t.v.i, 7);
     /* #{1 => 2, a => []} */
-    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 119, 1,
-                         'a', 106),
-                     0);
+    assert_int_equal(
+        DEC(a, t, 131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 119, 1, 'a', 106), 0);
     assert_int_equal(t.type, EDIST_TERM_MAP);
     assert_int_equal(t.v.map.size, 2);
     assert_int_equal(t.v.map.keys[0].v.i, 1);
     assert_int_equal(t.v.map.values[0].v.i, 2);
     assert_true(edist_term_is_atom(&t.v.map.keys[1], "a"));
     assert_int_equal(t.v.map.values[1].type, EDIST_TERM_NIL);
+    /* Duplicate keys are refused, as OTP does: integers, and atoms in
+     * two encodings; 1 and 1.0 are different keys. */
+    assert_int_equal(
+        DEC(a, t, 131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 98, 0, 0, 0, 1, 97, 3),
+        EDIST_EBADMSG);
+    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 2, 100, 0, 1, 'a', 97, 2, 119,
+                         1, 'a', 97, 3),
+                     EDIST_EBADMSG);
+    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 70, 0x3F,
+                         0xF0, 0, 0, 0, 0, 0, 0, 97, 3),
+                     0);
+    assert_int_equal(DEC(a, t, 131, 116, 0, 0, 0, 3, 104, 1, 97, 1, 97, 2, 104,
+                         1, 97, 2, 97, 3, 104, 1, 97, 1, 106),
+                     EDIST_EBADMSG);
     /* Claims beyond the bytes left fail before allocating. */
     assert_int_equal(DEC(a, t, 131, 105, 0xFF, 0xFF, 0xFF, 0xFF, 106),
                      EDIST_EAGAIN);
@@ -253,14 +263,12 @@ static void test_identifiers(void **state)
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
     /* NEW_PID_EXT as protocol.md observed it, and legacy PID_EXT. */
-    assert_int_equal(DEC(a, t, 131, 88, 119, 1, 'n', 0, 0, 0, 9, 0, 0, 0, 0,
-                         0, 0, 0, 0),
-                     0);
+    assert_int_equal(
+        DEC(a, t, 131, 88, 119, 1, 'n', 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0), 0);
     assert_int_equal(t.type, EDIST_TERM_PID);
     assert_int_equal(t.v.pid.id, 9);
-    assert_int_equal(DEC(a, t, 131, 103, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0,
-                         2, 3),
-                     0);
+    assert_int_equal(
+        DEC(a, t, 131, 103, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 2, 3), 0);
     assert_int_equal(t.v.pid.serial, 2);
     assert_int_equal(t.v.pid.creation, 3);
     /* Ports: NEW_PORT, V4 (64-bit id), legacy PORT. */
@@ -269,15 +277,15 @@ static void test_identifiers(void **state)
     assert_int_equal(t.type, EDIST_TERM_PORT);
     assert_int_equal(t.v.port.id, 5);
     assert_int_equal(t.v.port.creation, 7);
-    assert_int_equal(DEC(a, t, 131, 120, 119, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 1,
-                         0, 0, 0, 7),
-                     0);
+    assert_int_equal(
+        DEC(a, t, 131, 120, 119, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 7),
+        0);
     assert_true(t.v.port.id == ((uint64_t)1 << 40 | 1));
     assert_int_equal(DEC(a, t, 131, 102, 119, 1, 'n', 0, 0, 0, 5, 2), 0);
     assert_int_equal(t.v.port.creation, 2);
     /* References: NEWER (5 words), NEW (creation:8), legacy. */
-    assert_int_equal(DEC(a, t, 131, 90, 0, 5, 119, 1, 'n', 0, 0, 0, 1, 0, 0,
-                         0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5),
+    assert_int_equal(DEC(a, t, 131, 90, 0, 5, 119, 1, 'n', 0, 0, 0, 1, 0, 0, 0,
+                         1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5),
                      0);
     assert_int_equal(t.type, EDIST_TERM_REF);
     assert_int_equal(t.v.ref.len, 5);
@@ -288,16 +296,16 @@ static void test_identifiers(void **state)
     assert_int_equal(t.v.ref.ids[0], 9);
     assert_int_equal(DEC(a, t, 131, 101, 100, 0, 1, 'n', 0, 0, 0, 9, 1), 0);
     assert_int_equal(t.v.ref.len, 1);
-    assert_int_equal(DEC(a, t, 131, 90, 0, 6, 119, 1, 'n', 0, 0, 0, 1, 0, 0,
-                         0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5,
-                         0, 0, 0, 6),
+    assert_int_equal(DEC(a, t, 131, 90, 0, 6, 119, 1, 'n', 0, 0, 0, 1, 0, 0, 0,
+                         1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0,
+                         0, 0, 6),
                      EDIST_EBADMSG);
     assert_int_equal(DEC(a, t, 131, 90, 0, 0, 119, 1, 'n', 0, 0, 0, 1),
                      EDIST_EBADMSG);
     /* A node that is not an atom. */
-    assert_int_equal(DEC(a, t, 131, 88, 97, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0,
-                         0, 0),
-                     EDIST_EBADMSG);
+    assert_int_equal(
+        DEC(a, t, 131, 88, 97, 1, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0),
+        EDIST_EBADMSG);
     /* fun lists:map/2, and INTEGER_EXT arity (OTP accepts it). */
     assert_int_equal(DEC(a, t, 131, 113, 100, 0, 5, 'l', 'i', 's', 't', 's',
                          100, 0, 3, 'm', 'a', 'p', 97, 2),
@@ -305,22 +313,21 @@ static void test_identifiers(void **state)
     assert_int_equal(t.type, EDIST_TERM_EXPORT);
     assert_true(t.v.exp.arity == 2);
     assert_int_equal(t.v.exp.function.len, 3);
-    assert_int_equal(DEC(a, t, 131, 113, 119, 1, 'a', 119, 1, 'b', 98, 0, 0,
-                         0, 1),
-                     0);
-    assert_int_equal(DEC(a, t, 131, 113, 119, 1, 'a', 119, 1, 'b', 98, 0, 0,
-                         1, 0),
-                     EDIST_EBADMSG);
+    assert_int_equal(
+        DEC(a, t, 131, 113, 119, 1, 'a', 119, 1, 'b', 98, 0, 0, 0, 1), 0);
+    assert_int_equal(
+        DEC(a, t, 131, 113, 119, 1, 'a', 119, 1, 'b', 98, 0, 0, 1, 0),
+        EDIST_EBADMSG);
     edist_arena_free(a);
 }
 
 /* fun(X) -> X + N end with N = 5, from term_to_binary of OTP 25. */
 static const uint8_t FUN[] = {
-    131, 112, 0,   0,   0,   71,  1,   3,   37,  146, 155, 22,  88,  247, 151,
-    153, 139, 138, 97,  38,  171, 55,  40,  0,   0,   0,   0,   0,   0,   0,
-    1,   100, 0,   1,   102, 97,  0,   98,  0,   25,  44,  148, 88,  100, 0,
-    13,  110, 111, 110, 111, 100, 101, 64,  110, 111, 104, 111, 115, 116, 0,
-    0,   0,   9,   0,   0,   0,   0,   0,   0,   0,   0,   97,  5};
+    131, 112, 0,   0,   0,   71,  1,   3,  37,  146, 155, 22,  88,  247, 151,
+    153, 139, 138, 97,  38,  171, 55,  40, 0,   0,   0,   0,   0,   0,   0,
+    1,   100, 0,   1,   102, 97,  0,   98, 0,   25,  44,  148, 88,  100, 0,
+    13,  110, 111, 110, 111, 100, 101, 64, 110, 111, 104, 111, 115, 116, 0,
+    0,   0,   9,   0,   0,   0,   0,   0,  0,   0,   0,   97,  5};
 
 static void test_funs(void **state)
 {
@@ -333,9 +340,8 @@ static void test_funs(void **state)
     assert_memory_equal(t.v.fun.raw, FUN + 1, sizeof FUN - 1);
     assert_int_equal(t.v.fun.arity, 1);
     assert_int_equal(t.v.fun.num_free, 1);
-    assert_true(edist_term_is_atom(&(edist_term){.type = EDIST_TERM_ATOM,
-                                                 .v.atom = t.v.fun.module},
-                                   "f"));
+    assert_true(edist_term_is_atom(
+        &(edist_term){.type = EDIST_TERM_ATOM, .v.atom = t.v.fun.module}, "f"));
     /* A wrong Size field is refused. */
     uint8_t bad[sizeof FUN];
     memcpy(bad, FUN, sizeof FUN);
@@ -346,16 +352,14 @@ static void test_funs(void **state)
 
     /* The same fun with its module and node as atom cache refs: it is
      * rebuilt so that its bytes no longer depend on the message. */
-    const uint8_t cached[] = {112, 0,   0,   0,   55,  1,  3,   37,  146, 155,
-                              22,  88,  247, 151, 153, 139, 138, 97,  38,  171,
-                              55,  40,  0,   0,   0,   0,  0,   0,   0,   1,
-                              82,  1,   97,  0,   98,  0,  25,  44,  148, 88,
-                              82,  0,   0,   0,   0,   9,  0,   0,   0,   0,
-                              0,   0,   0,   0,   97,  5};
+    const uint8_t cached[] = {
+        112, 0,   0,   0,  55, 1,   3,  37, 146, 155, 22,  88, 247, 151,
+        153, 139, 138, 97, 38, 171, 55, 40, 0,   0,   0,   0,  0,   0,
+        0,   1,   82,  1,  97, 0,   98, 0,  25,  44,  148, 88, 82,  0,
+        0,   0,   0,   9,  0,  0,   0,  0,  0,   0,   0,   0,  97,  5};
     const edist_atom refs[2] = {{"nonode@nohost", 13}, {"f", 1}};
-    edist_etf_decode_opts o = {.flags = EDIST_ETF_NO_VERSION,
-                               .cache_refs = refs,
-                               .n_cache_refs = 2};
+    edist_etf_decode_opts o = {
+        .flags = EDIST_ETF_NO_VERSION, .cache_refs = refs, .n_cache_refs = 2};
     assert_int_equal(decode(a, &t, cached, sizeof cached, &o), 0);
     assert_int_equal(t.type, EDIST_TERM_FUN);
     edist_term t2;
@@ -374,9 +378,8 @@ static void test_compressed(void **state)
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
     /* term_to_binary(<<0:800>>, [compressed]) from OTP 25. */
-    const uint8_t z[] = {131, 80,  0,   0,   0,  105, 120, 156,
-                         203, 101, 96,  96,  72, 97,  160, 3,
-                         0,   0,   84,  146, 0,  210};
+    const uint8_t z[] = {131, 80, 0,  0,   0, 105, 120, 156, 203, 101, 96,
+                         96,  72, 97, 160, 3, 0,   0,   84,  146, 0,   210};
     assert_int_equal(decode(a, &t, z, sizeof z, NULL), 0);
     assert_int_equal(t.type, EDIST_TERM_BINARY);
     assert_int_equal(t.v.bin.size, 100);
@@ -463,15 +466,14 @@ static void test_errors_and_caps(void **state)
     assert_int_equal(decode(a, &t, V(131, 109, 0, 0, 0, 3, 1, 2, 3), 9, &s),
                      EDIST_ETOOBIG);
     s.max_size = 8;
-    assert_int_equal(decode(a, &t, V(131, 109, 0, 0, 0, 3, 1, 2, 3), 9, &s),
-                     0);
+    assert_int_equal(decode(a, &t, V(131, 109, 0, 0, 0, 3, 1, 2, 3), 9, &s), 0);
 
     /* The arena's own limit shows as ENOMEM. */
     edist_arena_opts ao = {.limit = 256};
     edist_arena *small = edist_arena_new(&ao);
-    assert_int_equal(decode(small, &t, V(131, 107, 0, 20, 1, 2, 3, 4, 5, 6, 7,
-                                         8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-                                         18, 19, 20),
+    assert_int_equal(decode(small, &t,
+                            V(131, 107, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                              11, 12, 13, 14, 15, 16, 17, 18, 19, 20),
                             24, NULL),
                      EDIST_ENOMEM);
     edist_arena_free(small);
@@ -483,8 +485,8 @@ static void test_borrow(void **state)
     (void)state;
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
-    const uint8_t b[] = {131, 104, 3,   119, 2,   'o', 'k', 109, 0,
-                         0,   0,   2,   7,   8,   100, 0,   1,   0xE9};
+    const uint8_t b[] = {131, 104, 3, 119, 2, 'o', 'k', 109, 0,
+                         0,   0,   2, 7,   8, 100, 0,   1,   0xE9};
     edist_etf_decode_opts o = {.flags = EDIST_ETF_BORROW};
     assert_int_equal(edist_etf_decode(a, b, sizeof b, &o, &t, NULL), 0);
     assert_ptr_equal(t.v.tuple.elems[0].v.atom.name, (const char *)b + 5);
@@ -505,20 +507,27 @@ static void test_truncation(void **state)
         size_t n;
     } vs[] = {
         {FUN, sizeof FUN},
-        {V(131, 104, 4, 97, 6, 88, 119, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-           0, 3, 119, 0, 100, 0, 3, 'r', 'e', 'x'), VLEN(131, 104, 4, 97, 6, 88, 119, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
-           0, 3, 119, 0, 100, 0, 3, 'r', 'e', 'x')},
-        {V(131, 116, 0, 0, 0, 1, 107, 0, 2, 'h', 'i', 108, 0, 0, 0, 1, 70, 0,
-           0, 0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 1, 3, 0x20), VLEN(131, 116, 0, 0, 0, 1, 107, 0, 2, 'h', 'i', 108, 0, 0, 0, 1, 70, 0,
-           0, 0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 1, 3, 0x20)},
-        {V(131, 90, 0, 2, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2), VLEN(131, 90, 0, 2, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2)},
-        {V(131, 104, 2, 111, 0, 0, 0, 2, 0, 1, 1, 113, 119, 1, 'a', 119, 1, 'b', 97,
-           0), VLEN(131, 104, 2, 111, 0, 0, 0, 2, 0, 1, 1, 113, 119, 1, 'a', 119, 1, 'b', 97,
-           0)},
-        {V(131, 120, 119, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 7), VLEN(131, 120, 119, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 7)},
-        {V(131, 80, 0, 0, 0, 105, 120, 156, 203, 101, 96, 96, 72, 97, 160, 3,
-           0, 0, 84, 146, 0, 210), VLEN(131, 80, 0, 0, 0, 105, 120, 156, 203, 101, 96, 96, 72, 97, 160, 3,
-           0, 0, 84, 146, 0, 210)},
+        {V(131, 104, 4, 97, 6, 88, 119, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0,
+           3, 119, 0, 100, 0, 3, 'r', 'e', 'x'),
+         VLEN(131, 104, 4, 97, 6, 88, 119, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+              0, 3, 119, 0, 100, 0, 3, 'r', 'e', 'x')},
+        {V(131, 116, 0, 0, 0, 1, 107, 0, 2, 'h', 'i', 108, 0, 0, 0, 1, 70, 0, 0,
+           0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 1, 3, 0x20),
+         VLEN(131, 116, 0, 0, 0, 1, 107, 0, 2, 'h', 'i', 108, 0, 0, 0, 1, 70, 0,
+              0, 0, 0, 0, 0, 0, 1, 77, 0, 0, 0, 1, 3, 0x20)},
+        {V(131, 90, 0, 2, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2),
+         VLEN(131, 90, 0, 2, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0,
+              2)},
+        {V(131, 104, 2, 111, 0, 0, 0, 2, 0, 1, 1, 113, 119, 1, 'a', 119, 1, 'b',
+           97, 0),
+         VLEN(131, 104, 2, 111, 0, 0, 0, 2, 0, 1, 1, 113, 119, 1, 'a', 119, 1,
+              'b', 97, 0)},
+        {V(131, 120, 119, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 7),
+         VLEN(131, 120, 119, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 7)},
+        {V(131, 80, 0, 0, 0, 105, 120, 156, 203, 101, 96, 96, 72, 97, 160, 3, 0,
+           0, 84, 146, 0, 210),
+         VLEN(131, 80, 0, 0, 0, 105, 120, 156, 203, 101, 96, 96, 72, 97, 160, 3,
+              0, 0, 84, 146, 0, 210)},
     };
     edist_arena *a = edist_arena_new(NULL);
     for (size_t v = 0; v < sizeof vs / sizeof vs[0]; v++) {
@@ -616,9 +625,8 @@ static void test_alloc_failures(void **state)
     }
     assert_true(attempts > 5);
     /* The compressed path allocates zlib's state in the arena. */
-    const uint8_t z[] = {131, 80,  0,   0,   0,  105, 120, 156,
-                         203, 101, 96,  96,  72, 97,  160, 3,
-                         0,   0,   84,  146, 0,  210};
+    const uint8_t z[] = {131, 80, 0,  0,   0, 105, 120, 156, 203, 101, 96,
+                         96,  72, 97, 160, 3, 0,   0,   84,  146, 0,   210};
     for (long k = 0;; k++) {
         edist_arena_opts ao = {.alloc = &al, .chunk_size = 256};
         fail_after = k;

@@ -12,7 +12,7 @@
 #include "edist/edist.h"
 #include "edist/etf.h"
 
-#define V(...) ((const uint8_t[]){__VA_ARGS__})
+#define V(...)    ((const uint8_t[]){__VA_ARGS__})
 #define VLEN(...) sizeof((const uint8_t[]){__VA_ARGS__})
 
 /* Encodes t with flags and compares with the expected bytes; also checks
@@ -40,7 +40,8 @@ static void expect(const edist_term *t, unsigned flags, const uint8_t *want,
     free(buf);
 }
 
-#define EXPECT(t, flags, ...) expect((t), (flags), V(__VA_ARGS__), VLEN(__VA_ARGS__))
+#define EXPECT(t, flags, ...)                                                  \
+    expect((t), (flags), V(__VA_ARGS__), VLEN(__VA_ARGS__))
 #define L1 EDIST_ETF_ATOMS_LATIN1
 
 static void test_integers(void **state)
@@ -67,9 +68,8 @@ static void test_integers(void **state)
 
     edist_arena *a = edist_arena_new(NULL);
     /* 1 bsl 64 as protocol.md observed it. */
-    assert_int_equal(edist_term_bigint(a, &t, 0,
-                                       V(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0), 11),
-                     0);
+    assert_int_equal(
+        edist_term_bigint(a, &t, 0, V(0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0), 11), 0);
     EXPECT(&t, 0, 131, 110, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
     /* 2^64 - 1 fits no int64_t but 8 bytes. */
     assert_int_equal(
@@ -251,8 +251,7 @@ static void test_identifiers(void **state)
     t = edist_mk_port(n, 0x0FFFFFFF, 5);
     EXPECT(&t, 0, 131, 89, 119, 1, 'n', 0x0F, 255, 255, 255, 0, 0, 0, 5);
     t = edist_mk_port(n, 0x10000000, 5);
-    EXPECT(&t, 0, 131, 120, 119, 1, 'n', 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0,
-           5);
+    EXPECT(&t, 0, 131, 120, 119, 1, 'n', 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0, 5);
     uint32_t ids[5] = {1, 2, 3, 4, 5};
     t = edist_mk_ref(n, 7, ids, 5);
     EXPECT(&t, 0, 131, 90, 0, 5, 119, 1, 'n', 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0,
@@ -264,8 +263,8 @@ static void test_identifiers(void **state)
     t.v.exp.module = (edist_atom){"lists", 5};
     t.v.exp.function = (edist_atom){"map", 3};
     t.v.exp.arity = 2;
-    EXPECT(&t, L1, 131, 113, 100, 0, 5, 'l', 'i', 's', 't', 's', 100, 0, 3,
-           'm', 'a', 'p', 97, 2);
+    EXPECT(&t, L1, 131, 113, 100, 0, 5, 'l', 'i', 's', 't', 's', 100, 0, 3, 'm',
+           'a', 'p', 97, 2);
     t.v.exp.arity = 256;
     assert_int_equal(edist_etf_encode(&t, NULL, &b), EDIST_EINVAL);
     /* A fun is its raw bytes. */
@@ -419,11 +418,16 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_integers),    cmocka_unit_test(test_floats),
-        cmocka_unit_test(test_atoms),       cmocka_unit_test(test_lists),
-        cmocka_unit_test(test_containers),  cmocka_unit_test(test_identifiers),
-        cmocka_unit_test(test_options),     cmocka_unit_test(test_compression),
-        cmocka_unit_test(test_deep),        cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_floats),
+        cmocka_unit_test(test_atoms),
+        cmocka_unit_test(test_lists),
+        cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_identifiers),
+        cmocka_unit_test(test_options),
+        cmocka_unit_test(test_compression),
+        cmocka_unit_test(test_deep),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

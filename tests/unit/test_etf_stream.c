@@ -11,14 +11,13 @@
 #include "edist/edist.h"
 #include "edist/etf.h"
 
-#define V(...) ((const uint8_t[]){__VA_ARGS__})
+#define V(...)    ((const uint8_t[]){__VA_ARGS__})
 #define VLEN(...) sizeof((const uint8_t[]){__VA_ARGS__})
 
 /* {6, <n.1.0.3>, '', rex} then "hi": a REG_SEND and its message. */
 static const uint8_t REG_SEND[] = {
-    131, 104, 4,   97, 6,   88,  119, 1,   'n', 0,   0,   0,   1,
-    0,   0,   0,   0,  0,   0,   0,   3,   119, 0,   119, 3,   'r',
-    'e', 'x', 131, 107, 0,  2,   'h', 'i'};
+    131, 104, 4, 97, 6,   88, 119, 1, 'n', 0,   0,   0,   1,   0, 0, 0,   0,
+    0,   0,   0, 3,  119, 0,  119, 3, 'r', 'e', 'x', 131, 107, 0, 2, 'h', 'i'};
 
 /* Reads REG_SEND the way the dist layer will; returns 0 or the code. */
 static int walk_reg_send(const uint8_t *b, size_t n)
@@ -73,10 +72,9 @@ static void test_read_scalars(void **state)
     int64_t i;
     uint64_t u;
     double d;
-    const uint8_t b[] = {97,  7,   98,  255, 255, 255, 254, 110, 8,   0,
-                         0,   0,   0,   0,   0,   0,   0,   0x80, 110, 2,
-                         1,   1,   1,   70,  0x40, 0,   0,   0,   0,   0,
-                         0,   0,   106};
+    const uint8_t b[] = {97, 7,  98,   255, 255, 255, 254,  110, 8, 0, 0,
+                         0,  0,  0,    0,   0,   0,   0x80, 110, 2, 1, 1,
+                         1,  70, 0x40, 0,   0,   0,   0,    0,   0, 0, 106};
     edist_etf_reader_init(&r, b, sizeof b, NULL, 0);
     assert_int_equal(edist_etf_peek_tag(&r), 97);
     assert_int_equal(edist_etf_peek_type(&r), EDIST_TERM_INT);
@@ -119,8 +117,8 @@ static void test_read_atoms(void **state)
     edist_etf_reader r;
     edist_atom a;
     const edist_atom cache[1] = {{"cached", 6}};
-    const uint8_t b[] = {100, 0, 2, 'h', 0xE9, 115, 2, 'o', 'k', 119, 2, 0xCE,
-                         0xB1, 82,  0, 82, 1, 97, 1};
+    const uint8_t b[] = {100, 0,    2,    'h', 0xE9, 115, 2, 'o', 'k', 119,
+                         2,   0xCE, 0xB1, 82,  0,    82,  1, 97,  1};
     edist_etf_reader_init(&r, b, sizeof b, cache, 1);
     assert_int_equal(edist_etf_read_atom(&r, &a), 0);
     /* Latin-1 with non-ASCII is converted into the reader's scratch. */
@@ -147,9 +145,9 @@ static void test_read_containers(void **state)
     const uint8_t *d;
     uint8_t bits;
     /* [{}, #{}, <<1,2>>, <<1:3>>, "ab" | []] via headers. */
-    const uint8_t b[] = {108, 0,   0, 0, 4,   104, 0, 116, 0, 0, 0, 0, 109,
-                         0,   0,   0, 2, 1,   2,   77, 0,  0, 0, 1, 3, 0x20,
-                         107, 0,   2, 'a', 'b', 106};
+    const uint8_t b[] = {108, 0,   0, 0,    4,   104, 0, 116, 0,   0,  0,
+                         0,   109, 0, 0,    0,   2,   1, 2,   77,  0,  0,
+                         0,   1,   3, 0x20, 107, 0,   2, 'a', 'b', 106};
     edist_etf_reader_init(&r, b, sizeof b, NULL, 0);
     assert_int_equal(edist_etf_peek_type(&r), EDIST_TERM_LIST);
     assert_int_equal(edist_etf_read_tuple_header(&r, &n), EDIST_ETYPE);
@@ -188,10 +186,11 @@ static void test_read_ids(void **state)
     edist_etf_reader r;
     edist_term t;
     const uint8_t b[] = {
-        89, 119, 1, 'n', 0, 0, 0, 5, 0, 0, 0, 7,                /* port */
-        90, 0, 1, 119, 1, 'n', 0, 0, 0, 7, 0, 0, 0, 1,          /* ref */
-        103, 100, 0, 1, 'n', 0, 0, 0, 1, 0, 0, 0, 2, 3,         /* old pid */
-        88, 97, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* bad */
+        89,  119, 1, 'n', 0,   0,   0, 5, 0, 0, 0, 7,       /* port */
+        90,  0,   1, 119, 1,   'n', 0, 0, 0, 7, 0, 0, 0, 1, /* ref */
+        103, 100, 0, 1,   'n', 0,   0, 0, 1, 0, 0, 0, 2, 3, /* old pid */
+        88,  97,  1, 0,   0,   0,   0, 0, 0, 0, 0, 0, 0, 0,
+        0,   0,   0, 0, /* bad */
     };
     edist_etf_reader_init(&r, b, sizeof b, NULL, 0);
     assert_int_equal(edist_etf_read_pid(&r, &t), EDIST_ETYPE);
@@ -213,9 +212,9 @@ static void test_skip_and_raw(void **state)
     const uint8_t *raw;
     size_t n;
     /* {[1 | 2], #{a => "x"}, fun m:f/1}, then 106. */
-    const uint8_t b[] = {104, 3,   108, 0,   0,   0,   1, 97, 1,   97, 2,
-                         116, 0,   0,   0,   1,   119, 1, 'a', 107, 0,  1,
-                         'x', 113, 119, 1,   'm', 119, 1, 'f', 97,  1,  106};
+    const uint8_t b[] = {104, 3,   108, 0, 0,   0,   1, 97,  1,   97, 2,
+                         116, 0,   0,   0, 1,   119, 1, 'a', 107, 0,  1,
+                         'x', 113, 119, 1, 'm', 119, 1, 'f', 97,  1,  106};
     edist_etf_reader_init(&r, b, sizeof b, NULL, 0);
     assert_int_equal(edist_etf_read_raw(&r, &raw, &n), 0);
     assert_ptr_equal(raw, b);
@@ -251,6 +250,104 @@ static void test_skip_and_raw(void **state)
     assert_int_equal(edist_etf_skip(&r, 0), 0);
     assert_int_equal(edist_etf_reader_left(&r), 0);
     free(deep);
+}
+
+/* A generic walk with read_next over every kind of term. */
+static void test_read_next(void **state)
+{
+    (void)state;
+    const uint8_t
+        b
+            [] = {108, 0,    0,   0,   15,             /* list of 14 */
+                  97,  1,    98,  255, 255,  255, 255, /* 1, -1 */
+                  110, 9,    1,   0,   0,    0,   0,    0,    0,  0, 0,
+                  1,                                             /* -(2^64)
+                                                                  */
+                  110, 3,    0,   1,   2,    3,                  /* 197121 */
+                  70,  0x40, 0,   0,   0,    0,   0,    0,    0, /* 2.0 */
+                  119, 2,    'o', 'k', 100,  0,   1,    0xE9,    /* ok, 'é' */
+                  104, 1,    106,                                /* {[]} */
+                  116, 0,    0,   0,   1,    97,  1,    107,  0,  2, 'h',
+                  'i',                                  /* #{1
+                                                           =>
+                                                           "hi"}
+                                                         */
+                  77,  0,    0,   0,   1,    3,   0x20, /* <<1:3>> */
+                  88,  119,  1,   'n', 0,    0,   0,    1,    0,  0, 0,
+                  0,   0,    0,   0,   3, /* pid */
+                  120, 119,  1,   'n', 0,    0,   1,    0,    0,  0, 0,
+                  0,   0,    0,   0,   1, /* V4 port */
+                  90,  0,    1,   119, 1,    'n', 0,    0,    0,  1, 0,
+                  0,   0,    9,                                      /* ref
+                                                                      */
+                  113, 100,  0,   1,   0xE9, 119, 1,    'f',  97, 2, /* fun
+                                                                        'é':f/2
+                                                                      */
+                  97,  0,                                            /* 0 */
+                  97,  7};                                           /* | 7 */
+    edist_etf_reader r;
+    edist_etf_item it;
+    edist_etf_reader_init(&r, b, sizeof b, NULL, 0);
+    int types[32], ntypes = 0;
+    size_t pending = 1;
+    while (pending) {
+        pending--;
+        assert_int_equal(edist_etf_read_next(&r, &it), 0);
+        types[ntypes++] = it.type;
+        if (it.type == EDIST_TERM_TUPLE)
+            pending += it.n;
+        else if (it.type == EDIST_TERM_MAP)
+            pending += 2 * it.n;
+        else if (it.type == EDIST_TERM_LIST && it.tag == EDIST_ETF_LIST)
+            pending += it.n + 1;
+        if (it.type == EDIST_TERM_BIGINT) {
+            assert_int_equal(it.n, 9);
+            assert_int_equal(it.v.negative, 1);
+        }
+        if (it.type == EDIST_TERM_EXPORT) {
+            assert_int_equal(it.v.id.v.exp.module.len, 2);
+            assert_memory_equal(it.v.id.v.exp.module.name, "\xC3\xA9", 2);
+            assert_int_equal(it.v.id.v.exp.arity, 2);
+        }
+        if (it.type == EDIST_TERM_PORT)
+            assert_true(it.v.id.v.port.id == (uint64_t)1 << 40);
+    }
+    assert_int_equal(edist_etf_reader_left(&r), 0);
+    const int want[] = {
+        EDIST_TERM_LIST,  EDIST_TERM_INT,    EDIST_TERM_INT,  EDIST_TERM_BIGINT,
+        EDIST_TERM_INT,   EDIST_TERM_FLOAT,  EDIST_TERM_ATOM, EDIST_TERM_ATOM,
+        EDIST_TERM_TUPLE, EDIST_TERM_NIL,    EDIST_TERM_MAP,  EDIST_TERM_INT,
+        EDIST_TERM_LIST,  EDIST_TERM_BINARY, EDIST_TERM_PID,  EDIST_TERM_PORT,
+        EDIST_TERM_REF,   EDIST_TERM_EXPORT, EDIST_TERM_INT,  EDIST_TERM_INT};
+    assert_int_equal(ntypes, sizeof want / sizeof want[0]);
+    assert_memory_equal(types, want, sizeof want);
+    /* Every prefix fails cleanly. */
+    for (size_t n = 0; n < sizeof b; n++) {
+        uint8_t *c = malloc(n ? n : 1);
+        memcpy(c, b, n);
+        edist_etf_reader_init(&r, c, n, NULL, 0);
+        int rc = 0;
+        pending = 1;
+        while (pending && rc == 0) {
+            pending--;
+            rc = edist_etf_read_next(&r, &it);
+            if (rc == 0 && it.type == EDIST_TERM_TUPLE)
+                pending += it.n;
+            else if (rc == 0 && it.type == EDIST_TERM_MAP)
+                pending += 2 * it.n;
+            else if (rc == 0 && it.type == EDIST_TERM_LIST &&
+                     it.tag == EDIST_ETF_LIST)
+                pending += it.n + 1;
+        }
+        assert_true(rc < 0);
+        free(c);
+    }
+    /* Non-finite floats and compressed terms. */
+    edist_etf_reader_init(&r, V(70, 0x7F, 0xF0, 0, 0, 0, 0, 0, 0, 0, 0), 11,
+                          NULL, 0);
+    assert_int_equal(edist_etf_read_next(&r, &it), EDIST_EBADMSG);
+    edist_etf_reader_init(&r, V(80, 0, 0, 0, 1, 0), 6, NULL, 0);
+    assert_int_equal(edist_etf_read_next(&r, &it), EDIST_ETAG);
 }
 
 static void test_read_term(void **state)
@@ -342,12 +439,15 @@ static void test_writer_values(void **state)
     edist_etf_put_export(&w, (edist_atom){"m", 1}, (edist_atom){"f", 1}, 0);
     edist_etf_put_list_header(&w, 0);
     assert_int_equal(edist_etf_put_raw(&w, V(97, 1), 2), 0);
+    assert_int_equal(edist_etf_put_binary_header(&w, 258), 0);
     const uint8_t want[] = {
-        108, 0, 0, 0, 3, 110, 8, 0, 255, 255, 255, 255, 255, 255, 255, 255,
-        98, 255, 255, 255, 255, 70, 0x3F, 0xE0, 0, 0, 0, 0, 0, 0, 106, 100, 0,
-        1, 0xE9, 116, 0, 0, 0, 0, 109, 0, 0, 0, 2, 'a', 'b', 77, 0, 0, 0, 1,
-        1, 0x80, 120, 100, 0, 1, 'n', 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 113,
-        100, 0, 1, 'm', 100, 0, 1, 'f', 97, 0, 106, 97, 1};
+        108, 0,    0,   0,   3,   110, 8,   0,   255,  255,  255,  255, 255,
+        255, 255,  255, 98,  255, 255, 255, 255, 70,   0x3F, 0xE0, 0,   0,
+        0,   0,    0,   0,   106, 100, 0,   1,   0xE9, 116,  0,    0,   0,
+        0,   109,  0,   0,   0,   2,   'a', 'b', 77,   0,    0,    0,   1,
+        1,   0x80, 120, 100, 0,   1,   'n', 0,   0,    1,    0,    0,   0,
+        0,   0,    0,   0,   0,   1,   113, 100, 0,    1,    'm',  100, 0,
+        1,   'f',  97,  0,   106, 97,  1,   109, 0,    0,    1,    2};
     assert_int_equal(w.len, sizeof want);
     assert_memory_equal(buf, want, sizeof want);
 }
@@ -416,8 +516,7 @@ static void test_writer_dynamic(void **state)
     /* A tree through the writer. */
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
-    assert_int_equal(
-        edist_etf_decode(a, REG_SEND, 28, NULL, &t, NULL), 0);
+    assert_int_equal(edist_etf_decode(a, REG_SEND, 28, NULL, &t, NULL), 0);
     edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
     edist_etf_put_version(&w);
     assert_int_equal(edist_etf_put_term(&w, &t), 0);
@@ -436,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_read_containers),
         cmocka_unit_test(test_read_ids),
         cmocka_unit_test(test_skip_and_raw),
+        cmocka_unit_test(test_read_next),
         cmocka_unit_test(test_read_term),
         cmocka_unit_test(test_writer_fixed),
         cmocka_unit_test(test_writer_values),
