@@ -41,7 +41,7 @@ typedef struct cli_node_opts {
     const char *cookie; /* NULL: ~/.erlang.cookie as erl */
     unsigned epmd_port;
     unsigned ticktime;
-    int hidden;
+    int visible;
     int verbose;
 } cli_node_opts;
 

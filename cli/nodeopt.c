@@ -7,7 +7,8 @@
  *   --cookie C | -setcookie C
  *   --epmd-port P           EPMD port (default $ERL_EPMD_PORT or 4369)
  *   --ticktime S            net_ticktime in seconds (default 60)
- *   --hidden                connect as a hidden node
+ *   --hidden                a hidden node (the default for now)
+ *   --visible               a visible node (PUBLISHED)
  *   -v                      explain failures on stderr
  * Anything else is left for the subcommand, in order.
  */
@@ -59,7 +60,9 @@ int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
             }
             o->ticktime = (unsigned)t;
         } else if (!strcmp(a, "--hidden") || !strcmp(a, "-hidden")) {
-            o->hidden = 1;
+            o->visible = 0;
+        } else if (!strcmp(a, "--visible")) {
+            o->visible = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->verbose = 1;
         } else {
@@ -117,7 +120,7 @@ int cli_node_start(const cli_node_opts *o, const char *peer_hint,
     no.cookie = o->cookie;
     no.epmd_port = o->epmd_port;
     no.ticktime = o->ticktime;
-    no.hidden = o->hidden;
+    no.visible = o->visible;
     char why[512] = "";
     int rc = edist_node_start(&no, out, why, sizeof why);
     if (rc < 0)

@@ -65,8 +65,11 @@ typedef struct edist_node_opts {
     /* net_ticktime in seconds (0: 60) and tick intensity (0: 4). */
     unsigned ticktime;
     unsigned tick_intensity;
-    /* Non-zero: a hidden node (no PUBLISHED flag). */
-    int hidden;
+    /* Non-zero: a visible node (the PUBLISHED flag).  The default is
+     * hidden: a visible node that does not take part in `global` makes
+     * global:sync() hang on BEAM nodes, and edist does not speak global
+     * yet.  A BEAM peer lists a hidden node in nodes(hidden). */
+    int visible;
     /* Non-zero: listen and register on IPv6 (::) instead of IPv4. */
     int ipv6;
     /* EPMD port; 0: $ERL_EPMD_PORT, else 4369. */

@@ -328,7 +328,7 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         edist_mem_free(al, n);
         return rc;
     }
-    n->hidden = o->hidden;
+    n->hidden = !o->visible;
     n->ipv6 = o->ipv6;
     n->ticktime_ms = (o->ticktime ? o->ticktime : 60) * 1000u;
     n->tick_intensity = o->tick_intensity ? o->tick_intensity : 4;
