@@ -123,9 +123,10 @@ int cmd_node(int argc, char **argv)
         rc = CLI_FAIL;
         goto out;
     }
-    char port[16];
-    snprintf(port, sizeof port, "%u", edist_node_port(n));
-    node_log("node %s listening on port %s", edist_node_name(n), port);
+    char info[64];
+    snprintf(info, sizeof info, "%u (creation %u)", edist_node_port(n),
+             (unsigned)edist_node_creation(n));
+    node_log("node %s listening on port %s", edist_node_name(n), info);
     for (int i = 0; i < nconnect; i++) {
         edist_conn_error why;
         int c = edist_connect(n, connect[i], 10000, &why);
