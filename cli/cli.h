@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edist/edist.h"
+#include "edist/node.h"
+
 #define CLI_OK     0 /* done */
 #define CLI_FAIL   1 /* the operation failed (not found, refused, ...) */
 #define CLI_USAGE  2 /* bad command line */
@@ -31,8 +34,34 @@ int cli_parse_port(const char *s, uint16_t *port);
 /* Maps a library error of a connection attempt to an exit code. */
 int cli_exit_for(int rc);
 
+/* Options shared by the subcommands that start a node (nodeopt.c). */
+typedef struct cli_node_opts {
+    const char *name; /* NULL: a throw-away name */
+    int longnames;
+    const char *cookie; /* NULL: ~/.erlang.cookie as erl */
+    unsigned epmd_port;
+    unsigned ticktime;
+    int visible;
+    int verbose;
+} cli_node_opts;
+
+/* Parses argv[1..argc) into *o; other arguments go to rest[0..*nrest) in
+ * order (rest must hold argc entries).  Returns 0, or -1 after printing
+ * the error. */
+int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
+                  int *nrest);
+
+/* Starts the CLI's node from *o; peer_hint (may be NULL) is the node the
+ * command will talk to, whose host a default name borrows.  Prints the
+ * error and returns it on failure. */
+int cli_node_start(const cli_node_opts *o, const char *peer_hint,
+                   edist_node **out);
+
 /* Subcommands. */
 int cmd_names(int argc, char **argv);
 int cmd_port(int argc, char **argv);
+int cmd_ping(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_node(int argc, char **argv);
 
 #endif

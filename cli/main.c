@@ -24,6 +24,11 @@ static const command commands[] = {
      "list the nodes registered with EPMD (as epmd -names)"},
     {"port", cmd_port, "NAME[@HOST] [--epmd-port P]",
      "look a node up in EPMD: its port and details"},
+    {"ping", cmd_ping, "[OPTS] NODE...", "ping nodes: pong or pang each"},
+    {"send", cmd_send, "[OPTS] NODE NAME TERM",
+     "send TERM (Erlang syntax) to NAME on NODE"},
+    {"node", cmd_node, "[OPTS] [--connect NODE]...",
+     "run a node: logs events and messages, serves echo"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

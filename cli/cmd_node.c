@@ -1,0 +1,165 @@
+/*
+ * cmd_node.c: `edist node`: a long-lived node.  It logs node up/down
+ * events and every message it receives, in Erlang syntax, answers ping
+ * (the library does), and runs a process registered as `echo`: a message
+ * {Pid, Term} sent to echo is answered by sending Term to Pid.
+ * --connect NODE (repeatable) connects at start.  SIGINT and SIGTERM stop
+ * it cleanly (connections closed, EPMD registration dropped).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "edist/etf_text.h"
+
+static void node_log(const char *fmt, const char *a, const char *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    localtime_r(&ts.tv_sec, &tm);
+    char when[32];
+    strftime(when, sizeof when, "%H:%M:%S", &tm);
+    printf("%s.%03ld ", when, ts.tv_nsec / 1000000);
+    printf(fmt, a, b);
+    putchar('\n');
+    fflush(stdout);
+}
+
+static void node_print(edist_node *n, edist_arena *a, const edist_term *t,
+                       char **out)
+{
+    edist_print_opts po = {0};
+    po.style = EDIST_TEXT_P;
+    po.line_length = -1;
+    po.local_node = edist_node_atom(n);
+    po.local_creation = edist_node_creation(n);
+    if (edist_term_print_arena(a, t, &po, out, NULL) < 0)
+        *out = "<unprintable>";
+}
+
+/* One message to echo: log it, and answer {Pid, Term} with Term. */
+static void node_echo(edist_node *n, edist_mbox *echo, edist_msg *m)
+{
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    char *text;
+    if (!a || edist_msg_term(m, a, &t) < 0) {
+        node_log("echo: %s%s", "undecodable message", "");
+        edist_arena_free(a);
+        return;
+    }
+    node_print(n, a, &t, &text);
+    node_log("echo <- %s%s", text, "");
+    if (t.type == EDIST_TERM_TUPLE && t.v.tuple.arity == 2 &&
+        t.v.tuple.elems[0].type == EDIST_TERM_PID) {
+        int rc = edist_send(echo, &t.v.tuple.elems[0], &t.v.tuple.elems[1]);
+        if (rc < 0)
+            node_log("echo: reply failed: %s%s", edist_strerror(rc), "");
+    }
+    edist_arena_free(a);
+}
+
+static void node_event(edist_node *n, edist_msg *m)
+{
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    char *text;
+    if (a && edist_msg_term(m, a, &t) == 0 && t.type == EDIST_TERM_TUPLE &&
+        t.v.tuple.arity == 2 && t.v.tuple.elems[0].type == EDIST_TERM_ATOM &&
+        t.v.tuple.elems[1].type == EDIST_TERM_ATOM) {
+        node_log("%s %s", t.v.tuple.elems[0].v.atom.name,
+                 t.v.tuple.elems[1].v.atom.name);
+    } else if (a && edist_msg_term(m, a, &t) == 0) {
+        node_print(n, a, &t, &text);
+        node_log("event <- %s%s", text, "");
+    }
+    edist_arena_free(a);
+}
+
+int cmd_node(int argc, char **argv)
+{
+    cli_node_opts o;
+    char **rest = calloc((size_t)argc, sizeof *rest);
+    const char **connect = calloc((size_t)argc, sizeof *connect);
+    int nrest = 0, nconnect = 0, rc = CLI_USAGE;
+    if (!rest || !connect || cli_node_args(argc, argv, &o, rest, &nrest))
+        goto out;
+    for (int i = 0; i < nrest; i++) {
+        if (!strcmp(rest[i], "--connect") && i + 1 < nrest) {
+            connect[nconnect++] = rest[++i];
+        } else {
+            cli_err("usage: edist node [OPTIONS] [--connect NODE]...");
+            goto out;
+        }
+    }
+    if (!o.name)
+        o.name = "edist";
+    /* Signals arrive through a signalfd in the poll loop; blocking them
+     * before the node starts keeps them off the I/O thread. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    edist_node *n;
+    if (sfd < 0 || cli_node_start(&o, connect[0], &n) < 0) {
+        rc = CLI_NOCONN;
+        goto out;
+    }
+    edist_mbox *echo, *events;
+    if (edist_mbox_open(n, &echo) || edist_mbox_register(echo, "echo") ||
+        edist_mbox_open(n, &events) || edist_monitor_nodes(events, 1)) {
+        cli_err("cannot open the echo mailbox");
+        edist_node_stop(n);
+        rc = CLI_FAIL;
+        goto out;
+    }
+    char info[64];
+    snprintf(info, sizeof info, "%u (creation %u)", edist_node_port(n),
+             (unsigned)edist_node_creation(n));
+    node_log("node %s listening on port %s", edist_node_name(n), info);
+    for (int i = 0; i < nconnect; i++) {
+        edist_conn_error why;
+        int c = edist_connect(n, connect[i], 10000, &why);
+        if (c < 0)
+            node_log("cannot connect to %s: %s", connect[i],
+                     why.reason[0] ? why.reason : edist_strerror(c));
+    }
+    struct pollfd pf[3] = {{edist_mbox_fd(echo), POLLIN, 0},
+                           {edist_mbox_fd(events), POLLIN, 0},
+                           {sfd, POLLIN, 0}};
+    for (;;) {
+        if (poll(pf, 3, -1) < 0 && errno != EINTR)
+            break;
+        if (pf[2].revents)
+            break;
+        edist_msg *m;
+        while (edist_recv(echo, &m, 0) == 0) {
+            node_echo(n, echo, m);
+            edist_msg_free(m);
+        }
+        while (edist_recv(events, &m, 0) == 0) {
+            node_event(n, m);
+            edist_msg_free(m);
+        }
+    }
+    node_log("node %s stopping%s", edist_node_name(n), "");
+    edist_mbox_close(echo);
+    edist_mbox_close(events);
+    edist_node_stop(n);
+    close(sfd);
+    rc = CLI_OK;
+out:
+    free(rest);
+    free(connect);
+    return rc;
+}

@@ -1,0 +1,396 @@
+/*
+ * mbox.c: mailboxes (the public face of a process): opening, registering,
+ * sending from any thread, receiving, and node up/down subscriptions.
+ *
+ * A send encodes the message once, in the caller's thread, with its 131
+ * version byte: a local delivery copies those bytes into the receiver's
+ * queue, a remote one hands the bytes after the version byte to the peer's
+ * out-queue (pass-through framing adds its own 131).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/wire.h"
+#include "edist/err.h"
+#include "rt/node_int.h"
+
+#define MBOX_CTL_MAX 4096
+
+static void mbox_release(edist_proc *pr)
+{
+    edist_mbox *mb = (edist_mbox *)pr;
+    edist_mqueue_destroy(&mb->q);
+    edist_mem_free(mb->node->alloc, mb);
+}
+
+static void mbox_on_drain(void *ud)
+{
+    edist_node *n = ud;
+    uv_async_send(&n->resume_async);
+}
+
+int edist_mbox_open(edist_node *n, edist_mbox **out)
+{
+    if (!n || !out)
+        return EDIST_EINVAL;
+    if (n->stopping)
+        return EDIST_ESHUTDOWN;
+    edist_mbox *mb = edist_mem_alloc(n->alloc, sizeof *mb);
+    if (!mb)
+        return EDIST_ENOMEM;
+    memset(mb, 0, sizeof *mb);
+    mb->node = n;
+    mb->proc.release = mbox_release;
+    int rc = edist_mqueue_init(&mb->q, n->max_mailbox);
+    if (rc < 0) {
+        edist_mem_free(n->alloc, mb);
+        return rc;
+    }
+    mb->q.on_drain = mbox_on_drain;
+    mb->q.drain_ud = n;
+    rc = edist_procs_add(&n->procs, &mb->proc);
+    if (rc < 0) {
+        edist_mqueue_destroy(&mb->q);
+        edist_mem_free(n->alloc, mb);
+        return rc;
+    }
+    *out = mb;
+    return 0;
+}
+
+void edist_mbox_close(edist_mbox *mb)
+{
+    if (!mb)
+        return;
+    edist_monitor_nodes(mb, 0);
+    edist_mqueue_close(&mb->q);
+    /* The table's reference goes; a delivery in flight keeps the mailbox
+     * alive until it drops its own. */
+    edist_procs_remove(&mb->node->procs, &mb->proc);
+}
+
+int edist_mbox_register(edist_mbox *mb, const char *name)
+{
+    if (!mb || !name)
+        return EDIST_EINVAL;
+    return edist_procs_register(&mb->node->procs, &mb->proc, name,
+                                strlen(name));
+}
+
+edist_term edist_mbox_pid(const edist_mbox *mb)
+{
+    return edist_mk_pid(edist_node_atom(mb->node), mb->proc.id, mb->proc.serial,
+                        mb->node->creation);
+}
+
+int edist_mbox_fd(const edist_mbox *mb)
+{
+    return mb->q.efd;
+}
+
+int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
+                       int has_version)
+{
+    size_t total = has_version ? len : len + 1;
+    edist_msg *m = edist_msg_alloc(mb->node->alloc, total);
+    if (!m)
+        return EDIST_ENOMEM;
+    if (!has_version)
+        m->data[0] = EDIST_ETF_VERSION;
+    memcpy(m->data + (has_version ? 0 : 1), term, len);
+    int rc = edist_mqueue_push(&mb->q, m);
+    if (rc < 0)
+        edist_mem_free(m->alloc, m);
+    return rc;
+}
+
+int edist_recv(edist_mbox *mb, edist_msg **out, int timeout_ms)
+{
+    if (!mb || !out)
+        return EDIST_EINVAL;
+    return edist_mqueue_pop(&mb->q, out, timeout_ms);
+}
+
+const uint8_t *edist_msg_data(const edist_msg *msg, size_t *len)
+{
+    *len = msg->len;
+    return msg->data;
+}
+
+int edist_msg_term(const edist_msg *msg, edist_arena *a, edist_term *out)
+{
+    return edist_etf_decode(a, msg->data, msg->len, NULL, out, NULL);
+}
+
+void edist_msg_free(edist_msg *msg)
+{
+    if (msg)
+        msg->alloc->free(msg, msg->alloc->ud);
+}
+
+/* ---- sending */
+
+typedef struct mbox_dial_cmd {
+    edist_loop_cmd cmd;
+    edist_peer *peer;
+} mbox_dial_cmd;
+
+static void mbox_dial_run(edist_loop_cmd *c, void *ctx)
+{
+    mbox_dial_cmd *d = (mbox_dial_cmd *)c;
+    link_dial(ctx, d->peer);
+    peer_unref(d->peer);
+    free(d);
+}
+
+/* Finds or creates the peer for node name, starting a dial when new. */
+static edist_peer *mbox_peer(edist_node *n, const char *name, size_t len)
+{
+    int created;
+    edist_peer *p = peer_get_or_create(n, name, len, &created);
+    if (p && created) {
+        if (edist_loop_on_thread(&n->loop)) {
+            link_dial(n, p);
+            return p;
+        }
+        mbox_dial_cmd *d = malloc(sizeof *d);
+        if (d) {
+            d->cmd.fn = mbox_dial_run;
+            d->peer = p;
+            peer_ref(p);
+            if (edist_loop_post(&n->loop, &d->cmd) == 0)
+                return p;
+            peer_unref(p);
+            free(d);
+        }
+        peer_down(p, EDIST_ESHUTDOWN, "cannot start the connection");
+    }
+    return p;
+}
+
+static int mbox_encode(const edist_term *msg, edist_etf_writer *w)
+{
+    edist_etf_writer_init_dynamic(w, 0, NULL, 0);
+    edist_etf_put_version(w);
+    return edist_etf_put_term(w, msg);
+}
+
+int node_send_to_pid(edist_node *n, const edist_term *from,
+                     const edist_term *to, const uint8_t *payload,
+                     size_t payload_len)
+{
+    (void)from;
+    if (node_is_local(n, to->v.pid.node)) {
+        if (to->v.pid.creation != n->creation)
+            return 0;
+        edist_proc *pr =
+            edist_procs_by_pid(&n->procs, to->v.pid.id, to->v.pid.serial);
+        if (!pr)
+            return 0;
+        int rc = mbox_deliver_bytes((edist_mbox *)pr, payload, payload_len, 1);
+        edist_procs_put(pr);
+        return rc == EDIST_ENOMEM ? rc : 0;
+    }
+    uint8_t ctl[MBOX_CTL_MAX];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
+    edist_etf_put_tuple_header(&w, 3);
+    edist_etf_put_int(&w, 2); /* SEND */
+    edist_etf_put_atom(&w, "", 0);
+    if (edist_etf_put_term(&w, to) < 0)
+        return w.err;
+    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
+    int rc = peer_send(p, ctl, w.len, payload + 1, payload_len - 1);
+    peer_unref(p);
+    return rc;
+}
+
+int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
+{
+    if (!from || !to || !msg)
+        return EDIST_EINVAL;
+    if (to->type != EDIST_TERM_PID)
+        return EDIST_ETYPE;
+    edist_etf_writer w;
+    int rc = mbox_encode(msg, &w);
+    if (rc == 0) {
+        edist_term self = edist_mbox_pid(from);
+        rc = node_send_to_pid(from->node, &self, to, w.buf, w.len);
+    }
+    edist_etf_writer_free(&w);
+    return rc;
+}
+
+int edist_send_named(edist_mbox *from, const char *name, const char *node,
+                     const edist_term *msg)
+{
+    if (!from || !name || !msg)
+        return EDIST_EINVAL;
+    edist_node *n = from->node;
+    size_t nlen = strlen(name);
+    edist_etf_writer w;
+    int rc = mbox_encode(msg, &w);
+    if (rc < 0)
+        goto out;
+    edist_atom peer = {node, node ? strlen(node) : 0};
+    if (!node || node_is_local(n, peer)) {
+        edist_proc *pr = edist_procs_by_name(&n->procs, name, nlen);
+        if (pr) {
+            rc = mbox_deliver_bytes((edist_mbox *)pr, w.buf, w.len, 1);
+            rc = rc == EDIST_ENOMEM ? rc : 0;
+            edist_procs_put(pr);
+        }
+        goto out;
+    }
+    uint8_t ctl[MBOX_CTL_MAX];
+    edist_etf_writer cw;
+    edist_term self = edist_mbox_pid(from);
+    edist_etf_writer_init_fixed(&cw, ctl, sizeof ctl, 0);
+    edist_etf_put_tuple_header(&cw, 4);
+    edist_etf_put_int(&cw, 6); /* REG_SEND */
+    edist_etf_put_term(&cw, &self);
+    edist_etf_put_atom(&cw, "", 0);
+    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0)
+        goto out;
+    edist_peer *p = mbox_peer(n, peer.name, peer.len);
+    if (!p) {
+        rc = n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
+        goto out;
+    }
+    rc = peer_send(p, ctl, cw.len, w.buf + 1, w.len - 1);
+    peer_unref(p);
+out:
+    edist_etf_writer_free(&w);
+    return rc;
+}
+
+/* ---- connections */
+
+int edist_connect(edist_node *n, const char *peer, int timeout_ms,
+                  edist_conn_error *why)
+{
+    if (why) {
+        why->code = 0;
+        why->reason[0] = '\0';
+    }
+    if (!n || !peer)
+        return EDIST_EINVAL;
+    size_t len = strlen(peer);
+    edist_atom a = {peer, len};
+    if (node_is_local(n, a))
+        return 0;
+    if (edist_node_name_check(peer, len) != 0) {
+        if (why) {
+            why->code = EDIST_EBADNAME;
+            snprintf(why->reason, sizeof why->reason,
+                     "bad node name '%s': expected name@host", peer);
+        }
+        return EDIST_EBADNAME;
+    }
+    edist_peer *p = mbox_peer(n, peer, len);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
+    struct timespec deadline;
+    if (timeout_ms > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000L;
+        }
+    }
+    int rc = 0;
+    pthread_mutex_lock(&p->mu);
+    while (p->state == PEER_PENDING) {
+        if (timeout_ms == 0)
+            break;
+        if (timeout_ms < 0)
+            pthread_cond_wait(&p->cv, &p->mu);
+        else if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0)
+            break;
+    }
+    if (p->state == PEER_PENDING) {
+        rc = EDIST_ETIMEDOUT;
+        if (why) {
+            why->code = rc;
+            snprintf(why->reason, sizeof why->reason,
+                     "no connection to %s within %d ms", peer, timeout_ms);
+        }
+    } else if (p->state == PEER_DOWN) {
+        rc = p->err.code ? p->err.code : EDIST_ECLOSED;
+        if (why)
+            *why = p->err;
+    }
+    pthread_mutex_unlock(&p->mu);
+    peer_unref(p);
+    return rc;
+}
+
+static int mbox_disconnect_run(void *arg, void *ctx)
+{
+    edist_node *n = ctx;
+    const char *name = arg;
+    edist_peer *p = peer_lookup(n, name, strlen(name));
+    if (!p)
+        return EDIST_ENOCONN;
+    peer_down(p, EDIST_ECLOSED, "disconnected");
+    peer_unref(p);
+    return 0;
+}
+
+int edist_disconnect(edist_node *n, const char *peer)
+{
+    if (!n || !peer)
+        return EDIST_EINVAL;
+    return edist_loop_call(&n->loop, mbox_disconnect_run, (void *)peer);
+}
+
+/* ---- node up/down subscriptions */
+
+int edist_monitor_nodes(edist_mbox *mb, int on)
+{
+    edist_node *n = mb->node;
+    uint8_t key[8];
+    edist_put32(key, mb->proc.id);
+    edist_put32(key + 4, mb->proc.serial);
+    int rc = 0;
+    pthread_mutex_lock(&n->mon_mu);
+    if (on && !mb->monitor_nodes) {
+        rc = edist_hmap_put(&n->monitors, key, sizeof key, mb);
+        if (rc == 0) {
+            edist_procs_get(&mb->proc);
+            mb->monitor_nodes = 1;
+        }
+    } else if (!on && mb->monitor_nodes) {
+        edist_hmap_del(&n->monitors, key, sizeof key);
+        mb->monitor_nodes = 0;
+        pthread_mutex_unlock(&n->mon_mu);
+        edist_procs_put(&mb->proc);
+        return 0;
+    }
+    pthread_mutex_unlock(&n->mon_mu);
+    return rc;
+}
+
+void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up)
+{
+    uint8_t buf[1100];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
+    edist_etf_put_version(&w);
+    edist_etf_put_tuple_header(&w, 2);
+    edist_etf_put_atom_z(&w, up ? "nodeup" : "nodedown");
+    if (edist_etf_put_atom(&w, peer, len) < 0)
+        return;
+    pthread_mutex_lock(&n->mon_mu);
+    for (size_t i = 0; i < n->monitors.cap; i++) {
+        edist_hmap_slot *s = &n->monitors.slots[i];
+        if (s->value)
+            mbox_deliver_bytes(s->value, buf, w.len, 1);
+    }
+    pthread_mutex_unlock(&n->mon_mu);
+}

@@ -1,0 +1,204 @@
+/*
+ * node_int.h: the node runtime's internal structures.
+ *
+ * Ownership and threads, in one place:
+ *
+ *   edist_node   created by edist_node_start(), freed by edist_node_stop().
+ *   edist_mbox   user-owned; its edist_proc header is reference-counted
+ *                because the I/O thread may be delivering to it while a
+ *                user thread closes it.
+ *   edist_peer   one per remote node name we are connected or connecting
+ *                to: the out-queue (an edist_dist_tx), the state and the
+ *                waiters.  Shared by user threads (which queue messages)
+ *                and the I/O thread; guarded by peer->mu; reference-counted
+ *                (the peer table holds one reference).
+ *   edist_link   one socket and its handshake, dial or accepted.  I/O
+ *                thread only.  A link becomes the peer's link when its
+ *                handshake completes (or, when dialling, from the start).
+ *
+ * Locks are never nested except peers_mu -> peer->mu (lookup then lock),
+ * and no lock is held across a blocking call.
+ */
+#ifndef EDIST_RT_NODE_INT_H
+#define EDIST_RT_NODE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "core/hmap.h"
+#include "edist/cookie.h"
+#include "edist/epmd.h"
+#include "edist/etf.h"
+#include "edist/node.h"
+#include "edist/proto.h"
+#include "rt/loop.h"
+#include "rt/mqueue.h"
+#include "rt/procs.h"
+
+#define NODE_READ_CHUNK (64u * 1024u)
+
+struct edist_mbox {
+    edist_proc proc; /* first: the process table hands these out */
+    edist_node *node;
+    edist_mqueue q;
+    int monitor_nodes; /* subscribed to {nodeup, N} / {nodedown, N} */
+};
+
+enum peer_state {
+    PEER_PENDING = 1, /* dialling or waiting for the handshake */
+    PEER_UP = 2,
+    PEER_DOWN = 3 /* gone: removed from the table, queue dropped */
+};
+
+typedef struct edist_link edist_link;
+
+typedef struct edist_peer {
+    atomic_uint refs;
+    edist_node *node;
+    char name[EDIST_NODE_NAME_MAX + 1];
+    size_t name_len;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* state changes and room in the queue */
+    edist_dist_tx *tx; /* queued frames; created with the peer */
+    int state;         /* enum peer_state */
+    int flush_pending; /* on the node's dirty list */
+    int writable_wait; /* the I/O thread waits for POLLOUT */
+    edist_conn_error err;
+
+    /* I/O thread only. */
+    edist_link *link; /* the dial in progress, or the up connection */
+    uint64_t flags;   /* negotiated */
+    int visible;
+    uint32_t creation;
+    edist_ticker ticker;
+    struct edist_peer *dirty_next; /* guarded by node->dirty_mu */
+} edist_peer;
+
+enum link_state {
+    LINK_LOOKUP = 1, /* EPMD lookup and name resolution in the pool */
+    LINK_CONNECTING, /* non-blocking connect() in flight */
+    LINK_HANDSHAKE,
+    LINK_UP,
+    LINK_CLOSED
+};
+
+struct edist_link {
+    edist_node *node;
+    edist_link *next, *prev; /* the node's list of live links */
+    int state;               /* enum link_state */
+    int role;                /* EDIST_HS_INITIATOR or EDIST_HS_ACCEPTOR */
+    int fd;
+    uv_poll_t poll;
+    int poll_started;
+    int poll_events;
+    uv_timer_t timer; /* handshake deadline */
+    int closing;
+    edist_hs *hs;
+    edist_dist_rx *rx;
+    edist_peer *peer; /* a reference, once known */
+    int up;           /* this link is its peer's up connection */
+    int paused;       /* a mailbox is full: not reading (backpressure) */
+    /* Dial: what the thread pool found. */
+    uv_work_t work;
+    char host[256];
+    char alive[256];
+    unsigned epmd_port;
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    edist_conn_error lookup_err;
+};
+
+struct edist_node {
+    const edist_allocator *alloc;
+    char name[EDIST_NODE_NAME_MAX + 1];
+    size_t name_len;
+    char host[256];
+    uint32_t creation;
+    edist_cookie cookie;
+    uint64_t flags; /* advertised, without PUBLISHED */
+    uint32_t ticktime_ms;
+    uint32_t tick_intensity;
+    int hidden;
+    int ipv6;
+    unsigned epmd_port;
+    size_t max_out_queue;
+    size_t max_mailbox;
+    int send_timeout_ms;
+
+    edist_procs procs;
+    edist_loop loop;
+    int listen_fd;
+    unsigned port;
+    uv_poll_t listen_poll;
+    uv_timer_t tick_timer;
+    uv_async_t flush_async;
+    uv_async_t resume_async; /* a full mailbox drained */
+    edist_epmd_reg *reg;
+
+    pthread_mutex_t peers_mu;
+    edist_hmap peers;  /* name -> edist_peer (one reference each) */
+    edist_link *links; /* every live link (I/O thread only) */
+
+    pthread_mutex_t dirty_mu;
+    edist_peer *dirty; /* peers with queued bytes to flush */
+
+    pthread_mutex_t mon_mu;
+    edist_hmap monitors; /* pid key -> mbox subscribed to node events */
+
+    atomic_uint_fast64_t next_ref; /* make_ref counter */
+    uint32_t ref_salt[2];          /* random words: refs of this node */
+    int stopping;
+    uint8_t rbuf[NODE_READ_CHUNK]; /* I/O thread's read buffer */
+};
+
+/* ---- time */
+uint64_t node_now_ms(void);
+
+/* ---- peers (peer.c) */
+edist_peer *peer_get_or_create(edist_node *n, const char *name, size_t len,
+                               int *created);
+edist_peer *peer_lookup(edist_node *n, const char *name, size_t len);
+void peer_ref(edist_peer *p);
+void peer_unref(edist_peer *p);
+/* Queues a message (ctl and payload without version bytes) and schedules
+ * a flush.  Waits up to the node's send timeout for room. */
+int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+              const uint8_t *payload, size_t payload_len);
+/* I/O thread: writes what is queued; arms POLLOUT when the socket is full. */
+void peer_flush(edist_peer *p);
+/* I/O thread: the peer's connection is up / gone. */
+void peer_up(edist_peer *p, edist_link *l, const edist_hs_event *ev);
+void peer_down(edist_peer *p, int code, const char *reason);
+void node_flush_dirty(uv_async_t *h);
+void node_tick(uv_timer_t *t);
+
+/* ---- links (link.c) */
+void link_dial(edist_node *n, edist_peer *p);
+void link_accept(edist_node *n, int fd);
+void link_close(edist_link *l, int code, const char *reason);
+void link_update_poll(edist_link *l);
+void node_resume_links(uv_async_t *h);
+
+/* ---- routing of incoming control messages (route.c) */
+/* Returns 0, 1 when a mailbox passed its cap (pause the link), or a
+ * negative code for a malformed control message (close the link). */
+int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m);
+
+/* ---- mailboxes (mbox.c) */
+/* Copies a term (with or without its 131 byte) into a message for mb.
+ * Returns 0, 1 when the mailbox is now over its cap, EDIST_ECLOSED,
+ * EDIST_ENOMEM. */
+int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
+                       int has_version);
+void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up);
+int node_is_local(const edist_node *n, edist_atom node);
+
+/* ---- outgoing control messages built in the runtime (send.c) */
+int node_send_to_pid(edist_node *n, const edist_term *from,
+                     const edist_term *to, const uint8_t *payload,
+                     size_t payload_len);
+
+#endif

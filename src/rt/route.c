@@ -1,0 +1,279 @@
+/*
+ * route.c: what the I/O thread does with each control message a peer
+ * sends (protocol.md 3.5, 3.6): messages go to mailboxes by pid or
+ * registered name without decoding their payload; net_kernel's is_auth
+ * (net_adm:ping) is answered here; requests for processes that do not
+ * exist get the answers BEAM gives (noproc), so a remote caller never
+ * hangs.
+ *
+ * Control terms are read with the streaming reader: routing allocates
+ * nothing but the delivered message itself.
+ */
+#include <string.h>
+
+#include "edist/err.h"
+#include "rt/node_int.h"
+
+enum {
+    OP_LINK = 1,
+    OP_SEND = 2,
+    OP_EXIT = 3,
+    OP_UNLINK = 4,
+    OP_REG_SEND = 6,
+    OP_GROUP_LEADER = 7,
+    OP_EXIT2 = 8,
+    OP_SEND_TT = 12,
+    OP_EXIT_TT = 13,
+    OP_REG_SEND_TT = 16,
+    OP_EXIT2_TT = 18,
+    OP_MONITOR_P = 19,
+    OP_DEMONITOR_P = 20,
+    OP_MONITOR_P_EXIT = 21,
+    OP_SEND_SENDER = 22,
+    OP_SEND_SENDER_TT = 23,
+    OP_UNLINK_ID = 35,
+    OP_UNLINK_ID_ACK = 36
+};
+
+/* A control term is small: a tuple of a few pids, atoms and references.
+ * 4 KiB holds the largest (two pids with 1020-byte node names). */
+#define ROUTE_CTL_MAX 4096
+
+/* dist.h's atom refs and the codec's atoms are the same pair. */
+_Static_assert(sizeof(edist_atom_ref) == sizeof(edist_atom),
+               "edist_atom_ref and edist_atom must share a layout");
+
+static edist_mbox *route_local_pid(edist_node *n, const edist_term *pid)
+{
+    if (pid->type != EDIST_TERM_PID || !node_is_local(n, pid->v.pid.node))
+        return NULL;
+    /* A pid of an earlier incarnation of this node names nobody. */
+    if (pid->v.pid.creation != n->creation)
+        return NULL;
+    return (edist_mbox *)edist_procs_by_pid(&n->procs, pid->v.pid.id,
+                                            pid->v.pid.serial);
+}
+
+static int route_deliver(edist_mbox *mb, const edist_dist_msg *m,
+                         const uint8_t *payload)
+{
+    if (!mb)
+        return 0; /* as in Erlang: dropped */
+    size_t len = (size_t)(m->data + m->len - payload);
+    int rc = mbox_deliver_bytes(mb, payload, len, m->versioned);
+    edist_procs_put(&mb->proc);
+    return rc == 1 ? 1 : 0;
+}
+
+/* Sends {Op, A, B, Atom} or, with ref, {Op, A, B, Ref, Atom}: the shape of
+ * EXIT (noproc answers to LINK) and MONITOR_P_EXIT. */
+static void route_reply_signal(edist_peer *p, int op, const uint8_t *a,
+                               size_t alen, const uint8_t *b, size_t blen,
+                               const uint8_t *ref, size_t reflen,
+                               const char *reason)
+{
+    uint8_t buf[ROUTE_CTL_MAX];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
+    edist_etf_put_tuple_header(&w, ref ? 5 : 4);
+    edist_etf_put_int(&w, op);
+    edist_etf_put_raw(&w, a, alen);
+    edist_etf_put_raw(&w, b, blen);
+    if (ref)
+        edist_etf_put_raw(&w, ref, reflen);
+    if (edist_etf_put_atom_z(&w, reason) == 0)
+        peer_send(p, buf, w.len, NULL, 0);
+}
+
+/* net_kernel: {'$gen_call', {From, Tag}, {is_auth, Node}} -> {Tag, yes}.
+ * Tag is copied verbatim: OTP 24+ sends the improper list [alias | Ref]
+ * and a rebuilt proper list would make ping answer pang. */
+static int route_net_kernel(edist_node *n, edist_peer *p,
+                            const edist_dist_msg *m, const uint8_t *payload)
+{
+    (void)n;
+    edist_etf_reader r;
+    size_t len = (size_t)(m->data + m->len - payload), arity;
+    edist_etf_reader_init(&r, payload, len, (const edist_atom *)m->atoms,
+                          m->natoms);
+    if (m->versioned && edist_etf_read_version(&r) < 0)
+        return 0;
+    const uint8_t *from, *tag;
+    size_t from_len, tag_len;
+    if (edist_etf_read_tuple_header(&r, &arity) < 0 || arity != 3 ||
+        edist_etf_read_atom_eq(&r, "$gen_call") != 1 ||
+        edist_etf_read_tuple_header(&r, &arity) < 0 || arity != 2 ||
+        edist_etf_read_raw(&r, &from, &from_len) < 0 ||
+        edist_etf_read_raw(&r, &tag, &tag_len) < 0 ||
+        edist_etf_read_tuple_header(&r, &arity) < 0 || arity != 2 ||
+        edist_etf_read_atom_eq(&r, "is_auth") != 1)
+        return 0; /* other requests: net_kernel ignores what it does not
+                     know, and so do we */
+    uint8_t ctl[ROUTE_CTL_MAX], msg[ROUTE_CTL_MAX];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
+    edist_etf_put_tuple_header(&w, 3);
+    edist_etf_put_int(&w, OP_SEND);
+    edist_etf_put_atom(&w, "", 0);
+    edist_etf_put_raw(&w, from, from_len);
+    size_t ctl_len = w.len;
+    int bad = w.err;
+    edist_etf_writer_init_fixed(&w, msg, sizeof msg, 0);
+    edist_etf_put_tuple_header(&w, 2);
+    edist_etf_put_raw(&w, tag, tag_len);
+    edist_etf_put_atom_z(&w, "yes");
+    if (bad || w.err)
+        return 0;
+    peer_send(p, ctl, ctl_len, msg, w.len);
+    return 0;
+}
+
+/* The built-in processes a node answers for without a mailbox. */
+static int route_builtin(const edist_atom *name)
+{
+    return name->len == 10 && memcmp(name->name, "net_kernel", 10) == 0;
+}
+
+static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
+                          edist_etf_reader *r, int tt)
+{
+    edist_atom name;
+    if (edist_etf_skip(r, 0) < 0 || /* From */
+        edist_etf_skip(r, 0) < 0 || /* Unused */
+        edist_etf_read_atom(r, &name) < 0 || (tt && edist_etf_skip(r, 0) < 0))
+        return EDIST_EBADMSG;
+    edist_mbox *mb =
+        (edist_mbox *)edist_procs_by_name(&n->procs, name.name, name.len);
+    if (mb)
+        return route_deliver(mb, m, r->p);
+    if (route_builtin(&name))
+        return route_net_kernel(n, p, m, r->p);
+    return 0;
+}
+
+static int route_send(edist_node *n, const edist_dist_msg *m,
+                      edist_etf_reader *r, int has_from, int tt)
+{
+    edist_term to;
+    if (edist_etf_skip(r, 0) < 0 || /* Unused or From */
+        edist_etf_read_pid(r, &to) < 0 || (tt && edist_etf_skip(r, 0) < 0))
+        return EDIST_EBADMSG;
+    (void)has_from;
+    return route_deliver(route_local_pid(n, &to), m, r->p);
+}
+
+/* MONITOR_P {19, From, ToProc, Ref}: a target that does not exist must
+ * be answered with MONITOR_P_EXIT noproc, or a remote gen:call with
+ * infinity waits forever. */
+static int route_monitor(edist_node *n, edist_peer *p, edist_etf_reader *r)
+{
+    const uint8_t *from, *to, *ref;
+    size_t from_len, to_len, ref_len;
+    if (edist_etf_read_raw(r, &from, &from_len) < 0)
+        return EDIST_EBADMSG;
+    edist_etf_reader at = *r;
+    if (edist_etf_read_raw(r, &to, &to_len) < 0 ||
+        edist_etf_read_raw(r, &ref, &ref_len) < 0)
+        return EDIST_EBADMSG;
+    int exists = 0;
+    edist_term pid;
+    edist_atom name;
+    if (edist_etf_read_pid(&at, &pid) == 0) {
+        edist_mbox *mb = route_local_pid(n, &pid);
+        exists = mb != NULL;
+        if (mb)
+            edist_procs_put(&mb->proc);
+    } else if (edist_etf_read_atom(&at, &name) == 0) {
+        edist_proc *pr = edist_procs_by_name(&n->procs, name.name, name.len);
+        exists = pr != NULL || route_builtin(&name);
+        if (pr)
+            edist_procs_put(pr);
+    }
+    if (!exists)
+        route_reply_signal(p, OP_MONITOR_P_EXIT, to, to_len, from, from_len,
+                           ref, ref_len, "noproc");
+    return 0;
+}
+
+/* LINK {1, From, To}: a link to a process that does not exist is answered
+ * with an exit signal noproc. */
+static int route_link(edist_node *n, edist_peer *p, edist_etf_reader *r)
+{
+    const uint8_t *from, *to;
+    size_t from_len, to_len;
+    if (edist_etf_read_raw(r, &from, &from_len) < 0)
+        return EDIST_EBADMSG;
+    edist_etf_reader at = *r;
+    edist_term pid;
+    if (edist_etf_read_raw(r, &to, &to_len) < 0 ||
+        edist_etf_read_pid(&at, &pid) < 0)
+        return EDIST_EBADMSG;
+    edist_mbox *mb = route_local_pid(n, &pid);
+    if (mb)
+        edist_procs_put(&mb->proc);
+    else
+        route_reply_signal(p, OP_EXIT, to, to_len, from, from_len, NULL, 0,
+                           "noproc");
+    return 0;
+}
+
+/* UNLINK_ID {35, Id, From, To}: acknowledged with UNLINK_ID_ACK
+ * {36, Id, To, From} before any other signal to From. */
+static int route_unlink_id(edist_peer *p, edist_etf_reader *r)
+{
+    const uint8_t *id, *from, *to;
+    size_t id_len, from_len, to_len;
+    if (edist_etf_read_raw(r, &id, &id_len) < 0 ||
+        edist_etf_read_raw(r, &from, &from_len) < 0 ||
+        edist_etf_read_raw(r, &to, &to_len) < 0)
+        return EDIST_EBADMSG;
+    uint8_t buf[ROUTE_CTL_MAX];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
+    edist_etf_put_tuple_header(&w, 4);
+    edist_etf_put_int(&w, OP_UNLINK_ID_ACK);
+    edist_etf_put_raw(&w, id, id_len);
+    edist_etf_put_raw(&w, to, to_len);
+    edist_etf_put_raw(&w, from, from_len);
+    if (!w.err)
+        peer_send(p, buf, w.len, NULL, 0);
+    return 0;
+}
+
+int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
+{
+    edist_etf_reader r;
+    edist_etf_reader_init(&r, m->data, m->len, (const edist_atom *)m->atoms,
+                          m->natoms);
+    size_t arity;
+    int64_t op;
+    if ((m->versioned && edist_etf_read_version(&r) < 0) ||
+        edist_etf_read_tuple_header(&r, &arity) < 0 || arity < 1 ||
+        edist_etf_read_int64(&r, &op) < 0)
+        return EDIST_EBADMSG;
+    switch (op) {
+    case OP_SEND:
+        return route_send(n, m, &r, 0, 0);
+    case OP_SEND_TT:
+        return route_send(n, m, &r, 0, 1);
+    case OP_SEND_SENDER:
+        return route_send(n, m, &r, 1, 0);
+    case OP_SEND_SENDER_TT:
+        return route_send(n, m, &r, 1, 1);
+    case OP_REG_SEND:
+        return route_reg_send(n, p, m, &r, 0);
+    case OP_REG_SEND_TT:
+        return route_reg_send(n, p, m, &r, 1);
+    case OP_MONITOR_P:
+        return route_monitor(n, p, &r);
+    case OP_LINK:
+        return route_link(n, p, &r);
+    case OP_UNLINK_ID:
+        return route_unlink_id(p, &r);
+    default:
+        /* GROUP_LEADER, DEMONITOR_P, UNLINK_ID_ACK, exit signals: links and
+         * monitors of mailboxes are the signals layer's (issue 5); nothing
+         * here can hang a peer by ignoring them. */
+        return 0;
+    }
+}
