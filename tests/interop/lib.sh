@@ -20,8 +20,12 @@ LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/edist-interop.XXXXXX")
 OTP_EPMD=$(ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n 1)
 OTP_ERL=$(command -v erl || true)
 
+LIB_EPMD_PORTS=()
 lib_cleanup() {
-    local pid
+    # Keep the script's own status: a kill of a process that is already
+    # gone must not turn a passing test into a failure.
+    local rc=$? pid port
+    set +e
     for pid in "${LIB_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null
     done
@@ -30,7 +34,13 @@ lib_cleanup() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
+    # Daemons we caused to start (EPMD auto-start) are not our children:
+    # stop them through their own protocol, on the ports we gave them.
+    for port in "${LIB_EPMD_PORTS[@]}"; do
+        "$OTP_EPMD" -port "$port" -kill >/dev/null 2>&1
+    done
     rm -rf "$LIB_TMP"
+    exit "$rc"
 }
 trap lib_cleanup EXIT
 
@@ -46,6 +56,12 @@ ok() {
 need_otp() {
     [ -n "$OTP_ERL" ] && [ -x "$OTP_EPMD" ] ||
         fail "Erlang/OTP (erlang-nox) is required: run scripts/bootstrap"
+}
+
+# Records an EPMD port whose daemon a test caused to start, so that it is
+# killed (epmd -kill) at exit.
+track_epmd_port() {
+    LIB_EPMD_PORTS+=("$1")
 }
 
 # Records a pid so that it is stopped at exit.
