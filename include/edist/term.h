@@ -117,8 +117,8 @@ struct edist_term {
     union {
         int64_t i; /* INT */
         struct {   /* BIGINT: magnitude as little-endian bytes, the most */
-            int negative;         /* significant byte non-zero; never a */
-            size_t n;             /* value that fits int64_t */
+            int negative; /* significant byte non-zero; never a */
+            size_t n;     /* value that fits int64_t */
             const uint8_t *digits;
         } big;
         double f;        /* FLOAT */
@@ -137,10 +137,10 @@ struct edist_term {
             edist_term *keys;
             edist_term *values;
         } map;
-        struct {      /* BINARY: size bytes; bits = used bits of the last */
-            size_t size;          /* byte, 1..8, 8 for a binary (and */
-            const uint8_t *data;  /* for an empty one); unused low bits */
-            uint8_t bits;         /* of the last byte are zero */
+        struct {         /* BINARY: size bytes; bits = used bits of the last */
+            size_t size; /* byte, 1..8, 8 for a binary (and */
+            const uint8_t *data; /* for an empty one); unused low bits */
+            uint8_t bits;        /* of the last byte are zero */
         } bin;
         struct { /* PID */
             edist_atom node;

@@ -14,7 +14,7 @@
 #include "core/mem.h"
 #include "edist/term.h"
 
-#define ARENA_ALIGN alignof(max_align_t)
+#define ARENA_ALIGN         alignof(max_align_t)
 #define ARENA_DEFAULT_CHUNK (16u * 1024u)
 
 typedef struct arena_chunk {

@@ -15,8 +15,8 @@
 #define TERM_ATOM_MAX_CHARS 255
 #define TERM_ATOM_MAX_BYTES (TERM_ATOM_MAX_CHARS * 4)
 
-edist_term edist_mk_ref(edist_atom node, uint32_t creation,
-                        const uint32_t *ids, uint32_t len)
+edist_term edist_mk_ref(edist_atom node, uint32_t creation, const uint32_t *ids,
+                        uint32_t len)
 {
     edist_term t;
     memset(&t, 0, sizeof t);
@@ -171,9 +171,8 @@ int edist_term_bigint(edist_arena *a, edist_term *out, int negative,
         }
         if (negative && mag <= (uint64_t)INT64_MAX + 1) {
             /* -(2^63) is representable; negate in unsigned arithmetic. */
-            *out = edist_mk_int(mag == (uint64_t)INT64_MAX + 1
-                                    ? INT64_MIN
-                                    : -(int64_t)mag);
+            *out = edist_mk_int(mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN
+                                                               : -(int64_t)mag);
             return 0;
         }
     }
@@ -257,9 +256,8 @@ int edist_term_copy(edist_arena *a, edist_term *out, const edist_term *src)
         break;
     case EDIST_TERM_FUN:
         rc = term_copy_atom(a, &t.v.fun.module, src->v.fun.module);
-        if (rc == 0 &&
-            !(t.v.fun.raw = term_copy_bytes(a, src->v.fun.raw,
-                                            src->v.fun.raw_len)))
+        if (rc == 0 && !(t.v.fun.raw = term_copy_bytes(a, src->v.fun.raw,
+                                                       src->v.fun.raw_len)))
             rc = EDIST_ENOMEM;
         break;
     case EDIST_TERM_BIGINT:
