@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "failalloc.h"
+
 #include "core/buf.h"
 #include "core/utf8.h"
 #include "core/wire.h"
@@ -59,34 +61,17 @@ static void test_buf_grow(void **state)
     edist_buf_free(&b);
 }
 
-static int fail_after;
-
-static void *fail_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    return fail_after-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-static void fail_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 static void test_buf_oom(void **state)
 {
     (void)state;
-    edist_allocator a = {fail_malloc, fail_realloc, fail_free, NULL};
+    edist_allocator a = {failalloc_malloc, failalloc_realloc, failalloc_free,
+                         NULL};
     edist_buf b;
     edist_buf_init(&b, 0, &a);
-    fail_after = 0;
+    failalloc_left = 0;
     assert_int_equal(edist_buf_append(&b, "x", 1), EDIST_ENOMEM);
     assert_int_equal(b.len, 0);
-    fail_after = 1;
+    failalloc_left = 1;
     assert_int_equal(edist_buf_append(&b, "x", 1), 0);
     edist_buf_free(&b);
 }

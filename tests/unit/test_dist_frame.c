@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "failalloc.h"
+
 #include "core/wire.h"
 #include "edist/edist.h"
 #include "edist/proto.h"
@@ -430,34 +432,17 @@ static void test_ticker(void **state)
     assert_int_equal(edist_ticker_next_deadline(&t), 515000);
 }
 
-static int fail_after;
-
-static void *fail_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    return fail_after-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-static void fail_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 /* OOM sweep over decoding the capture plus an interleaved fragmented
  * message: each failure is ENOMEM and clean, until all of it succeeds. */
 static void test_oom_sweep(void **state)
 {
     (void)state;
-    edist_allocator al = {fail_malloc, fail_realloc, fail_free, NULL};
+    edist_allocator al = {failalloc_malloc, failalloc_realloc, failalloc_free,
+                          NULL};
     uint8_t b[128];
     int n;
     for (n = 0; n < 200; n++) {
-        fail_after = n;
+        failalloc_left = n;
         edist_dist_rx_options o = {0};
         o.flags = FRAG_FLAGS;
         o.alloc = &al;

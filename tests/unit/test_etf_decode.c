@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "failalloc.h"
+
 #include "edist/edist.h"
 #include "edist/etf.h"
 
@@ -543,40 +545,12 @@ static void test_truncation(void **state)
 }
 
 /* Allocation failure at every point: fail the Nth allocation. */
-static long fail_after;
-static long live;
-
-static void *fmalloc(size_t n, void *ud)
-{
-    (void)ud;
-    if (fail_after-- <= 0)
-        return NULL;
-    live++;
-    return malloc(n);
-}
-
-static void *frealloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (fail_after-- <= 0)
-        return NULL;
-    if (!p)
-        live++;
-    return realloc(p, n);
-}
-
-static void ffree(void *p, void *ud)
-{
-    (void)ud;
-    if (p)
-        live--;
-    free(p);
-}
 
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    static const edist_allocator al = {fmalloc, frealloc, ffree, NULL};
+    static const edist_allocator al = {failalloc_malloc, failalloc_realloc,
+                                       failalloc_free, NULL};
     /* A term that needs many chunks of a small arena: tuples, a long
      * string, atoms, a bignum, a binary, a fun, a compressed body. */
     uint8_t b[4096];
@@ -606,17 +580,17 @@ static void test_alloc_failures(void **state)
     long attempts = 0;
     for (long k = 0;; k++) {
         edist_arena_opts ao = {.alloc = &al, .chunk_size = 256};
-        fail_after = k;
-        live = 0;
+        failalloc_left = k;
+        failalloc_live = 0;
         edist_arena *a = edist_arena_new(&ao);
         if (!a) {
-            assert_int_equal(live, 0);
+            assert_int_equal(failalloc_live, 0);
             continue;
         }
         edist_term t;
         int rc = edist_etf_decode(a, b, n, NULL, &t, NULL);
         edist_arena_free(a);
-        assert_int_equal(live, 0);
+        assert_int_equal(failalloc_live, 0);
         attempts++;
         if (rc == 0)
             break;
@@ -629,15 +603,15 @@ static void test_alloc_failures(void **state)
                          96,  72, 97, 160, 3, 0,   0,   84,  146, 0,   210};
     for (long k = 0;; k++) {
         edist_arena_opts ao = {.alloc = &al, .chunk_size = 256};
-        fail_after = k;
-        live = 0;
+        failalloc_left = k;
+        failalloc_live = 0;
         edist_arena *a = edist_arena_new(&ao);
         if (!a)
             continue;
         edist_term t;
         int rc = edist_etf_decode(a, z, sizeof z, NULL, &t, NULL);
         edist_arena_free(a);
-        assert_int_equal(live, 0);
+        assert_int_equal(failalloc_live, 0);
         if (rc == 0)
             break;
         assert_int_equal(rc, EDIST_ENOMEM);

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "failalloc.h"
+
 #include "edist/edist.h"
 #include "edist/etf.h"
 
@@ -348,39 +350,11 @@ static void test_deep(void **state)
     free(ts);
 }
 
-static long fail_after, live;
-
-static void *fmalloc(size_t n, void *ud)
-{
-    (void)ud;
-    if (fail_after-- <= 0)
-        return NULL;
-    live++;
-    return malloc(n);
-}
-
-static void *frealloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (fail_after-- <= 0)
-        return NULL;
-    if (!p)
-        live++;
-    return realloc(p, n);
-}
-
-static void ffree(void *p, void *ud)
-{
-    (void)ud;
-    if (p)
-        live--;
-    free(p);
-}
-
 static void test_alloc_failures(void **state)
 {
     (void)state;
-    static const edist_allocator al = {fmalloc, frealloc, ffree, NULL};
+    static const edist_allocator al = {failalloc_malloc, failalloc_realloc,
+                                       failalloc_free, NULL};
     /* A tree deeper than the walk's local stack, with a big binary, so
      * that the stack, the output and zlib all allocate. */
     enum { N = 100 };
@@ -398,18 +372,18 @@ static void test_alloc_failures(void **state)
         for (k = 0; k < 1000; k++) {
             edist_etf_encode_opts o = {.flags = flags, .alloc = &al};
             edist_bytes b = {0};
-            fail_after = k;
-            live = 0;
+            failalloc_left = k;
+            failalloc_live = 0;
             int rc = edist_etf_encode(&ts[0], &o, &b);
             if (rc == 0) {
                 assert_true(b.len < (flags ? 200u : 6000u));
                 edist_bytes_free(&b);
-                assert_int_equal(live, 0);
+                assert_int_equal(failalloc_live, 0);
                 break;
             }
             assert_int_equal(rc, EDIST_ENOMEM);
             assert_null(b.data);
-            assert_int_equal(live, 0);
+            assert_int_equal(failalloc_live, 0);
         }
         assert_true(k > 1 && k < 1000);
     }

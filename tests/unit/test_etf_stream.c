@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "failalloc.h"
+
 #include "edist/edist.h"
 #include "edist/etf.h"
 
@@ -452,45 +454,17 @@ static void test_writer_values(void **state)
     assert_memory_equal(buf, want, sizeof want);
 }
 
-static long fail_after, live;
-
-static void *fmalloc(size_t n, void *ud)
-{
-    (void)ud;
-    if (fail_after-- <= 0)
-        return NULL;
-    live++;
-    return malloc(n);
-}
-
-static void *frealloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    if (fail_after-- <= 0)
-        return NULL;
-    if (!p)
-        live++;
-    return realloc(p, n);
-}
-
-static void ffree(void *p, void *ud)
-{
-    (void)ud;
-    if (p)
-        live--;
-    free(p);
-}
-
 static void test_writer_dynamic(void **state)
 {
     (void)state;
-    static const edist_allocator al = {fmalloc, frealloc, ffree, NULL};
+    static const edist_allocator al = {failalloc_malloc, failalloc_realloc,
+                                       failalloc_free, NULL};
     static uint8_t big[3000];
     long k;
     for (k = 0; k < 100; k++) {
         edist_etf_writer w;
-        fail_after = k;
-        live = 0;
+        failalloc_left = k;
+        failalloc_live = 0;
         edist_etf_writer_init_dynamic(&w, 0, &al, 0);
         put_reg_send(&w);
         edist_etf_put_binary(&w, big, sizeof big);
@@ -501,11 +475,11 @@ static void test_writer_dynamic(void **state)
             assert_int_equal(out.len, sizeof REG_SEND + 5 + sizeof big);
             assert_memory_equal(out.data, REG_SEND, sizeof REG_SEND);
             edist_bytes_free(&out);
-            assert_int_equal(live, 0);
+            assert_int_equal(failalloc_live, 0);
             break;
         }
         assert_int_equal(rc, EDIST_ENOMEM);
-        assert_int_equal(live, 0);
+        assert_int_equal(failalloc_live, 0);
     }
     assert_true(k > 0 && k < 100);
     /* The limit is a hard cap. */

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "failalloc.h"
+
 #include "core/wire.h"
 #include "edist/edist.h"
 #include "edist/proto.h"
@@ -756,37 +758,20 @@ static void test_flood(void **state)
     edist_hs_free(b);
 }
 
-static int fail_after;
-
-static void *fail_malloc(size_t n, void *ud)
-{
-    (void)ud;
-    return fail_after-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n, void *ud)
-{
-    (void)ud;
-    return fail_after-- > 0 ? realloc(p, n) : NULL;
-}
-static void fail_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
-
 /* OOM sweep: fail the Nth allocation until a full handshake (with leftover
  * bytes) succeeds; every failure must be clean (ASan checks leaks). */
 static void test_oom_sweep(void **state)
 {
     (void)state;
-    edist_allocator al = {fail_malloc, fail_realloc, fail_free, NULL};
+    edist_allocator al = {failalloc_malloc, failalloc_realloc, failalloc_free,
+                          NULL};
     int n;
     for (n = 0; n < 500; n++) {
         edist_hs_options oa = opts_init("a@host", "b@host");
         edist_hs_options ob = opts_acc("b@host");
         oa.alloc = &al;
         ob.alloc = &al;
-        fail_after = n;
+        failalloc_left = n;
         edist_hs *a = NULL, *b = NULL;
         int ra = edist_hs_new(&a, &oa, T0);
         int rb = ra == 0 ? edist_hs_new(&b, &ob, T0) : -1;
