@@ -50,7 +50,8 @@ static int push(pstate *p, const edist_term *t)
 
 static edist_term *stack_at(pstate *p, size_t i)
 {
-    return (edist_term *)(void *)p->stack.data + i;
+    /* The stack is still unallocated while no element was pushed. */
+    return p->stack.data ? (edist_term *)(void *)p->stack.data + i : NULL;
 }
 
 static size_t stack_top(const pstate *p)
@@ -341,7 +342,8 @@ static int map_lit(pstate *p, edist_term *out)
         return p_fail(p, EDIST_ENOMEM, at, "out of memory");
     for (size_t i = 0; i < n; i++)
         ix[i] = i;
-    sort_pairs(kv, ix, ix + n, n);
+    if (n)
+        sort_pairs(kv, ix, ix + n, n);
     /* Of equal keys (adjacent now, in input order), keep the last. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
