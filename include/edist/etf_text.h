@@ -58,6 +58,10 @@ typedef struct edist_print_opts {
     edist_atom local_node;
     /* When non-zero, the local form is used only for this creation. */
     uint32_t local_creation;
+    /* Allocator for scratch memory (bignum digits, map key order, the ~p
+     * layout tree), freed before returning; NULL means the default.
+     * Borrowed. */
+    const edist_allocator *alloc;
 } edist_print_opts;
 
 /*
@@ -94,6 +98,10 @@ typedef struct edist_parse_opts {
      * (borrowed; copied into the arena).  len 0: those forms are errors. */
     edist_atom local_node;
     uint32_t local_creation;
+    /* Allocator for scratch memory (the stack of pending elements, binary
+     * segments), freed before returning; NULL means the default.  The
+     * term itself lives in the arena.  Borrowed. */
+    const edist_allocator *alloc;
 } edist_parse_opts;
 
 /* Where and why parsing failed.  line and col are 1-based; col counts

@@ -644,7 +644,7 @@ int edist_term_parse(edist_arena *a, const char *text, size_t len,
     size_t lim = p.max_terms <= SIZE_MAX / sizeof(edist_term)
                      ? p.max_terms * sizeof(edist_term)
                      : 0;
-    edist_buf_init(&p.stack, lim, NULL);
+    edist_buf_init(&p.stack, lim, op->alloc);
     edist_term t;
     int rc = p_term(&p, &t);
     if (rc == 0) {

@@ -404,7 +404,7 @@ int p_binary(pstate *p, edist_term *out)
     size_t at = p->pos - 2;
     bitw w;
     memset(&w, 0, sizeof w);
-    edist_buf_init(&w.b, (size_t)(MAX_SEG_BITS / 8) * 4, NULL);
+    edist_buf_init(&w.b, (size_t)(MAX_SEG_BITS / 8) * 4, p->op->alloc);
     int rc = 0;
     p_skip(p);
     if (!(p_peek(p, 0) == '>' && p_peek(p, 1) == '>')) {

@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "core/mem.h"
 #include "edist/err.h"
 #include "etf/text_int.h"
 
@@ -118,7 +119,7 @@ static int build(pp_ctx *c, pnode *p, const edist_term *t)
         if (n == 0)
             break;
         size_t *idx = edist_arena_calloc(c->a, n, sizeof *idx);
-        if (!idx || text_map_order(t, idx) < 0)
+        if (!idx || text_map_order(t, idx, edist_mem_resolve(c->op->alloc)) < 0)
             return EDIST_ENOMEM;
         if ((rc = build_kids(c, p, n, 0)) < 0)
             return rc;
@@ -498,7 +499,8 @@ int text_pretty(text_out *o, const edist_term *t, const edist_print_opts *op)
         text_write(o, t, op, 1);
         return o->err;
     }
-    edist_arena *a = edist_arena_new(NULL);
+    edist_arena_opts ao = {edist_mem_resolve(op->alloc), 0, 0};
+    edist_arena *a = edist_arena_new(&ao);
     if (!a)
         return o->err = EDIST_ENOMEM;
     pp_ctx c = {o, op, a, ll, 0, 0};

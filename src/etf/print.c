@@ -253,10 +253,11 @@ static void put_node(text_out *o, edist_atom a)
 
 /* --------------------------------------------------------- integers */
 
-static void put_bigint(text_out *o, const edist_term *t)
+static void put_bigint(text_out *o, const edist_term *t,
+                       const edist_print_opts *op)
 {
     size_t n = t->v.big.n, nl = (n + 3) / 4;
-    const edist_allocator *al = edist_default_allocator();
+    const edist_allocator *al = edist_mem_resolve(op->alloc);
     /* Limbs, then the 9-digit groups (at most nl * 32 / 29 + 1 of them). */
     size_t ng = nl * 32 / 29 + 2;
     if (nl > SIZE_MAX / 16) {
@@ -571,12 +572,11 @@ static void sort_idx(const edist_term *keys, size_t *idx, size_t *tmp, size_t n)
     memcpy(idx, tmp, n * sizeof *idx);
 }
 
-int text_map_order(const edist_term *m, size_t *idx)
+int text_map_order(const edist_term *m, size_t *idx, const edist_allocator *al)
 {
     size_t n = m->v.map.size;
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    const edist_allocator *al = edist_default_allocator();
     size_t *tmp = edist_mem_alloc(al, n * sizeof *tmp);
     if (!tmp)
         return EDIST_ENOMEM;
@@ -593,11 +593,11 @@ static void put_map(text_out *o, const edist_term *t,
         text_put(o, "#{}", 3);
         return;
     }
-    const edist_allocator *al = edist_default_allocator();
+    const edist_allocator *al = edist_mem_resolve(op->alloc);
     size_t *idx = n <= SIZE_MAX / sizeof *idx
                       ? edist_mem_alloc(al, n * sizeof *idx)
                       : NULL;
-    if (!idx || text_map_order(t, idx) < 0) {
+    if (!idx || text_map_order(t, idx, al) < 0) {
         edist_mem_free(al, idx);
         if (!o->err)
             o->err = EDIST_ENOMEM;
@@ -628,7 +628,7 @@ void text_write(text_out *o, const edist_term *t, const edist_print_opts *op,
         put_i64(o, t->v.i);
         return;
     case EDIST_TERM_BIGINT:
-        put_bigint(o, t);
+        put_bigint(o, t, op);
         return;
     case EDIST_TERM_FLOAT:
         text_put(o, fb, text_float(t->v.f, fb));

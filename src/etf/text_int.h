@@ -34,7 +34,7 @@ int text_printable_bin(const edist_term *t);
 
 /* Writes a map's keys in exact term order: fills idx[0..n) with the sorted
  * order.  Returns 0 or EDIST_ENOMEM (idx is caller-allocated). */
-int text_map_order(const edist_term *m, size_t *idx);
+int text_map_order(const edist_term *m, size_t *idx, const edist_allocator *al);
 
 /* The binary body as io_lib:write_binary lists it: the i-th segment
  * ("123" or the final value:bits, "5:3") into seg (at least 24 bytes); returns

@@ -15,9 +15,11 @@
  *
  * Options: --local NODE  (the node whose pids print as <0.I.S>).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "edist/edist.h"
 #include "edist/etf_text.h"
@@ -80,13 +82,18 @@ int main(int argc, char **argv)
     wo.local_node = po.local_node;
     pp = wo;
     pp.style = EDIST_TEXT_P;
-    size_t cap = 1 << 20;
-    char *line = malloc(cap), *a = malloc(cap), *b = malloc(cap);
-    if (!line || !a || !b)
-        return 2;
+    size_t cap = 0;
+    char *line = NULL, *a = NULL, *b = NULL;
     edist_arena *ar = edist_arena_new(NULL);
-    while (fgets(line, (int)cap, stdin)) {
+    ssize_t got;
+    while ((got = getline(&line, &cap, stdin)) > 0) {
         edist_arena_reset(ar);
+        free(a);
+        free(b);
+        a = malloc((size_t)got);
+        b = malloc((size_t)got);
+        if (!a || !b)
+            return 2;
         size_t n = strcspn(line, "\r\n");
         char *sp = memchr(line, ' ', n);
         size_t n1 = sp ? (size_t)(sp - line) : n;

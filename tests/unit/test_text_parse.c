@@ -313,13 +313,86 @@ static void test_ids(void **state)
                      EDIST_ESYNTAX);
 }
 
+/* An allocator that fails every call from the n-th on. */
+typedef struct failing {
+    long left;
+} failing;
+
+static void *f_malloc(size_t n, void *ud)
+{
+    failing *f = ud;
+    return f->left-- > 0 ? malloc(n) : NULL;
+}
+
+static void *f_realloc(void *p, size_t n, void *ud)
+{
+    failing *f = ud;
+    return f->left-- > 0 ? realloc(p, n) : NULL;
+}
+
+static void f_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* Every allocation of parse, ~w and ~p may fail: the result is then
+ * EDIST_ENOMEM, never a crash or a leak (ASan checks the leaks). */
+static void test_oom_sweep(void **state)
+{
+    (void)state;
+    const char *src =
+        "{state, #{k => [1,2|3], 1.0 => <<\"bin\", 7:3>>, \"s\" => x},"
+        " 123456789012345678901234567890, [\"abc\", <<1,2,3>>],"
+        " fun lists:seq/2, #{a => #{b => [{c, d, 3.5}]}}}";
+    int parsed = 0, printed = 0;
+    for (long n = 0; n < 400 && !(parsed && printed); n++) {
+        failing f = {n};
+        edist_allocator al = {f_malloc, f_realloc, f_free, &f};
+        edist_arena_opts ao = {&al, 0, 64};
+        edist_arena *a = edist_arena_new(&ao);
+        if (!a)
+            continue;
+        edist_parse_opts po;
+        memset(&po, 0, sizeof po);
+        po.alloc = &al;
+        edist_term t;
+        int rc = edist_term_parse(a, src, strlen(src), &po, &t, NULL);
+        assert_true(rc == 0 || rc == EDIST_ENOMEM);
+        if (rc == 0) {
+            parsed = 1;
+            edist_print_opts o;
+            memset(&o, 0, sizeof o);
+            o.alloc = &al;
+            o.line_length = 30;
+            for (int style = 0; style < 2; style++) {
+                o.style = style ? EDIST_TEXT_P : EDIST_TEXT_W;
+                char buf[1024];
+                size_t len;
+                long before = f.left;
+                for (long m = 0; m < 100; m++) {
+                    f.left = m;
+                    rc = edist_term_print(&t, &o, buf, sizeof buf, &len);
+                    assert_true(rc == 0 || rc == EDIST_ENOMEM);
+                    if (rc == 0)
+                        break;
+                }
+                assert_int_equal(rc, 0);
+                printed = 1;
+                f.left = before;
+            }
+        }
+        edist_arena_free(a);
+    }
+    assert_true(parsed && printed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_values),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_caps),      cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_oom_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
