@@ -142,7 +142,9 @@ static int cmp_float_big(double f, const edist_term *big)
     /* Same sign: compare magnitudes, then flip for negatives.  A float
      * below 2^63 is smaller in magnitude than any bignum. */
     int mc;
-    if (fabs(f) < 9223372036854775808.0) {
+    if (!isfinite(f)) {
+        mc = 1; /* not an Erlang value; ordered beyond every integer */
+    } else if (fabs(f) < 9223372036854775808.0) {
         mc = -1;
     } else {
         uint8_t mag[136];
@@ -344,6 +346,16 @@ static int cmp_map_slow(const edist_term *a, const edist_term *b, int exact)
     return vres;
 }
 
+/* Maps decoded from BEAM (flatmaps) and parsed by edist keep their keys
+ * sorted, which lets most comparisons skip the sort. */
+static int keys_sorted(const edist_term *m)
+{
+    for (size_t i = 1; i < m->v.map.size; i++)
+        if (cmp_term(&m->v.map.keys[i - 1], &m->v.map.keys[i], 1) >= 0)
+            return 0;
+    return 1;
+}
+
 static int cmp_map(const edist_term *a, const edist_term *b, int exact)
 {
     size_t n = a->v.map.size;
@@ -351,6 +363,14 @@ static int cmp_map(const edist_term *a, const edist_term *b, int exact)
         return CMP(n, b->v.map.size);
     if (n == 0)
         return 0;
+    if (keys_sorted(a) && keys_sorted(b)) {
+        int c = 0;
+        for (size_t i = 0; !c && i < n; i++)
+            c = cmp_term(&a->v.map.keys[i], &b->v.map.keys[i], 1);
+        for (size_t i = 0; !c && i < n; i++)
+            c = cmp_term(&a->v.map.values[i], &b->v.map.values[i], exact);
+        return c;
+    }
     const edist_allocator *al = edist_default_allocator();
     size_t *ix = NULL;
     if (n <= SIZE_MAX / (4 * sizeof *ix))

@@ -112,6 +112,13 @@ trim:;
 size_t text_float(double f, char out[40])
 {
     size_t k = 0;
+    if (!isfinite(f)) {
+        /* Not an Erlang value (terms hold finite doubles); printed so
+         * that a malformed term still gives readable text. */
+        const char *s = isnan(f) ? "nan" : f > 0 ? "inf" : "-inf";
+        strcpy(out, s);
+        return strlen(s);
+    }
     if (signbit(f)) {
         out[k++] = '-';
         f = -f;
