@@ -62,6 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(edist_term_print_arena(a, &t, &pp, &p, &lp) == 0);
         check(edist_term_parse(a, p, lp, &po, &t3, &err) == 0);
         check(edist_term_equal(&t, &t3));
+        /* ~tp with the Unicode printable range, narrow lines. */
+        pp.unicode = pp.printable_unicode = 1;
+        pp.line_length = 20;
+        check(edist_term_print_arena(a, &t, &pp, &p, &lp) == 0);
+        check(edist_term_parse(a, p, lp, &po, &t3, &err) == 0);
+        check(edist_term_equal(&t, &t3));
         check(edist_term_compare(&t, &t2) == 0);
         check(edist_term_compare_exact(&t3, &t) == 0);
     } else {

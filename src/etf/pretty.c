@@ -47,7 +47,9 @@ typedef struct pp_ctx {
 /* Characters of the one-line form of t. */
 static long one_line_len(pp_ctx *c, const edist_term *t)
 {
-    text_out cnt = {NULL, 0, 0, 0, SIZE_MAX, 0};
+    text_out cnt;
+    memset(&cnt, 0, sizeof cnt);
+    cnt.max = SIZE_MAX;
     text_write(&cnt, t, c->op, 1);
     if (cnt.err && !c->err)
         c->err = cnt.err;
@@ -74,7 +76,7 @@ static int build(pp_ctx *c, pnode *p, const edist_term *t)
     p->kind = K_LEAF;
     switch (t->type) {
     case EDIST_TERM_LIST: {
-        if (text_printable_list(t))
+        if (text_printable_list(t, c->op))
             break;
         size_t n = 0;
         const edist_term *x = t;
@@ -139,7 +141,8 @@ static int build(pp_ctx *c, pnode *p, const edist_term *t)
         return 0;
     }
     case EDIST_TERM_BINARY:
-        if (t->v.bin.size == 0 || text_printable_bin(t))
+        if (t->v.bin.size == 0 ||
+            text_printable_bin(t, c->op) != TEXT_BIN_BYTES)
             break;
         p->kind = K_BIN;
         break;

@@ -36,10 +36,25 @@ void text_put(text_out *o, const char *s, size_t n)
         return;
     }
     for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (o->len + i + 1 < o->cap)
             o->buf[o->len + i] = s[i];
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            o->chars++;
+        /* The text is valid UTF-8 by construction, except for node names
+         * printed bare (ASCII only) and atoms with invalid bytes, which
+         * are printed as Latin-1 and so re-encoded: decode loosely. */
+        if (c < 0x80) {
+            o->u_need = 0;
+            text_count_cp(o, c);
+        } else if ((c & 0xC0) == 0x80) {
+            if (o->u_need > 0) {
+                o->u_cp = o->u_cp << 6 | (c & 0x3F);
+                if (--o->u_need == 0)
+                    text_count_cp(o, o->u_cp);
+            }
+        } else {
+            o->u_need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+            o->u_cp = c & (0x3F >> o->u_need);
+        }
     }
     o->len += n;
 }
@@ -205,8 +220,11 @@ static int atom_needs_quotes(const uint8_t *s, size_t n)
     return 0;
 }
 
-static void put_atom(text_out *o, edist_atom a)
+static void put_atom(text_out *o, edist_atom a, const edist_print_opts *op)
 {
+    /* ~tw/~tp use io_lib:write_atom, which leaves characters above 255
+     * unescaped; ~w/~p use write_atom_as_latin1. */
+    int enc = op->unicode ? ENC_UNICODE : ENC_AS_LATIN1;
     const uint8_t *s = (const uint8_t *)a.name;
     if (!atom_needs_quotes(s, a.len)) {
         /* Unquoted atoms hold only ASCII and Latin-1 letters. */
@@ -221,7 +239,7 @@ static void put_atom(text_out *o, edist_atom a)
     for (size_t i = 0; i < a.len;) {
         uint32_t c;
         i += next_cp(s + i, a.len - i, &c);
-        put_char(o, c, '\'', ENC_AS_LATIN1);
+        put_char(o, c, '\'', enc);
     }
     text_putc(o, '\'');
 }
@@ -390,7 +408,8 @@ static int raw_int(const uint8_t *r, size_t n, size_t *p, uint32_t *v)
 /* OldIndex and OldUniq from a NEW_FUN_EXT encoding (tag 112, Size:32,
  * Arity:8, Uniq:16 bytes, Index:32, NumFree:32, Module atom, OldIndex,
  * OldUniq, ...), as fun_to_list prints them. */
-static void put_fun(text_out *o, const edist_term *t)
+static void put_fun(text_out *o, const edist_term *t,
+                    const edist_print_opts *op)
 {
     const uint8_t *r = t->v.fun.raw;
     size_t n = r ? t->v.fun.raw_len : 0, p = 30;
@@ -424,7 +443,7 @@ static void put_fun(text_out *o, const edist_term *t)
         }
     }
     put_str(o, "#Fun<");
-    put_atom(o, t->v.fun.module);
+    put_atom(o, t->v.fun.module, op);
     text_putc(o, '.');
     put_u64(o, old_index);
     text_putc(o, '.');
@@ -461,31 +480,63 @@ size_t text_bin_segment(const edist_term *t, size_t i, char seg[24])
     return k;
 }
 
-static int printable_latin1(int64_t c)
+/* printable_char/2 of io_lib_pretty, for the latin1 or unicode range. */
+static int printable_char(int64_t c, int uni)
 {
-    return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) || c == '\n' ||
-           c == '\r' || c == '\t' || c == '\v' || c == '\b' || c == '\f' ||
-           c == 27;
+    if (c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\b' ||
+        c == '\f' || c == 27 || (c >= 32 && c <= 126))
+        return 1;
+    if (!uni)
+        return c >= 0xA0 && c <= 0xFF;
+    return (c >= 0xA0 && c < 0xD800) || (c > 0xDFFF && c < 0xFFFE) ||
+           (c > 0xFFFF && c <= 0x10FFFF);
 }
 
-int text_printable_bin(const edist_term *t)
+int text_printable_bin(const edist_term *t, const edist_print_opts *op)
 {
-    if (t->v.bin.bits != 8 || t->v.bin.size == 0)
-        return 0;
-    for (size_t i = 0; i < t->v.bin.size; i++)
-        if (!printable_latin1(t->v.bin.data[i]))
-            return 0;
-    return 1;
+    size_t n = t->v.bin.size;
+    const uint8_t *d = t->v.bin.data;
+    if (t->v.bin.bits != 8 || n == 0)
+        return TEXT_BIN_BYTES;
+    if (op->unicode && edist_utf8_count(d, n) >= 0) {
+        /* ~tp: valid UTF-8 prints as a string when every character is
+         * printable (in the +pc range); with multi-byte characters it
+         * takes the /utf8 suffix. */
+        int multi = 0;
+        for (size_t i = 0; i < n;) {
+            uint32_t c;
+            i += (size_t)edist_utf8_decode(d + i, n - i, &c);
+            if (!printable_char(c, op->printable_unicode))
+                return TEXT_BIN_BYTES;
+            multi |= c > 0x7F;
+        }
+        return multi ? TEXT_BIN_UTF8 : TEXT_BIN_STRING;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!printable_char(d[i], 0))
+            return TEXT_BIN_BYTES;
+    return TEXT_BIN_STRING;
 }
 
-static void put_binary(text_out *o, const edist_term *t, int strings)
+static void put_binary(text_out *o, const edist_term *t,
+                       const edist_print_opts *op, int strings)
 {
+    int cls = strings ? text_printable_bin(t, op) : TEXT_BIN_BYTES;
     text_put(o, "<<", 2);
-    if (strings && text_printable_bin(t)) {
+    if (cls == TEXT_BIN_STRING) {
         text_putc(o, '"');
         for (size_t i = 0; i < t->v.bin.size; i++)
             put_char(o, t->v.bin.data[i], '"', ENC_UNICODE);
         text_putc(o, '"');
+    } else if (cls == TEXT_BIN_UTF8) {
+        text_putc(o, '"');
+        for (size_t i = 0; i < t->v.bin.size;) {
+            uint32_t c;
+            i += (size_t)edist_utf8_decode(t->v.bin.data + i, t->v.bin.size - i,
+                                           &c);
+            put_char(o, c, '"', ENC_UNICODE);
+        }
+        text_put(o, "\"/utf8", 6);
     } else {
         char seg[24];
         size_t k;
@@ -500,15 +551,18 @@ static void put_binary(text_out *o, const edist_term *t, int strings)
 
 /* -------------------------------------------------------------- lists */
 
-/* A proper list whose elements are printable Latin-1 codes. */
-int text_printable_list(const edist_term *t)
+/* A proper list of printable character codes: io_lib's
+ * printable_latin1_list, or with ~tp printable_list under the +pc
+ * range. */
+int text_printable_list(const edist_term *t, const edist_print_opts *op)
 {
+    int uni = op->unicode && op->printable_unicode;
     for (;;) {
         if (t->type != EDIST_TERM_LIST)
             return 0;
         for (size_t i = 0; i < t->v.list.len; i++) {
             const edist_term *e = &t->v.list.elems[i];
-            if (e->type != EDIST_TERM_INT || !printable_latin1(e->v.i))
+            if (e->type != EDIST_TERM_INT || !printable_char(e->v.i, uni))
                 return 0;
         }
         t = t->v.list.tail;
@@ -520,11 +574,12 @@ int text_printable_list(const edist_term *t)
 static void put_list(text_out *o, const edist_term *t,
                      const edist_print_opts *op, int strings)
 {
-    if (strings && text_printable_list(t)) {
+    if (strings && text_printable_list(t, op)) {
+        int enc = op->unicode ? ENC_UNICODE : ENC_LATIN1;
         text_putc(o, '"');
         for (; t->type == EDIST_TERM_LIST; t = t->v.list.tail)
             for (size_t i = 0; i < t->v.list.len; i++)
-                put_char(o, (uint32_t)t->v.list.elems[i].v.i, '"', ENC_LATIN1);
+                put_char(o, (uint32_t)t->v.list.elems[i].v.i, '"', enc);
         text_putc(o, '"');
         return;
     }
@@ -634,19 +689,19 @@ void text_write(text_out *o, const edist_term *t, const edist_print_opts *op,
         text_put(o, fb, text_float(t->v.f, fb));
         return;
     case EDIST_TERM_ATOM:
-        put_atom(o, t->v.atom);
+        put_atom(o, t->v.atom, op);
         return;
     case EDIST_TERM_REF:
         put_ref(o, t, op);
         return;
     case EDIST_TERM_FUN:
-        put_fun(o, t);
+        put_fun(o, t, op);
         return;
     case EDIST_TERM_EXPORT:
         put_str(o, "fun ");
-        put_atom(o, t->v.exp.module);
+        put_atom(o, t->v.exp.module, op);
         text_putc(o, ':');
-        put_atom(o, t->v.exp.function);
+        put_atom(o, t->v.exp.function, op);
         text_putc(o, '/');
         put_u64(o, t->v.exp.arity);
         return;
@@ -675,7 +730,7 @@ void text_write(text_out *o, const edist_term *t, const edist_print_opts *op,
         put_list(o, t, op, strings);
         return;
     case EDIST_TERM_BINARY:
-        put_binary(o, t, strings);
+        put_binary(o, t, op, strings);
         return;
     }
     o->err = EDIST_EINVAL;
@@ -690,8 +745,11 @@ int edist_term_print(const edist_term *t, const edist_print_opts *opts,
     if (!t || !len || (!buf && cap))
         return EDIST_EINVAL;
     const edist_print_opts *op = opts ? opts : &defaults;
-    text_out o = {
-        buf, cap, 0, 0, op->max_output ? op->max_output : PRINT_DEFAULT_MAX, 0};
+    text_out o;
+    memset(&o, 0, sizeof o);
+    o.buf = buf;
+    o.cap = cap;
+    o.max = op->max_output ? op->max_output : PRINT_DEFAULT_MAX;
     if (op->style == EDIST_TEXT_P)
         text_pretty(&o, t, op);
     else

@@ -2,6 +2,7 @@
 %% text_check.escript: the OTP side of test_text_erl.sh.
 %%
 %% Usage: text_check.escript HELPER WORKDIR COUNT [CORPUSDIR]
+%% (run under ERL_FLAGS="+pc unicode" it checks ~tp with that range)
 %%
 %% 1. text: random terms (fixed seed) written with io_lib ~w and ~p; the C
 %%    helper parses both, prints ~w and ~p; we check that edist's texts
@@ -35,8 +36,9 @@ run(Helper, Dir, Mode, Lines) ->
     In = filename:join(Dir, Mode ++ ".in"),
     Out = filename:join(Dir, Mode ++ ".out"),
     ok = file:write_file(In, [[L, $\n] || L <- Lines]),
-    Cmd = io_lib:format("'~s' ~s --local nonode@nohost < '~s' > '~s'",
-                        [Helper, Mode, In, Out]),
+    Pc = case io:printable_range() of unicode -> " --pc-unicode"; _ -> "" end,
+    Cmd = io_lib:format("'~s' ~s --local nonode@nohost~s < '~s' > '~s'",
+                        [Helper, Mode, Pc, In, Out]),
     _ = os:cmd(lists:flatten(Cmd)),
     {ok, Res} = file:read_file(Out),
     binary:split(Res, <<"\n">>, [global, trim]).
@@ -51,24 +53,32 @@ text_test(Helper, Dir, Count, Rest) ->
     Terms = [gen_text(3) || _ <- lists:seq(1, Count)] ++ fixed(),
     Ws = [utf8(io_lib:format("~w", [T])) || T <- Terms],
     Ps = [utf8(io_lib:format("~p", [T])) || T <- Terms],
+    TWs = [utf8(io_lib:format("~tw", [T])) || T <- Terms],
+    TPs = [utf8(io_lib:format("~tp", [T])) || T <- Terms],
     case Rest of
         [Corpus] -> write_corpus(Corpus, Ws, Ps);
         [] -> ok
     end,
-    Lines = [[hex(W), " ", hex(P)] || {W, P} <- lists:zip(Ws, Ps)],
+    Lines = [[hex(W), " ", hex(P), " ", hex(TP)] || {W, P, TP} <- lists:zip3(Ws, Ps, TPs)],
     Res = run(Helper, Dir, "text", Lines),
     length(Res) =:= length(Terms) orelse
         io:format("FAIL helper answered ~p of ~p~n", [length(Res), length(Terms)]),
-    Fails = lists:sum([check_text(T, W, P, R)
-                       || {T, W, P, R} <- zip4(Terms, Ws, Ps, Res)]),
+    Fails = lists:sum([check_text(T, W, P, TW, TP, R)
+                       || {T, {W, P, TW, TP}, R}
+                              <- zip3(Terms, lists:zip(lists:zip(Ws, Ps), lists:zip(TWs, TPs)), Res)]),
     io:format("text: ~p terms, ~p failures~n", [length(Terms), Fails]),
     Fails + abs(length(Res) - length(Terms)).
 
-zip4([A | As], [B | Bs], [C | Cs], [D | Ds]) -> [{A, B, C, D} | zip4(As, Bs, Cs, Ds)];
-zip4(_, _, _, _) -> [].
+zip3([A | As], [{{B, C}, {D, E}} | Bs], [R | Rs]) -> [{A, {B, C, D, E}, R} | zip3(As, Bs, Rs)];
+zip3(_, _, _) -> [].
 
-check_text(T, W, P, <<"OK ", Rest/binary>>) ->
-    [EW, EP] = [binary:decode_hex(X) || X <- binary:split(Rest, <<" ">>)],
+check_text(T, W, P, TW, TP, <<"OK ", Rest/binary>>) ->
+    [EW, EP, ETW, ETP] = [binary:decode_hex(X) || X <- binary:split(Rest, <<" ">>, [global])],
+    F4 = case {ETW, ETP} =:= {TW, TP} of
+             true -> 0;
+             false -> report("~tw/~tp differs", T,
+                             io_lib:format("io_lib ~ts~n~ts~n  edist  ~ts~n~ts", [TW, TP, ETW, ETP]))
+         end,
     F1 = case EW =:= W of
              true -> 0;
              false -> report("~w differs", T, io_lib:format("io_lib ~ts~n  edist  ~ts", [W, EW]))
@@ -79,10 +89,10 @@ check_text(T, W, P, <<"OK ", Rest/binary>>) ->
          end,
     F3 = case parseable(T) of
              false -> 0;
-             true -> reparse(T, EW) + reparse(T, EP)
+             true -> reparse(T, EW) + reparse(T, EP) + reparse(T, ETP)
          end,
-    F1 + F2 + F3;
-check_text(T, _W, _P, Err) ->
+    F1 + F2 + F3 + F4;
+check_text(T, _W, _P, _TW, _TP, Err) ->
     report("helper", T, Err).
 
 reparse(T, Text) ->
@@ -188,7 +198,8 @@ gen_atom() ->
                '', 'λ', 'é', 'ñandú', a_B@9, 'case', 'end', 'x-y', '\x{1F600}']).
 
 gen_string() ->
-    case rand:uniform(4) of
+    case rand:uniform(5) of
+        5 -> [lists:nth(rand:uniform(6), [955, 233, 16#1F600, 16#FFFF, 16#D7FF, $a]) || _ <- lists:seq(1, rand:uniform(4))];
         1 -> [$a + rand:uniform(25) || _ <- lists:seq(1, rand:uniform(20))];
         2 -> [rand:uniform(255) || _ <- lists:seq(1, rand:uniform(10))];
         3 -> "tab\there \"q\" back\\ \n" ++ [233, 255];
@@ -196,7 +207,9 @@ gen_string() ->
     end.
 
 gen_binary() ->
-    case rand:uniform(3) of
+    case rand:uniform(5) of
+        4 -> unicode:characters_to_binary(lists:nth(rand:uniform(4), ["λé", "abc\x{1F600}", "é", [955, 10, 34]]));
+        5 -> <<"abc", 200, 201>>;
         1 -> list_to_binary(gen_string_bytes());
         2 -> crypto_bytes(rand:uniform(40));
         3 -> <<"printable binary \"with\" escapes\n">>
