@@ -124,6 +124,23 @@ static void test_values(void **state)
     same("<<<<1,2,3>>:9/bits>>", "<<1,0:1>>");
     same("<<1.0:32/float>>", "<<63,128,0,0>>");
     same("<<2:64/float>>", "<<64,0,0,0,0,0,0,0>>");
+    /* Half and single precision, as BEAM rounds them (recorded). */
+    same("<<1.5:16/float>>", "<<62,0>>");
+    same("<<1.0e-8:16/float>>", "<<0,0>>");
+    same("<<65504.0:16/float>>", "<<123,255>>");
+    same("<<65520.0:16/float>>", "<<124,0>>");
+    same("<<1.0e-5:16/float>>", "<<0,168>>");
+    same("<<-0.0:16/float>>", "<<128,0>>");
+    same("<<5.96e-8:16/float>>", "<<0,1>>");
+    same("<<2.98e-8:16/float>>", "<<0,0>>");
+    same("<<2.99e-8:16/float>>", "<<0,1>>");
+    same("<<1.00048828125:16/float>>", "<<60,0>>");
+    same("<<1.000732421875:16/float-little>>", "<<1,60>>");
+    same("<<3.4028235e38:32/float>>", "<<127,127,255,255>>");
+    same("<<3.4028236e38:32/float>>", "<<127,128,0,0>>");
+    same("<<-1.0e300:32/float>>", "<<255,128,0,0>>");
+    same("<<1:2/unit:8>>", "<<0,1>>");
+    same("<<2#11:2>>", "<<3:2>>");
     same("<<1:0>>", "<<>>");
     same("<<18446744073709551615:72>>",
          "<<0,255,255,255,255,255,255,255,255>>");
@@ -170,7 +187,8 @@ static const struct err_vec errors[] = {
     {"<<1/foo>>", EDIST_ESYNTAX, 1, 5, "type specifier"},
     {"<<1:>>", EDIST_ESYNTAX, 1, 5, "size"},
     {"<<<<1>>>>", EDIST_ESYNTAX, 1, 3, "/binary"},
-    {"<<1.5:16/float>>", EDIST_ESYNTAX, 1, 3, "32 or 64"},
+    {"<<1.5:8/float>>", EDIST_ESYNTAX, 1, 3, "16, 32 or 64"},
+    {"<<1/unit:8>>", EDIST_ESYNTAX, 1, 3, "unit:N needs a size"},
     {"<<16#110000/utf8>>", EDIST_ESYNTAX, 1, 3, "code point"},
     {"<<1/utf8:8>>", EDIST_ESYNTAX, 1, 9, "expected ',' or '>>'"},
     {"<<<<1>>:2/binary>>", EDIST_ESYNTAX, 1, 3, "larger"},
