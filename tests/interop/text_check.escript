@@ -20,6 +20,7 @@ main([Helper, Dir, CountS | Rest]) ->
     Count = list_to_integer(CountS),
     rand:seed(exsss, {20261121, 3, 7}),
     Fails = text_test(Helper, Dir, Count, Rest)
+        + parse_test(Helper, Dir, Count)
         + cmp_test(Helper, Dir, Count)
         + sort_test(Helper, Dir, Count div 10),
     case Fails of
@@ -223,6 +224,107 @@ gen_bits() ->
     B = crypto_bytes(rand:uniform(5) - 1),
     N = rand:uniform(7),
     <<B/binary, (rand:uniform(1 bsl N) - 1):N>>.
+
+%% ------------------------------------------------------------ parse
+
+%% Differential test of the parser against erl_scan + erl_parse:parse_term
+%% on tricky texts and on random mutations of io_lib output: both must
+%% accept the same texts and read the same terms.  Texts with pid, port or
+%% ref syntax (which only edist reads), invalid UTF-8, or a final "."
+%% (optional for edist, a second dot for erl_parse) are left out.
+parse_test(Helper, Dir, Count) ->
+    Texts0 = tricky() ++ [mutate(utf8(io_lib:format("~p", [gen_text(2)])))
+                          || _ <- lists:seq(1, Count)],
+    Texts = [T || T <- Texts0, comparable(T)],
+    Res = run(Helper, Dir, "parse", [hex(T) || T <- Texts]),
+    Fails = lists:sum([check_parse(T, R) || {T, R} <- lists:zip(Texts, Res)]),
+    io:format("parse: ~p texts, ~p failures~n", [length(Texts), Fails]),
+    Fails.
+
+comparable(T) ->
+    is_list(unicode:characters_to_list(T)) andalso
+        binary:match(T, [<<"#Pid<">>, <<"#Port<">>, <<"#Ref<">>, <<"<0">>,
+                         <<"<1">>, <<"<2">>, <<"<3">>, <<"<4">>, <<"<5">>,
+                         <<"<6">>, <<"<7">>, <<"<8">>, <<"<9">>]) =:= nomatch
+        andalso not bad_end(T)
+        andalso re:run(T, "\\.\\s*%") =:= nomatch.
+
+%% A final "." (possibly before a comment: a second dot for erl_parse), or
+%% a final $, \\ or \\^ that would take the newline erl_parse needs after
+%% the text.
+bad_end(T) ->
+    S = unicode:characters_to_list(T),
+    case string:trim(S, trailing) of
+        [] -> false;
+        St -> lists:last(St) =:= $. orelse
+                  lists:suffix("$", S) orelse lists:suffix("\\", S) orelse
+                  lists:suffix("\\^", S)
+    end.
+
+erl_term(T) ->
+    case erl_scan:string(unicode:characters_to_list(T) ++ "\n.") of
+        {ok, Toks, _} ->
+            case catch erl_parse:parse_term(Toks) of
+                {ok, Term} -> {ok, Term};
+                _ -> error
+            end;
+        _ -> error
+    end.
+
+check_parse(T, R) ->
+    case {erl_term(T), R} of
+        {error, <<"ERR", _/binary>>} -> 0;
+        {{ok, Term}, <<"OK ", H/binary>>} ->
+            W = utf8(io_lib:format("~w", [Term])),
+            case binary:decode_hex(H) of
+                W -> 0;
+                Mine -> report("parse", T, io_lib:format("erl ~ts edist ~ts", [W, Mine]))
+            end;
+        {E, _} -> report("parse acceptance", T, io_lib:format("erl ~p edist ~ts", [E, R]))
+    end.
+
+mutate(B) ->
+    case rand:uniform(4) of
+        1 -> B;
+        _ ->
+            N = byte_size(B),
+            P = rand:uniform(N + 1) - 1,
+            <<Pre:P/binary, Post/binary>> = B,
+            Chars = <<"[]{}<>,|#=>:/-+.$'\"\\ _0123456789aAeE#%\n">>,
+            C = binary:at(Chars, rand:uniform(byte_size(Chars)) - 1),
+            case {rand:uniform(3), Post} of
+                {1, <<_, Rest/binary>>} -> <<Pre/binary, Rest/binary>>;
+                {2, _} -> <<Pre/binary, C, Post/binary>>;
+                {_, <<_, Rest/binary>>} -> <<Pre/binary, C, Rest/binary>>;
+                _ -> <<Pre/binary, C>>
+            end
+    end.
+
+tricky() ->
+    [<<"1_000">>, <<"1__0">>, <<"1_">>, <<"_1">>, <<"16#_f">>, <<"16#f_f">>,
+     <<"2#102">>, <<"1.0e">>, <<"1.e5">>, <<"1e5">>, <<"0.5e-3">>, <<"1.0E+3">>,
+     <<"$">>, <<"$ ">>, <<"$\\">>, <<"$\\x{}">>, <<"$\\x{41}">>, <<"$\\^">>,
+     <<"'\\x{D800}'">>, <<"\"\\x{D800}\"">>, <<"<<16#D800/utf8>>">>,
+     <<"\"\\x{110000}\"">>, <<"'a'b">>, <<"a b">>, <<"[a|]">>, <<"[|a]">>,
+     <<"{,}">>, <<"#{a=>}">>, <<"#{=>1}">>, <<"#{a =>1,}">>, <<"[1,]">>,
+     <<"- - 1">>, <<"-(1)">>, <<"(-1)">>, <<"((a))">>, <<"( )">>, <<"+ $a">>,
+     <<"<<>>">>, <<"<< >>">>, <<"<<,>>">>, <<"<<1,>>">>, <<"<<1:3/bits>>">>,
+     <<"<<\"a\"/utf16-little>>">>, <<"<<-1/unsigned>>">>, <<"<<1:1/unit:7>>">>,
+     <<"<<(-1):4>>">>, <<"<<$a/utf8>>">>, <<"<<1.0/float-big>>">>,
+     <<"<<\"ab\" \"cd\">>">>, <<"<<\"\">>">>, <<"<<<<>>/binary>>">>,
+     <<"<<1:0>>">>, <<"<<1/binary>>">>, <<"<<1.5>>">>, <<"<<a/utf8>>">>,
+     <<"fun a:b/1">>, <<"fun a:b/ 1">>, <<"fun 'a':'b'/1">>, <<"fun a:b">>,
+     <<"fun (a):b/1">>, <<"'\\'">>, <<"'">>, <<"''">>, <<"\"\\\"\"">>,
+     <<"% only a comment">>, <<"1 % c\n">>, <<"\t\n 1 \r\n">>,
+     <<"\"a\\\nb\"">>, <<"\"\\d\\e\\s\\z\"">>, <<"'\\101\\1011'">>,
+     <<"\"\\^@\"">>, <<"\"\\^[\"">>, <<"\"\\^a\\^Z\"">>,
+     <<"'hello world'">>, <<"ok.ok">>, <<"a@b.c">>, <<"a.b">>, <<"Ünïcödé">>,
+     <<"ñ">>, <<"'λ'">>, <<"λ">>, <<"\"λ\"">>, <<"×">>, <<"ß">>, <<"÷">>,
+     <<"true">>, <<"maybe">>, <<"else">>, <<"case">>, <<"'case'">>,
+     <<"#{a => 1, a => 2}">>, <<"#{1 => a, 1.0 => b}">>, <<"[1 | [2 | []]]">>,
+     <<"36#zZ">>, <<"37#1">>, <<"1#0">>, <<"10#99">>, <<"16#FFFFFFFFFFFFFFFFFFFF">>,
+     <<"1.7976931348623157e308">>, <<"1.7976931348623159e308">>, <<"4.9e-324">>,
+     <<"2.4703282292062327e-324">>, <<"1.0e-400">>, <<"00012">>, <<"0.0000">>].
 
 %% ------------------------------------------------------------ cmp
 

@@ -12,6 +12,8 @@
  *            out:  <sign of compare(A,B)> <equal(A,B)> <sign of exact>
  *   sort     line: HEX([E1,...] in edist syntax)
  *            out:  the 0-based indices of the elements in sorted order
+ *   parse    line: HEX(any text)
+ *            out:  OK HEX(~w of the term) or ERR line:col message
  *
  * Options: --local NODE  (the node whose pids print as <0.I.S>),
  *          --pc-unicode  (print ~tp as under erl +pc unicode).
@@ -110,6 +112,21 @@ int main(int argc, char **argv)
         edist_term t, t2;
         edist_text_error err;
         int rc = edist_term_parse(ar, a, la, &po, &t, &err);
+        if (strcmp(mode, "parse") == 0) {
+            char *w;
+            size_t lw;
+            if (rc < 0) {
+                printf("ERR %d:%d %s\n", err.line, err.col, err.msg);
+            } else if (edist_term_print_arena(ar, &t, &wo, &w, &lw) < 0) {
+                printf("ERR print\n");
+            } else {
+                printf("OK ");
+                puthex(w, lw);
+                putchar('\n');
+            }
+            fflush(stdout);
+            continue;
+        }
         if (rc < 0) {
             printf("ERR parse %d:%d %s (%s)\n", err.line, err.col, err.msg,
                    edist_errname(rc));
