@@ -152,6 +152,16 @@ static void test_values(void **state)
     same("'\\x{1F600}'", "'\\x{1F600}'");
     same("\"\\x{1F600}\"", "[128512]");
     same("['é'|ñ]", "[é|ñ]");
+    /* Forms found by the differential test against erl_parse. */
+    same("-(1)", "-1");
+    same("- ( 2.5 )", "-2.5");
+    same("-(-9223372036854775808)", "9223372036854775808");
+    same("-(9223372036854775808)", "-9223372036854775808");
+    same("+(7)", "7");
+    same("# {a => 1}", "#{a => 1}");
+    same("#\n{}", "#{}");
+    same("\"\\^@\\^[\\^λ\"", "[0,27,27]");
+    same("\"\\x{FFFD}\"", "[65533]");
 }
 
 struct err_vec {
@@ -203,6 +213,11 @@ static const struct err_vec errors[] = {
     {"\"\xC3\x28\"", EDIST_EUTF8, 1, 2, "UTF-8"},
     {"'\xff'", EDIST_EUTF8, 1, 2, "UTF-8"},
     {"1 % comment\n\n   ]", EDIST_ESYNTAX, 3, 4, "end of input"},
+    {"\"\\x{D800}\"", EDIST_ESYNTAX, 1, 2, "illegal character U+D800"},
+    {"'\xEF\xBF\xBE'", EDIST_ESYNTAX, 1, 2, "illegal character U+FFFE"},
+    {"4130.125_", EDIST_ESYNTAX, 1, 9, "end of input"},
+    {"-(a)", EDIST_ESYNTAX, 1, 2, "number after the sign"},
+    {"#[]", EDIST_ESYNTAX, 1, 1, "records"},
 };
 
 static void test_errors(void **state)
