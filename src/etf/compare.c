@@ -12,7 +12,8 @@
  *  - in "exact" mode, used for map keys and for =:=, every integer sorts
  *    before every float whatever the values (erts falls through to the type
  *    tags: FLOAT_DEF > BIG_DEF > SMALL_DEF in its reversed numbering);
- *  - local funs sort before external funs (FUN_DEF < EXPORT_DEF);
+ *  - local funs sort before external funs (FUN_DEF < EXPORT_DEF); local
+ *    funs by module, OldIndex, OldUniq, free variable count, environment;
  *  - atoms by their UTF-8 bytes, which is code point order;
  *  - references and ports: node first (name, then creation), then the
  *    value (references from the most significant word down, extra high
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "etf/funinfo.h"
 #include "edist/term.h"
 
 static int cmp_term(const edist_term *a, const edist_term *b, int exact);
@@ -393,21 +395,27 @@ static int cmp_map(const edist_term *a, const edist_term *b, int exact)
 
 static int cmp_fun(const edist_term *a, const edist_term *b)
 {
-    /* erts compares module, index, uniq, the number of free variables and
-     * then the environment; the environment is kept only as encoded bytes
-     * here, so those bytes break the last tie. */
+    /* erts: module, OldIndex, OldUniq, the number of free variables, then
+     * the free variables as terms.  They stay encoded here, so their
+     * bytes break the last tie: equal funs compare equal, but two funs
+     * differing only in their environment may order unlike BEAM. */
+    fun_info fa, fb;
+    fun_info_get(a, &fa);
+    fun_info_get(b, &fb);
     int c = cmp_atom(a->v.fun.module, b->v.fun.module);
     if (c)
         return c;
-    if (a->v.fun.index != b->v.fun.index)
-        return CMP(a->v.fun.index, b->v.fun.index);
-    c = memcmp(a->v.fun.uniq, b->v.fun.uniq, sizeof a->v.fun.uniq);
-    if (c)
-        return SIGN(c);
+    if (fa.old_index != fb.old_index)
+        return CMP(fa.old_index, fb.old_index);
+    if (fa.old_uniq != fb.old_uniq)
+        return CMP(fa.old_uniq, fb.old_uniq);
     if (a->v.fun.num_free != b->v.fun.num_free)
         return CMP(a->v.fun.num_free, b->v.fun.num_free);
-    return cmp_bytes(a->v.fun.raw, a->v.fun.raw_len, b->v.fun.raw,
-                     b->v.fun.raw_len);
+    const uint8_t *ea = a->v.fun.raw ? a->v.fun.raw + fa.env_off : NULL;
+    const uint8_t *eb = b->v.fun.raw ? b->v.fun.raw + fb.env_off : NULL;
+    size_t la = a->v.fun.raw ? a->v.fun.raw_len - fa.env_off : 0;
+    size_t lb = b->v.fun.raw ? b->v.fun.raw_len - fb.env_off : 0;
+    return cmp_bytes(ea, la, eb, lb);
 }
 
 static int cmp_term(const edist_term *a, const edist_term *b, int exact)

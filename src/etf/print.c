@@ -21,6 +21,7 @@
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "edist/err.h"
+#include "etf/funinfo.h"
 #include "etf/text_int.h"
 
 #define PRINT_DEFAULT_MAX ((size_t)64 << 20)
@@ -388,60 +389,13 @@ static void put_ref(text_out *o, const edist_term *t,
     text_putc(o, '>');
 }
 
-/* Reads a SMALL_INTEGER_EXT / INTEGER_EXT at *p; 0 on success. */
-static int raw_int(const uint8_t *r, size_t n, size_t *p, uint32_t *v)
-{
-    if (*p < n && r[*p] == 97 && *p + 2 <= n) {
-        *v = r[*p + 1];
-        *p += 2;
-        return 0;
-    }
-    if (*p < n && r[*p] == 98 && *p + 5 <= n) {
-        *v = (uint32_t)r[*p + 1] << 24 | (uint32_t)r[*p + 2] << 16 |
-             (uint32_t)r[*p + 3] << 8 | r[*p + 4];
-        *p += 5;
-        return 0;
-    }
-    return -1;
-}
-
-/* OldIndex and OldUniq from a NEW_FUN_EXT encoding (tag 112, Size:32,
- * Arity:8, Uniq:16 bytes, Index:32, NumFree:32, Module atom, OldIndex,
- * OldUniq, ...), as fun_to_list prints them. */
+/* #Fun<Module.OldIndex.OldUniq>, as fun_to_list/1 prints a local fun. */
 static void put_fun(text_out *o, const edist_term *t,
                     const edist_print_opts *op)
 {
-    const uint8_t *r = t->v.fun.raw;
-    size_t n = r ? t->v.fun.raw_len : 0, p = 30;
-    uint32_t old_index = t->v.fun.index, old_uniq = 0;
-    if (p < n) {
-        size_t alen = 0, hdr = 0;
-        switch (r[p]) {
-        case 100: /* ATOM_EXT */
-        case 118: /* ATOM_UTF8_EXT */
-            hdr = 3;
-            if (p + 3 <= n)
-                alen = (size_t)r[p + 1] << 8 | r[p + 2];
-            break;
-        case 115: /* SMALL_ATOM_EXT */
-        case 119: /* SMALL_ATOM_UTF8_EXT */
-            hdr = 2;
-            if (p + 2 <= n)
-                alen = r[p + 1];
-            break;
-        case 82: /* ATOM_CACHE_REF */
-            hdr = 2;
-            break;
-        }
-        if (hdr) {
-            uint32_t a, b;
-            size_t q = p + hdr + alen;
-            if (raw_int(r, n, &q, &a) == 0 && raw_int(r, n, &q, &b) == 0) {
-                old_index = a;
-                old_uniq = b;
-            }
-        }
-    }
+    fun_info fi;
+    fun_info_get(t, &fi);
+    uint32_t old_index = fi.old_index, old_uniq = fi.old_uniq;
     put_str(o, "#Fun<");
     put_atom(o, t->v.fun.module, op);
     text_putc(o, '.');
