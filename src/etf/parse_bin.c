@@ -55,6 +55,21 @@ static int put_bit(bitw *w, unsigned bit)
 static int put_le_bits(bitw *w, const uint8_t *le, size_t n, uint64_t nbits,
                        uint64_t from, unsigned fill)
 {
+    if (w->bits % 8 == 0 && nbits % 8 == 0 && from % 8 == 0) {
+        /* Whole bytes onto a byte boundary: <<0:80000000>> must not cost
+         * a call per bit. */
+        uint64_t nb = nbits / 8;
+        int rc = edist_buf_reserve(&w->b, (size_t)nb);
+        if (rc < 0)
+            return rc;
+        for (uint64_t i = nb; i-- > 0;) {
+            uint64_t bi = from / 8 + i;
+            w->b.data[w->b.len++] =
+                bi < n ? le[bi] : (uint8_t)(fill ? 0xFF : 0);
+        }
+        w->bits += nbits;
+        return 0;
+    }
     for (uint64_t i = nbits; i-- > 0;) {
         uint64_t bi = from + i;
         unsigned bit = bi / 8 < n ? (le[bi / 8] >> (bi % 8)) & 1 : fill;
@@ -359,6 +374,13 @@ static int seg_value(pstate *p, const segspec *sp, const edist_term *v,
         if (want > have)
             return p_fail(p, EDIST_ESYNTAX, at,
                           "segment size larger than the binary");
+        if (w->bits % 8 == 0 && want % 8 == 0) {
+            if ((rc = edist_buf_append(&w->b, v->v.bin.data,
+                                       (size_t)(want / 8))) < 0)
+                return p_fail(p, rc, at, "binary too large");
+            w->bits += want;
+            return 0;
+        }
         for (uint64_t i = 0; i < want; i++)
             if ((rc = put_bit(w, (v->v.bin.data[i / 8] >> (7 - i % 8)) & 1)) <
                 0)

@@ -211,6 +211,16 @@ static long read_digits(pstate *p, unsigned base, uint8_t *dst, size_t cap)
 static int make_int(pstate *p, edist_term *out, const uint8_t *dig, size_t nd,
                     unsigned base, int neg)
 {
+    /* Most integers fit 64 bits: no arena memory for them. */
+    uint64_t small = 0;
+    size_t used_digits = 0;
+    for (; used_digits < nd && small <= (UINT64_MAX - dig[used_digits]) / base;
+         used_digits++)
+        small = small * base + dig[used_digits];
+    if (used_digits == nd && small <= (uint64_t)INT64_MAX) {
+        *out = edist_mk_int(neg ? -(int64_t)small : (int64_t)small);
+        return 0;
+    }
     /* Little-endian magnitude; each base digit adds < 6 bits. */
     size_t cap = nd * 6 / 8 + 2;
     uint8_t *mag = edist_arena_calloc(p->a, cap, 1);

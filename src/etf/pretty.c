@@ -49,7 +49,9 @@ static long one_line_len(pp_ctx *c, const edist_term *t)
 {
     text_out cnt;
     memset(&cnt, 0, sizeof cnt);
-    cnt.max = SIZE_MAX;
+    /* A leaf longer than the room left makes the whole text too long
+     * (breaking lines only adds characters): stop counting there. */
+    cnt.max = c->o->max - c->o->len;
     text_write(&cnt, t, c->op, 1);
     if (cnt.err && !c->err)
         c->err = cnt.err;
