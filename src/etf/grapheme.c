@@ -91,6 +91,16 @@ static int joins(const text_out *o, uint32_t c)
 
 void text_count_cp(text_out *o, uint32_t c)
 {
+    /* Below U+0300 nothing extends or joins, and after such a character
+     * nothing but an extending mark does: the common case is cheap. */
+    if (c < 0x300 && o->g_prev < 0x300 && c != 0xA9 && c != 0xAE) {
+        o->chars++;
+        o->g_prev = c;
+        o->g_started = 1;
+        o->g_pict = 0;
+        o->g_ri_odd = 0;
+        return;
+    }
     int j = joins(o, c);
     if (!j) {
         o->chars++;

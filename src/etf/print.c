@@ -196,16 +196,27 @@ static int name_char(uint32_t c)
            c == '_' || c == '@';
 }
 
-static const char *const reserved[] = {
-    "after",  "begin", "case", "try", "cond", "catch", "andalso",
-    "orelse", "end",   "fun",  "if",  "let",  "of",    "receive",
-    "when",   "bnot",  "not",  "div", "rem",  "band",  "and",
-    "bor",    "bxor",  "bsl",  "bsr", "or",   "xor"};
+/* erl_scan:reserved_word/1 of OTP 25 (without feature keywords). */
+static const struct {
+    const char *name;
+    size_t len;
+} reserved[] = {
+#define R(s)                                                                   \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
+    R("after"),   R("begin"),   R("case"), R("try"),  R("cond"), R("catch"),
+    R("andalso"), R("orelse"),  R("end"),  R("fun"),  R("if"),   R("let"),
+    R("of"),      R("receive"), R("when"), R("bnot"), R("not"),  R("div"),
+    R("rem"),     R("band"),    R("and"),  R("bor"),  R("bxor"), R("bsl"),
+    R("bsr"),     R("or"),      R("xor")
+#undef R
+};
 
 static int atom_needs_quotes(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
+        if (reserved[i].len == n && memcmp(reserved[i].name, s, n) == 0)
             return 1;
     if (n == 0)
         return 1;
