@@ -58,6 +58,18 @@ typedef struct edist_print_opts {
     edist_atom local_node;
     /* When non-zero, the local form is used only for this creation. */
     uint32_t local_creation;
+    /* Non-zero: io_lib's "t" modifier, ~tw / ~tp: atoms and strings keep
+     * characters above 255 instead of \x{...} escapes, and ~tp prints a
+     * binary of UTF-8 text as <<"...">> or <<"..."/utf8>>. */
+    int unicode;
+    /* With unicode: the printable range of `erl +pc unicode` (default
+     * latin1), so that ~tp prints lists of any printable code points as
+     * strings. */
+    int printable_unicode;
+    /* Allocator for scratch memory (bignum digits, map key order, the ~p
+     * layout tree), freed before returning; NULL means the default.
+     * Borrowed. */
+    const edist_allocator *alloc;
 } edist_print_opts;
 
 /*
@@ -94,6 +106,10 @@ typedef struct edist_parse_opts {
      * (borrowed; copied into the arena).  len 0: those forms are errors. */
     edist_atom local_node;
     uint32_t local_creation;
+    /* Allocator for scratch memory (the stack of pending elements, binary
+     * segments), freed before returning; NULL means the default.  The
+     * term itself lives in the arena.  Borrowed. */
+    const edist_allocator *alloc;
 } edist_parse_opts;
 
 /* Where and why parsing failed.  line and col are 1-based; col counts

@@ -12,7 +12,8 @@
  *  - in "exact" mode, used for map keys and for =:=, every integer sorts
  *    before every float whatever the values (erts falls through to the type
  *    tags: FLOAT_DEF > BIG_DEF > SMALL_DEF in its reversed numbering);
- *  - local funs sort before external funs (FUN_DEF < EXPORT_DEF);
+ *  - local funs sort before external funs (FUN_DEF < EXPORT_DEF); local
+ *    funs by module, OldIndex, OldUniq, free variable count, environment;
  *  - atoms by their UTF-8 bytes, which is code point order;
  *  - references and ports: node first (name, then creation), then the
  *    value (references from the most significant word down, extra high
@@ -31,6 +32,7 @@
 #include <string.h>
 
 #include "core/mem.h"
+#include "etf/funinfo.h"
 #include "edist/term.h"
 
 static int cmp_term(const edist_term *a, const edist_term *b, int exact);
@@ -142,7 +144,9 @@ static int cmp_float_big(double f, const edist_term *big)
     /* Same sign: compare magnitudes, then flip for negatives.  A float
      * below 2^63 is smaller in magnitude than any bignum. */
     int mc;
-    if (fabs(f) < 9223372036854775808.0) {
+    if (!isfinite(f)) {
+        mc = 1; /* not an Erlang value; ordered beyond every integer */
+    } else if (fabs(f) < 9223372036854775808.0) {
         mc = -1;
     } else {
         uint8_t mag[136];
@@ -344,6 +348,16 @@ static int cmp_map_slow(const edist_term *a, const edist_term *b, int exact)
     return vres;
 }
 
+/* Maps decoded from BEAM (flatmaps) and parsed by edist keep their keys
+ * sorted, which lets most comparisons skip the sort. */
+static int keys_sorted(const edist_term *m)
+{
+    for (size_t i = 1; i < m->v.map.size; i++)
+        if (cmp_term(&m->v.map.keys[i - 1], &m->v.map.keys[i], 1) >= 0)
+            return 0;
+    return 1;
+}
+
 static int cmp_map(const edist_term *a, const edist_term *b, int exact)
 {
     size_t n = a->v.map.size;
@@ -351,6 +365,14 @@ static int cmp_map(const edist_term *a, const edist_term *b, int exact)
         return CMP(n, b->v.map.size);
     if (n == 0)
         return 0;
+    if (keys_sorted(a) && keys_sorted(b)) {
+        int c = 0;
+        for (size_t i = 0; !c && i < n; i++)
+            c = cmp_term(&a->v.map.keys[i], &b->v.map.keys[i], 1);
+        for (size_t i = 0; !c && i < n; i++)
+            c = cmp_term(&a->v.map.values[i], &b->v.map.values[i], exact);
+        return c;
+    }
     const edist_allocator *al = edist_default_allocator();
     size_t *ix = NULL;
     if (n <= SIZE_MAX / (4 * sizeof *ix))
@@ -373,21 +395,27 @@ static int cmp_map(const edist_term *a, const edist_term *b, int exact)
 
 static int cmp_fun(const edist_term *a, const edist_term *b)
 {
-    /* erts compares module, index, uniq, the number of free variables and
-     * then the environment; the environment is kept only as encoded bytes
-     * here, so those bytes break the last tie. */
+    /* erts: module, OldIndex, OldUniq, the number of free variables, then
+     * the free variables as terms.  They stay encoded here, so their
+     * bytes break the last tie: equal funs compare equal, but two funs
+     * differing only in their environment may order unlike BEAM. */
+    fun_info fa, fb;
+    fun_info_get(a, &fa);
+    fun_info_get(b, &fb);
     int c = cmp_atom(a->v.fun.module, b->v.fun.module);
     if (c)
         return c;
-    if (a->v.fun.index != b->v.fun.index)
-        return CMP(a->v.fun.index, b->v.fun.index);
-    c = memcmp(a->v.fun.uniq, b->v.fun.uniq, sizeof a->v.fun.uniq);
-    if (c)
-        return SIGN(c);
+    if (fa.old_index != fb.old_index)
+        return CMP(fa.old_index, fb.old_index);
+    if (fa.old_uniq != fb.old_uniq)
+        return CMP(fa.old_uniq, fb.old_uniq);
     if (a->v.fun.num_free != b->v.fun.num_free)
         return CMP(a->v.fun.num_free, b->v.fun.num_free);
-    return cmp_bytes(a->v.fun.raw, a->v.fun.raw_len, b->v.fun.raw,
-                     b->v.fun.raw_len);
+    const uint8_t *ea = a->v.fun.raw ? a->v.fun.raw + fa.env_off : NULL;
+    const uint8_t *eb = b->v.fun.raw ? b->v.fun.raw + fb.env_off : NULL;
+    size_t la = a->v.fun.raw ? a->v.fun.raw_len - fa.env_off : 0;
+    size_t lb = b->v.fun.raw ? b->v.fun.raw_len - fb.env_off : 0;
+    return cmp_bytes(ea, la, eb, lb);
 }
 
 static int cmp_term(const edist_term *a, const edist_term *b, int exact)

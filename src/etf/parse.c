@@ -50,7 +50,8 @@ static int push(pstate *p, const edist_term *t)
 
 static edist_term *stack_at(pstate *p, size_t i)
 {
-    return (edist_term *)(void *)p->stack.data + i;
+    /* The stack is still unallocated while no element was pushed. */
+    return p->stack.data ? (edist_term *)(void *)p->stack.data + i : NULL;
 }
 
 static size_t stack_top(const pstate *p)
@@ -341,7 +342,8 @@ static int map_lit(pstate *p, edist_term *out)
         return p_fail(p, EDIST_ENOMEM, at, "out of memory");
     for (size_t i = 0; i < n; i++)
         ix[i] = i;
-    sort_pairs(kv, ix, ix + n, n);
+    if (n)
+        sort_pairs(kv, ix, ix + n, n);
     /* Of equal keys (adjacent now, in input order), keep the last. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -505,6 +507,52 @@ static int fun_lit(pstate *p, edist_term *out)
     return 0;
 }
 
+/* -(Number) or +(Number): erl_parse:normalise/1 folds the operator into
+ * a parenthesised number literal. */
+static int signed_paren(pstate *p, edist_term *out, int neg)
+{
+    size_t at = p->pos;
+    edist_term v;
+    int rc = p_term(p, &v);
+    if (rc < 0)
+        return rc;
+    if (v.type == EDIST_TERM_FLOAT) {
+        *out = edist_mk_float(neg ? -v.v.f : v.v.f);
+        return 0;
+    }
+    if (v.type != EDIST_TERM_INT && v.type != EDIST_TERM_BIGINT)
+        return p_fail(p, EDIST_ESYNTAX, at, "expected a number after the sign");
+    if (!neg) {
+        *out = v;
+        return 0;
+    }
+    if (v.type == EDIST_TERM_INT && v.v.i != INT64_MIN) {
+        *out = edist_mk_int(-v.v.i);
+        return 0;
+    }
+    /* INT64_MIN, or a bignum: rebuild from the magnitude, which also
+     * normalises -(-(2^63)) and -(2^63) correctly. */
+    uint8_t le[8];
+    const uint8_t *mag;
+    size_t n;
+    int negative;
+    if (v.type == EDIST_TERM_INT) {
+        uint64_t u = (uint64_t)INT64_MAX + 1;
+        for (int i = 0; i < 8; i++)
+            le[i] = (uint8_t)(u >> (8 * i));
+        mag = le;
+        n = 8;
+        negative = 0;
+    } else {
+        mag = v.v.big.digits;
+        n = v.v.big.n;
+        negative = !v.v.big.negative;
+    }
+    if ((rc = edist_term_bigint(p->a, out, negative, mag, n)) < 0)
+        return p_fail(p, rc, at, "out of memory");
+    return 0;
+}
+
 static int has(const pstate *p, const char *s)
 {
     size_t n = strlen(s);
@@ -527,6 +575,8 @@ static int p_term_inner(pstate *p, edist_term *out)
         int d = p_peek(p, 0);
         if ((d >= '0' && d <= '9') || d == '$')
             return p_number(p, out, c == '-');
+        if (d == '(')
+            return signed_paren(p, out, c == '-');
         return p_fail(p, EDIST_ESYNTAX, p->pos, "expected a number after '%c'",
                       c);
     }
@@ -551,9 +601,16 @@ static int p_term_inner(pstate *p, edist_term *out)
         return list_lit(p, out);
     case '{':
         return tuple_lit(p, out);
-    case '#':
-        if (has(p, "#{"))
+    case '#': {
+        /* erl_scan makes '#' and '{' two tokens: "# {" is a map too. */
+        size_t save = p->pos;
+        p->pos++;
+        p_skip(p);
+        if (p_peek(p, 0) == '{') {
+            p->pos--; /* map_lit skips two characters */
             return map_lit(p, out);
+        }
+        p->pos = save;
         if (has(p, "#Pid<"))
             return pid_lit(p, out, 5);
         if (has(p, "#Port<"))
@@ -564,8 +621,8 @@ static int p_term_inner(pstate *p, edist_term *out)
             return p_fail(p, EDIST_ESYNTAX, at,
                           "local funs (#Fun<...>) cannot be parsed");
         return p_fail(p, EDIST_ESYNTAX, at,
-                      "expected '#{' (records are "
-                      "not terms)");
+                      "expected '#{' (records are not terms)");
+    }
     case '<':
         if (has(p, "<<")) {
             p->pos += 2;
@@ -642,7 +699,7 @@ int edist_term_parse(edist_arena *a, const char *text, size_t len,
     size_t lim = p.max_terms <= SIZE_MAX / sizeof(edist_term)
                      ? p.max_terms * sizeof(edist_term)
                      : 0;
-    edist_buf_init(&p.stack, lim, NULL);
+    edist_buf_init(&p.stack, lim, op->alloc);
     edist_term t;
     int rc = p_term(&p, &t);
     if (rc == 0) {

@@ -13,7 +13,8 @@
  * Integers are truncated to Size * Unit bits (default 8), two's
  * complement for negatives, big-endian unless little (little-endian puts
  * whole bytes least significant first, then the high remaining bits, as
- * BEAM does).  Floats are 64 (default) or 32 bits.  utf8/16/32 encode one
+ * BEAM does).  Floats are 64 (default), 32 or 16 bits, rounded to nearest
+ * even, too large ones becoming infinity as in BEAM.  utf8/16/32 encode one
  * code point and take no size.  A string segment stands for one segment
  * per character with the same size and type.  A binary value takes
  * /binary (Size * 8 bits) or /bits (Size bits); without a size, all of it.
@@ -54,6 +55,21 @@ static int put_bit(bitw *w, unsigned bit)
 static int put_le_bits(bitw *w, const uint8_t *le, size_t n, uint64_t nbits,
                        uint64_t from, unsigned fill)
 {
+    if (w->bits % 8 == 0 && nbits % 8 == 0 && from % 8 == 0) {
+        /* Whole bytes onto a byte boundary: <<0:80000000>> must not cost
+         * a call per bit. */
+        uint64_t nb = nbits / 8;
+        int rc = edist_buf_reserve(&w->b, (size_t)nb);
+        if (rc < 0)
+            return rc;
+        for (uint64_t i = nb; i-- > 0;) {
+            uint64_t bi = from / 8 + i;
+            w->b.data[w->b.len++] =
+                bi < n ? le[bi] : (uint8_t)(fill ? 0xFF : 0);
+        }
+        w->bits += nbits;
+        return 0;
+    }
     for (uint64_t i = nbits; i-- > 0;) {
         uint64_t bi = from + i;
         unsigned bit = bi / 8 < n ? (le[bi / 8] >> (bi % 8)) & 1 : fill;
@@ -127,6 +143,50 @@ static int put_int(pstate *p, bitw *w, const edist_term *v, uint64_t nbits,
     return put_le_bits(w, le, n, nbits % 8, whole * 8, fill);
 }
 
+/* Rounds x >= 0 to the nearest integer, ties to even. */
+static double round_even(double x)
+{
+    double r = floor(x), d = x - r;
+    if (d > 0.5 || (d == 0.5 && fmod(r, 2.0) != 0))
+        r += 1;
+    return r;
+}
+
+/* IEEE binary16 of f, rounded to nearest even; too large becomes
+ * infinity, as BEAM's <<F:16/float>> does. */
+static uint16_t to_half(double f)
+{
+    uint16_t sign = signbit(f) ? 0x8000 : 0;
+    double a = fabs(f);
+    if (a >= 65520.0) /* 65504 + half an ulp rounds (to even) up */
+        return sign | 0x7C00;
+    if (a < ldexp(1, -14)) /* subnormal: a multiple of 2^-24 */
+        return (uint16_t)(sign | (uint16_t)round_even(ldexp(a, 24)));
+    int e;
+    double m = frexp(a, &e); /* a = m * 2^e, m in [0.5, 1) */
+    uint32_t q = (uint32_t)round_even(ldexp(m, 11));
+    int ex = e - 1 + 15;
+    if (q == 2048) {
+        q = 1024;
+        ex++;
+    }
+    if (ex >= 31)
+        return sign | 0x7C00;
+    return (uint16_t)(sign | (uint32_t)ex << 10 | (q - 1024));
+}
+
+/* binary32 of f: the C conversion, except that values past FLT_MAX
+ * (undefined behaviour in C) round to FLT_MAX or, from FLT_MAX plus half
+ * an ulp, to infinity, as BEAM produces. */
+static float to_single(double f)
+{
+    double a = fabs(f);
+    if (a <= 3.4028234663852886e38)
+        return (float)f;
+    float r = a >= 3.4028235677973366e38 ? INFINITY : 3.4028234663852886e38f;
+    return signbit(f) ? -r : r;
+}
+
 static int put_float(bitw *w, double f, uint64_t nbits, int little)
 {
     uint8_t le[8];
@@ -135,12 +195,16 @@ static int put_float(bitw *w, double f, uint64_t nbits, int little)
         memcpy(&u, &f, 8);
         for (int i = 0; i < 8; i++)
             le[i] = (uint8_t)(u >> (8 * i));
-    } else {
-        float g = (float)f;
+    } else if (nbits == 32) {
+        float g = to_single(f);
         uint32_t u;
         memcpy(&u, &g, 4);
         for (int i = 0; i < 4; i++)
             le[i] = (uint8_t)(u >> (8 * i));
+    } else {
+        uint16_t u = to_half(f);
+        le[0] = (uint8_t)u;
+        le[1] = (uint8_t)(u >> 8);
     }
     size_t nb = (size_t)(nbits / 8);
     for (size_t i = 0; i < nb; i++) {
@@ -276,11 +340,9 @@ static int seg_value(pstate *p, const segspec *sp, const edist_term *v,
             f = (double)v->v.i;
         else
             break;
-        if (nbits != 64 && nbits != 32)
+        if (nbits != 64 && nbits != 32 && nbits != 16)
             return p_fail(p, EDIST_ESYNTAX, at,
-                          "float segments must be 32 or 64 bits");
-        if (nbits == 32 && fabs(f) > 3.4028234663852886e38)
-            return p_fail(p, EDIST_ESYNTAX, at, "float too large for 32 bits");
+                          "float segments must be 16, 32 or 64 bits");
         rc = put_float(w, f, nbits, sp->little);
         return rc < 0 ? p_fail(p, rc, at, "binary too large") : 0;
     }
@@ -312,6 +374,13 @@ static int seg_value(pstate *p, const segspec *sp, const edist_term *v,
         if (want > have)
             return p_fail(p, EDIST_ESYNTAX, at,
                           "segment size larger than the binary");
+        if (w->bits % 8 == 0 && want % 8 == 0) {
+            if ((rc = edist_buf_append(&w->b, v->v.bin.data,
+                                       (size_t)(want / 8))) < 0)
+                return p_fail(p, rc, at, "binary too large");
+            w->bits += want;
+            return 0;
+        }
         for (uint64_t i = 0; i < want; i++)
             if ((rc = put_bit(w, (v->v.bin.data[i / 8] >> (7 - i % 8)) & 1)) <
                 0)
@@ -385,6 +454,8 @@ static int segment(pstate *p, bitw *w)
     if (v.type == EDIST_TERM_BINARY && sp.type == T_INT)
         return p_fail(p, EDIST_ESYNTAX, at,
                       "a binary value needs /binary or /bits");
+    if (sp.unit && !sp.has_size && sp.type != T_BIN && sp.type != T_BITS)
+        return p_fail(p, EDIST_ESYNTAX, at, "unit:N needs a size");
     if (is_string && v.type != EDIST_TERM_NIL) {
         for (const edist_term *x = &v; x->type == EDIST_TERM_LIST;
              x = x->v.list.tail)
@@ -404,7 +475,7 @@ int p_binary(pstate *p, edist_term *out)
     size_t at = p->pos - 2;
     bitw w;
     memset(&w, 0, sizeof w);
-    edist_buf_init(&w.b, (size_t)(MAX_SEG_BITS / 8) * 4, NULL);
+    edist_buf_init(&w.b, (size_t)(MAX_SEG_BITS / 8) * 4, p->op->alloc);
     int rc = 0;
     p_skip(p);
     if (!(p_peek(p, 0) == '>' && p_peek(p, 1) == '>')) {

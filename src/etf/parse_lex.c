@@ -120,13 +120,17 @@ static int p_escape(pstate *p, uint32_t *cp)
         return 0;
     }
     if (c == '^') {
-        int l = p_peek(p, 1);
-        if ((l >= 'a' && l <= 'z') || (l >= 'A' && l <= 'Z')) {
-            p->pos += 2;
-            *cp = (uint32_t)(l & 31);
-            return 0;
-        }
-        return p_fail(p, EDIST_ESYNTAX, p->pos, "expected a letter after \\^");
+        /* Control character: any character's code band 31. */
+        p->pos++;
+        if (p->pos >= p->n)
+            return p_fail(p, EDIST_ESYNTAX, at, "unterminated escape sequence");
+        uint32_t l;
+        int len = edist_utf8_decode(p->s + p->pos, p->n - p->pos, &l);
+        if (len < 0)
+            return p_fail(p, EDIST_EUTF8, p->pos, "invalid UTF-8");
+        p->pos += (size_t)len;
+        *cp = l & 31;
+        return 0;
     }
     static const char from[] = "bdefnrstv";
     static const uint8_t to[] = {8, 127, 27, 12, 10, 13, 32, 9, 11};
@@ -147,16 +151,24 @@ static int p_escape(pstate *p, uint32_t *cp)
 int p_char(pstate *p, uint32_t *cp, int quote)
 {
     (void)quote;
+    size_t at = p->pos;
     if (p->pos >= p->n)
         return p_fail(p, EDIST_ESYNTAX, p->pos, "unexpected end of input");
     if (p->s[p->pos] == '\\') {
         p->pos++;
-        return p_escape(p, cp);
+        int rc = p_escape(p, cp);
+        if (rc < 0)
+            return rc;
+    } else {
+        int len = edist_utf8_decode(p->s + p->pos, p->n - p->pos, cp);
+        if (len < 0)
+            return p_fail(p, EDIST_EUTF8, p->pos, "invalid UTF-8");
+        p->pos += (size_t)len;
     }
-    int len = edist_utf8_decode(p->s + p->pos, p->n - p->pos, cp);
-    if (len < 0)
-        return p_fail(p, EDIST_EUTF8, p->pos, "invalid UTF-8");
-    p->pos += (size_t)len;
+    /* erl_scan's ?UNICODE: no surrogates, no U+FFFE or U+FFFF. */
+    if ((*cp >= 0xD800 && *cp <= 0xDFFF) || *cp == 0xFFFE || *cp == 0xFFFF)
+        return p_fail(p, EDIST_ESYNTAX, at, "illegal character U+%04X",
+                      (unsigned)*cp);
     return 0;
 }
 
@@ -199,6 +211,16 @@ static long read_digits(pstate *p, unsigned base, uint8_t *dst, size_t cap)
 static int make_int(pstate *p, edist_term *out, const uint8_t *dig, size_t nd,
                     unsigned base, int neg)
 {
+    /* Most integers fit 64 bits: no arena memory for them. */
+    uint64_t small = 0;
+    size_t used_digits = 0;
+    for (; used_digits < nd && small <= (UINT64_MAX - dig[used_digits]) / base;
+         used_digits++)
+        small = small * base + dig[used_digits];
+    if (used_digits == nd && small <= (uint64_t)INT64_MAX) {
+        *out = edist_mk_int(neg ? -(int64_t)small : (int64_t)small);
+        return 0;
+    }
     /* Little-endian magnitude; each base digit adds < 6 bits. */
     size_t cap = nd * 6 / 8 + 2;
     uint8_t *mag = edist_arena_calloc(p->a, cap, 1);
@@ -235,8 +257,13 @@ static int p_float(pstate *p, edist_term *out, size_t start, int neg)
     size_t i = start;
     for (; i < p->n; i++) {
         int c = p->s[i];
-        if (c == '_')
-            continue;
+        if (c == '_') {
+            /* A separator only between two digits (OTP 23+). */
+            if (i > start && p->s[i - 1] >= '0' && p->s[i - 1] <= '9' &&
+                i + 1 < p->n && p->s[i + 1] >= '0' && p->s[i + 1] <= '9')
+                continue;
+            break;
+        }
         if (c == '.') {
             if (point || i + 1 >= p->n || p->s[i + 1] < '0' ||
                 p->s[i + 1] > '9')

@@ -16,6 +16,7 @@
  */
 #include <string.h>
 
+#include "core/mem.h"
 #include "edist/err.h"
 #include "etf/text_int.h"
 
@@ -46,7 +47,11 @@ typedef struct pp_ctx {
 /* Characters of the one-line form of t. */
 static long one_line_len(pp_ctx *c, const edist_term *t)
 {
-    text_out cnt = {NULL, 0, 0, 0, SIZE_MAX, 0};
+    text_out cnt;
+    memset(&cnt, 0, sizeof cnt);
+    /* A leaf longer than the room left makes the whole text too long
+     * (breaking lines only adds characters): stop counting there. */
+    cnt.max = c->o->max - c->o->len;
     text_write(&cnt, t, c->op, 1);
     if (cnt.err && !c->err)
         c->err = cnt.err;
@@ -73,7 +78,7 @@ static int build(pp_ctx *c, pnode *p, const edist_term *t)
     p->kind = K_LEAF;
     switch (t->type) {
     case EDIST_TERM_LIST: {
-        if (text_printable_list(t))
+        if (text_printable_list(t, c->op))
             break;
         size_t n = 0;
         const edist_term *x = t;
@@ -118,7 +123,7 @@ static int build(pp_ctx *c, pnode *p, const edist_term *t)
         if (n == 0)
             break;
         size_t *idx = edist_arena_calloc(c->a, n, sizeof *idx);
-        if (!idx || text_map_order(t, idx) < 0)
+        if (!idx || text_map_order(t, idx, edist_mem_resolve(c->op->alloc)) < 0)
             return EDIST_ENOMEM;
         if ((rc = build_kids(c, p, n, 0)) < 0)
             return rc;
@@ -138,7 +143,8 @@ static int build(pp_ctx *c, pnode *p, const edist_term *t)
         return 0;
     }
     case EDIST_TERM_BINARY:
-        if (t->v.bin.size == 0 || text_printable_bin(t))
+        if (t->v.bin.size == 0 ||
+            text_printable_bin(t, c->op) != TEXT_BIN_BYTES)
             break;
         p->kind = K_BIN;
         break;
@@ -498,7 +504,8 @@ int text_pretty(text_out *o, const edist_term *t, const edist_print_opts *op)
         text_write(o, t, op, 1);
         return o->err;
     }
-    edist_arena *a = edist_arena_new(NULL);
+    edist_arena_opts ao = {edist_mem_resolve(op->alloc), 0, 0};
+    edist_arena *a = edist_arena_new(&ao);
     if (!a)
         return o->err = EDIST_ENOMEM;
     pp_ctx c = {o, op, a, ll, 0, 0};

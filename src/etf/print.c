@@ -21,6 +21,7 @@
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "edist/err.h"
+#include "etf/funinfo.h"
 #include "etf/text_int.h"
 
 #define PRINT_DEFAULT_MAX ((size_t)64 << 20)
@@ -36,10 +37,25 @@ void text_put(text_out *o, const char *s, size_t n)
         return;
     }
     for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
         if (o->len + i + 1 < o->cap)
             o->buf[o->len + i] = s[i];
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            o->chars++;
+        /* The text is valid UTF-8 by construction, except for node names
+         * printed bare (ASCII only) and atoms with invalid bytes, which
+         * are printed as Latin-1 and so re-encoded: decode loosely. */
+        if (c < 0x80) {
+            o->u_need = 0;
+            text_count_cp(o, c);
+        } else if ((c & 0xC0) == 0x80) {
+            if (o->u_need > 0) {
+                o->u_cp = o->u_cp << 6 | (c & 0x3F);
+                if (--o->u_need == 0)
+                    text_count_cp(o, o->u_cp);
+            }
+        } else {
+            o->u_need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
+            o->u_cp = c & (0x3F >> o->u_need);
+        }
     }
     o->len += n;
 }
@@ -180,16 +196,27 @@ static int name_char(uint32_t c)
            c == '_' || c == '@';
 }
 
-static const char *const reserved[] = {
-    "after",  "begin", "case", "try", "cond", "catch", "andalso",
-    "orelse", "end",   "fun",  "if",  "let",  "of",    "receive",
-    "when",   "bnot",  "not",  "div", "rem",  "band",  "and",
-    "bor",    "bxor",  "bsl",  "bsr", "or",   "xor"};
+/* erl_scan:reserved_word/1 of OTP 25 (without feature keywords). */
+static const struct {
+    const char *name;
+    size_t len;
+} reserved[] = {
+#define R(s)                                                                   \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
+    R("after"),   R("begin"),   R("case"), R("try"),  R("cond"), R("catch"),
+    R("andalso"), R("orelse"),  R("end"),  R("fun"),  R("if"),   R("let"),
+    R("of"),      R("receive"), R("when"), R("bnot"), R("not"),  R("div"),
+    R("rem"),     R("band"),    R("and"),  R("bor"),  R("bxor"), R("bsl"),
+    R("bsr"),     R("or"),      R("xor")
+#undef R
+};
 
 static int atom_needs_quotes(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (strlen(reserved[i]) == n && memcmp(reserved[i], s, n) == 0)
+        if (reserved[i].len == n && memcmp(reserved[i].name, s, n) == 0)
             return 1;
     if (n == 0)
         return 1;
@@ -205,8 +232,11 @@ static int atom_needs_quotes(const uint8_t *s, size_t n)
     return 0;
 }
 
-static void put_atom(text_out *o, edist_atom a)
+static void put_atom(text_out *o, edist_atom a, const edist_print_opts *op)
 {
+    /* ~tw/~tp use io_lib:write_atom, which leaves characters above 255
+     * unescaped; ~w/~p use write_atom_as_latin1. */
+    int enc = op->unicode ? ENC_UNICODE : ENC_AS_LATIN1;
     const uint8_t *s = (const uint8_t *)a.name;
     if (!atom_needs_quotes(s, a.len)) {
         /* Unquoted atoms hold only ASCII and Latin-1 letters. */
@@ -221,7 +251,7 @@ static void put_atom(text_out *o, edist_atom a)
     for (size_t i = 0; i < a.len;) {
         uint32_t c;
         i += next_cp(s + i, a.len - i, &c);
-        put_char(o, c, '\'', ENC_AS_LATIN1);
+        put_char(o, c, '\'', enc);
     }
     text_putc(o, '\'');
 }
@@ -253,10 +283,11 @@ static void put_node(text_out *o, edist_atom a)
 
 /* --------------------------------------------------------- integers */
 
-static void put_bigint(text_out *o, const edist_term *t)
+static void put_bigint(text_out *o, const edist_term *t,
+                       const edist_print_opts *op)
 {
     size_t n = t->v.big.n, nl = (n + 3) / 4;
-    const edist_allocator *al = edist_default_allocator();
+    const edist_allocator *al = edist_mem_resolve(op->alloc);
     /* Limbs, then the 9-digit groups (at most nl * 32 / 29 + 1 of them). */
     size_t ng = nl * 32 / 29 + 2;
     if (nl > SIZE_MAX / 16) {
@@ -369,61 +400,15 @@ static void put_ref(text_out *o, const edist_term *t,
     text_putc(o, '>');
 }
 
-/* Reads a SMALL_INTEGER_EXT / INTEGER_EXT at *p; 0 on success. */
-static int raw_int(const uint8_t *r, size_t n, size_t *p, uint32_t *v)
+/* #Fun<Module.OldIndex.OldUniq>, as fun_to_list/1 prints a local fun. */
+static void put_fun(text_out *o, const edist_term *t,
+                    const edist_print_opts *op)
 {
-    if (*p < n && r[*p] == 97 && *p + 2 <= n) {
-        *v = r[*p + 1];
-        *p += 2;
-        return 0;
-    }
-    if (*p < n && r[*p] == 98 && *p + 5 <= n) {
-        *v = (uint32_t)r[*p + 1] << 24 | (uint32_t)r[*p + 2] << 16 |
-             (uint32_t)r[*p + 3] << 8 | r[*p + 4];
-        *p += 5;
-        return 0;
-    }
-    return -1;
-}
-
-/* OldIndex and OldUniq from a NEW_FUN_EXT encoding (tag 112, Size:32,
- * Arity:8, Uniq:16 bytes, Index:32, NumFree:32, Module atom, OldIndex,
- * OldUniq, ...), as fun_to_list prints them. */
-static void put_fun(text_out *o, const edist_term *t)
-{
-    const uint8_t *r = t->v.fun.raw;
-    size_t n = r ? t->v.fun.raw_len : 0, p = 30;
-    uint32_t old_index = t->v.fun.index, old_uniq = 0;
-    if (p < n) {
-        size_t alen = 0, hdr = 0;
-        switch (r[p]) {
-        case 100: /* ATOM_EXT */
-        case 118: /* ATOM_UTF8_EXT */
-            hdr = 3;
-            if (p + 3 <= n)
-                alen = (size_t)r[p + 1] << 8 | r[p + 2];
-            break;
-        case 115: /* SMALL_ATOM_EXT */
-        case 119: /* SMALL_ATOM_UTF8_EXT */
-            hdr = 2;
-            if (p + 2 <= n)
-                alen = r[p + 1];
-            break;
-        case 82: /* ATOM_CACHE_REF */
-            hdr = 2;
-            break;
-        }
-        if (hdr) {
-            uint32_t a, b;
-            size_t q = p + hdr + alen;
-            if (raw_int(r, n, &q, &a) == 0 && raw_int(r, n, &q, &b) == 0) {
-                old_index = a;
-                old_uniq = b;
-            }
-        }
-    }
+    fun_info fi;
+    fun_info_get(t, &fi);
+    uint32_t old_index = fi.old_index, old_uniq = fi.old_uniq;
     put_str(o, "#Fun<");
-    put_atom(o, t->v.fun.module);
+    put_atom(o, t->v.fun.module, op);
     text_putc(o, '.');
     put_u64(o, old_index);
     text_putc(o, '.');
@@ -460,31 +445,63 @@ size_t text_bin_segment(const edist_term *t, size_t i, char seg[24])
     return k;
 }
 
-static int printable_latin1(int64_t c)
+/* printable_char/2 of io_lib_pretty, for the latin1 or unicode range. */
+static int printable_char(int64_t c, int uni)
 {
-    return (c >= 32 && c <= 126) || (c >= 160 && c <= 255) || c == '\n' ||
-           c == '\r' || c == '\t' || c == '\v' || c == '\b' || c == '\f' ||
-           c == 27;
+    if (c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\b' ||
+        c == '\f' || c == 27 || (c >= 32 && c <= 126))
+        return 1;
+    if (!uni)
+        return c >= 0xA0 && c <= 0xFF;
+    return (c >= 0xA0 && c < 0xD800) || (c > 0xDFFF && c < 0xFFFE) ||
+           (c > 0xFFFF && c <= 0x10FFFF);
 }
 
-int text_printable_bin(const edist_term *t)
+int text_printable_bin(const edist_term *t, const edist_print_opts *op)
 {
-    if (t->v.bin.bits != 8 || t->v.bin.size == 0)
-        return 0;
-    for (size_t i = 0; i < t->v.bin.size; i++)
-        if (!printable_latin1(t->v.bin.data[i]))
-            return 0;
-    return 1;
+    size_t n = t->v.bin.size;
+    const uint8_t *d = t->v.bin.data;
+    if (t->v.bin.bits != 8 || n == 0)
+        return TEXT_BIN_BYTES;
+    if (op->unicode && edist_utf8_count(d, n) >= 0) {
+        /* ~tp: valid UTF-8 prints as a string when every character is
+         * printable (in the +pc range); with multi-byte characters it
+         * takes the /utf8 suffix. */
+        int multi = 0;
+        for (size_t i = 0; i < n;) {
+            uint32_t c;
+            i += (size_t)edist_utf8_decode(d + i, n - i, &c);
+            if (!printable_char(c, op->printable_unicode))
+                return TEXT_BIN_BYTES;
+            multi |= c > 0x7F;
+        }
+        return multi ? TEXT_BIN_UTF8 : TEXT_BIN_STRING;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!printable_char(d[i], 0))
+            return TEXT_BIN_BYTES;
+    return TEXT_BIN_STRING;
 }
 
-static void put_binary(text_out *o, const edist_term *t, int strings)
+static void put_binary(text_out *o, const edist_term *t,
+                       const edist_print_opts *op, int strings)
 {
+    int cls = strings ? text_printable_bin(t, op) : TEXT_BIN_BYTES;
     text_put(o, "<<", 2);
-    if (strings && text_printable_bin(t)) {
+    if (cls == TEXT_BIN_STRING) {
         text_putc(o, '"');
         for (size_t i = 0; i < t->v.bin.size; i++)
             put_char(o, t->v.bin.data[i], '"', ENC_UNICODE);
         text_putc(o, '"');
+    } else if (cls == TEXT_BIN_UTF8) {
+        text_putc(o, '"');
+        for (size_t i = 0; i < t->v.bin.size;) {
+            uint32_t c;
+            i += (size_t)edist_utf8_decode(t->v.bin.data + i, t->v.bin.size - i,
+                                           &c);
+            put_char(o, c, '"', ENC_UNICODE);
+        }
+        text_put(o, "\"/utf8", 6);
     } else {
         char seg[24];
         size_t k;
@@ -499,15 +516,18 @@ static void put_binary(text_out *o, const edist_term *t, int strings)
 
 /* -------------------------------------------------------------- lists */
 
-/* A proper list whose elements are printable Latin-1 codes. */
-int text_printable_list(const edist_term *t)
+/* A proper list of printable character codes: io_lib's
+ * printable_latin1_list, or with ~tp printable_list under the +pc
+ * range. */
+int text_printable_list(const edist_term *t, const edist_print_opts *op)
 {
+    int uni = op->unicode && op->printable_unicode;
     for (;;) {
         if (t->type != EDIST_TERM_LIST)
             return 0;
         for (size_t i = 0; i < t->v.list.len; i++) {
             const edist_term *e = &t->v.list.elems[i];
-            if (e->type != EDIST_TERM_INT || !printable_latin1(e->v.i))
+            if (e->type != EDIST_TERM_INT || !printable_char(e->v.i, uni))
                 return 0;
         }
         t = t->v.list.tail;
@@ -519,11 +539,12 @@ int text_printable_list(const edist_term *t)
 static void put_list(text_out *o, const edist_term *t,
                      const edist_print_opts *op, int strings)
 {
-    if (strings && text_printable_list(t)) {
+    if (strings && text_printable_list(t, op)) {
+        int enc = op->unicode ? ENC_UNICODE : ENC_LATIN1;
         text_putc(o, '"');
         for (; t->type == EDIST_TERM_LIST; t = t->v.list.tail)
             for (size_t i = 0; i < t->v.list.len; i++)
-                put_char(o, (uint32_t)t->v.list.elems[i].v.i, '"', ENC_LATIN1);
+                put_char(o, (uint32_t)t->v.list.elems[i].v.i, '"', enc);
         text_putc(o, '"');
         return;
     }
@@ -571,12 +592,11 @@ static void sort_idx(const edist_term *keys, size_t *idx, size_t *tmp, size_t n)
     memcpy(idx, tmp, n * sizeof *idx);
 }
 
-int text_map_order(const edist_term *m, size_t *idx)
+int text_map_order(const edist_term *m, size_t *idx, const edist_allocator *al)
 {
     size_t n = m->v.map.size;
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    const edist_allocator *al = edist_default_allocator();
     size_t *tmp = edist_mem_alloc(al, n * sizeof *tmp);
     if (!tmp)
         return EDIST_ENOMEM;
@@ -593,11 +613,11 @@ static void put_map(text_out *o, const edist_term *t,
         text_put(o, "#{}", 3);
         return;
     }
-    const edist_allocator *al = edist_default_allocator();
+    const edist_allocator *al = edist_mem_resolve(op->alloc);
     size_t *idx = n <= SIZE_MAX / sizeof *idx
                       ? edist_mem_alloc(al, n * sizeof *idx)
                       : NULL;
-    if (!idx || text_map_order(t, idx) < 0) {
+    if (!idx || text_map_order(t, idx, al) < 0) {
         edist_mem_free(al, idx);
         if (!o->err)
             o->err = EDIST_ENOMEM;
@@ -628,25 +648,25 @@ void text_write(text_out *o, const edist_term *t, const edist_print_opts *op,
         put_i64(o, t->v.i);
         return;
     case EDIST_TERM_BIGINT:
-        put_bigint(o, t);
+        put_bigint(o, t, op);
         return;
     case EDIST_TERM_FLOAT:
         text_put(o, fb, text_float(t->v.f, fb));
         return;
     case EDIST_TERM_ATOM:
-        put_atom(o, t->v.atom);
+        put_atom(o, t->v.atom, op);
         return;
     case EDIST_TERM_REF:
         put_ref(o, t, op);
         return;
     case EDIST_TERM_FUN:
-        put_fun(o, t);
+        put_fun(o, t, op);
         return;
     case EDIST_TERM_EXPORT:
         put_str(o, "fun ");
-        put_atom(o, t->v.exp.module);
+        put_atom(o, t->v.exp.module, op);
         text_putc(o, ':');
-        put_atom(o, t->v.exp.function);
+        put_atom(o, t->v.exp.function, op);
         text_putc(o, '/');
         put_u64(o, t->v.exp.arity);
         return;
@@ -675,7 +695,7 @@ void text_write(text_out *o, const edist_term *t, const edist_print_opts *op,
         put_list(o, t, op, strings);
         return;
     case EDIST_TERM_BINARY:
-        put_binary(o, t, strings);
+        put_binary(o, t, op, strings);
         return;
     }
     o->err = EDIST_EINVAL;
@@ -690,8 +710,11 @@ int edist_term_print(const edist_term *t, const edist_print_opts *opts,
     if (!t || !len || (!buf && cap))
         return EDIST_EINVAL;
     const edist_print_opts *op = opts ? opts : &defaults;
-    text_out o = {
-        buf, cap, 0, 0, op->max_output ? op->max_output : PRINT_DEFAULT_MAX, 0};
+    text_out o;
+    memset(&o, 0, sizeof o);
+    o.buf = buf;
+    o.cap = cap;
+    o.max = op->max_output ? op->max_output : PRINT_DEFAULT_MAX;
     if (op->style == EDIST_TEXT_P)
         text_pretty(&o, t, op);
     else

@@ -11,8 +11,8 @@
  * or -(n + 2) otherwise; integers of 2^53 and more always use the
  * scientific form ("1.0e16", "9.007199254740992e15").
  *
- * The shortest digits come from the C library: for p = 1..17 print with
- * %.{p-1}e and keep the first p that converts back exactly; the candidate
+ * The shortest digits come from the C library: the smallest p in 1..17
+ * such that %.{p-1}e converts back exactly (binary search); the candidate
  * one unit above or below in the last digit is tried too, because at a
  * power of two the rounding interval is lopsided.  The decimal point is
  * moved into the exponent before strtod, so no locale can interfere.
@@ -75,34 +75,56 @@ static int bump(char *d, int n, int *exp10, int delta)
     return n;
 }
 
-/* Shortest digits of f > 0; returns the count, digits without trailing
- * zeros, and *exp10 the exponent of the first digit. */
-static int shortest(double f, char digits[24], int *exp10)
+/* The p-digit decimal that reads back as f (f > 0), if any: the correctly
+ * rounded one, or the one a unit above or below in the last digit (at a
+ * power of two the rounding interval is lopsided).  Returns the digit
+ * count (0 if none) with digits and the exponent of the first digit. */
+static int digits_at(double f, int p, char digits[24], int *exp10)
 {
     char buf[48];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(buf, sizeof buf, "%.*e", p - 1, f);
-        int e, n = sci_parts(buf, digits, &e);
-        if (reads_back(digits, n, e, f)) {
-            *exp10 = e;
-            goto trim;
-        }
-        for (int delta = -1; delta <= 1; delta += 2) {
-            char alt[24];
-            int ae = e;
-            memcpy(alt, digits, (size_t)n + 1);
-            int an = bump(alt, n, &ae, delta);
-            if (an && reads_back(alt, an, ae, f)) {
-                memcpy(digits, alt, (size_t)an + 1);
-                *exp10 = ae;
-                goto trim;
-            }
+    snprintf(buf, sizeof buf, "%.*e", p - 1, f);
+    int e, n = sci_parts(buf, digits, &e);
+    if (reads_back(digits, n, e, f)) {
+        *exp10 = e;
+        return n;
+    }
+    for (int delta = -1; delta <= 1; delta += 2) {
+        char alt[24];
+        int ae = e;
+        memcpy(alt, digits, (size_t)n + 1);
+        int an = bump(alt, n, &ae, delta);
+        if (an && reads_back(alt, an, ae, f)) {
+            memcpy(digits, alt, (size_t)an + 1);
+            *exp10 = ae;
+            return an;
         }
     }
-    /* 17 digits always read back; not reached. */
-    snprintf(buf, sizeof buf, "%.16e", f);
-    sci_parts(buf, digits, exp10);
-trim:;
+    return 0;
+}
+
+/* Shortest digits of f > 0; returns the count, digits without trailing
+ * zeros, and *exp10 the exponent of the first digit.  The digit counts
+ * that read back are all those from the shortest up (a correctly rounded
+ * longer string is closer still), so a binary search over 1..17 finds it
+ * in about four conversions. */
+static int shortest(double f, char digits[24], int *exp10)
+{
+    int lo = 1, hi = 17;
+    char tmp[24];
+    int te;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (digits_at(f, mid, tmp, &te))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (!digits_at(f, lo, digits, exp10)) {
+        /* 17 digits always read back; not reached. */
+        char buf[48];
+        snprintf(buf, sizeof buf, "%.16e", f);
+        sci_parts(buf, digits, exp10);
+    }
     int n = (int)strlen(digits);
     while (n > 1 && digits[n - 1] == '0')
         digits[--n] = '\0';
@@ -112,6 +134,13 @@ trim:;
 size_t text_float(double f, char out[40])
 {
     size_t k = 0;
+    if (!isfinite(f)) {
+        /* Not an Erlang value (terms hold finite doubles); printed so
+         * that a malformed term still gives readable text. */
+        const char *s = isnan(f) ? "nan" : f > 0 ? "inf" : "-inf";
+        strcpy(out, s);
+        return strlen(s);
+    }
     if (signbit(f)) {
         out[k++] = '-';
         f = -f;

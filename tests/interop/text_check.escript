@@ -2,6 +2,7 @@
 %% text_check.escript: the OTP side of test_text_erl.sh.
 %%
 %% Usage: text_check.escript HELPER WORKDIR COUNT [CORPUSDIR]
+%% (run under ERL_FLAGS="+pc unicode" it checks ~tp with that range)
 %%
 %% 1. text: random terms (fixed seed) written with io_lib ~w and ~p; the C
 %%    helper parses both, prints ~w and ~p; we check that edist's texts
@@ -19,6 +20,7 @@ main([Helper, Dir, CountS | Rest]) ->
     Count = list_to_integer(CountS),
     rand:seed(exsss, {20261121, 3, 7}),
     Fails = text_test(Helper, Dir, Count, Rest)
+        + parse_test(Helper, Dir, Count)
         + cmp_test(Helper, Dir, Count)
         + sort_test(Helper, Dir, Count div 10),
     case Fails of
@@ -35,8 +37,9 @@ run(Helper, Dir, Mode, Lines) ->
     In = filename:join(Dir, Mode ++ ".in"),
     Out = filename:join(Dir, Mode ++ ".out"),
     ok = file:write_file(In, [[L, $\n] || L <- Lines]),
-    Cmd = io_lib:format("'~s' ~s --local nonode@nohost < '~s' > '~s'",
-                        [Helper, Mode, In, Out]),
+    Pc = case io:printable_range() of unicode -> " --pc-unicode"; _ -> "" end,
+    Cmd = io_lib:format("'~s' ~s --local nonode@nohost~s < '~s' > '~s'",
+                        [Helper, Mode, Pc, In, Out]),
     _ = os:cmd(lists:flatten(Cmd)),
     {ok, Res} = file:read_file(Out),
     binary:split(Res, <<"\n">>, [global, trim]).
@@ -51,24 +54,32 @@ text_test(Helper, Dir, Count, Rest) ->
     Terms = [gen_text(3) || _ <- lists:seq(1, Count)] ++ fixed(),
     Ws = [utf8(io_lib:format("~w", [T])) || T <- Terms],
     Ps = [utf8(io_lib:format("~p", [T])) || T <- Terms],
+    TWs = [utf8(io_lib:format("~tw", [T])) || T <- Terms],
+    TPs = [utf8(io_lib:format("~tp", [T])) || T <- Terms],
     case Rest of
         [Corpus] -> write_corpus(Corpus, Ws, Ps);
         [] -> ok
     end,
-    Lines = [[hex(W), " ", hex(P)] || {W, P} <- lists:zip(Ws, Ps)],
+    Lines = [[hex(W), " ", hex(P), " ", hex(TP)] || {W, P, TP} <- lists:zip3(Ws, Ps, TPs)],
     Res = run(Helper, Dir, "text", Lines),
     length(Res) =:= length(Terms) orelse
         io:format("FAIL helper answered ~p of ~p~n", [length(Res), length(Terms)]),
-    Fails = lists:sum([check_text(T, W, P, R)
-                       || {T, W, P, R} <- zip4(Terms, Ws, Ps, Res)]),
+    Fails = lists:sum([check_text(T, W, P, TW, TP, R)
+                       || {T, {W, P, TW, TP}, R}
+                              <- zip3(Terms, lists:zip(lists:zip(Ws, Ps), lists:zip(TWs, TPs)), Res)]),
     io:format("text: ~p terms, ~p failures~n", [length(Terms), Fails]),
     Fails + abs(length(Res) - length(Terms)).
 
-zip4([A | As], [B | Bs], [C | Cs], [D | Ds]) -> [{A, B, C, D} | zip4(As, Bs, Cs, Ds)];
-zip4(_, _, _, _) -> [].
+zip3([A | As], [{{B, C}, {D, E}} | Bs], [R | Rs]) -> [{A, {B, C, D, E}, R} | zip3(As, Bs, Rs)];
+zip3(_, _, _) -> [].
 
-check_text(T, W, P, <<"OK ", Rest/binary>>) ->
-    [EW, EP] = [binary:decode_hex(X) || X <- binary:split(Rest, <<" ">>)],
+check_text(T, W, P, TW, TP, <<"OK ", Rest/binary>>) ->
+    [EW, EP, ETW, ETP] = [binary:decode_hex(X) || X <- binary:split(Rest, <<" ">>, [global])],
+    F4 = case {ETW, ETP} =:= {TW, TP} of
+             true -> 0;
+             false -> report("~tw/~tp differs", T,
+                             io_lib:format("io_lib ~ts~n~ts~n  edist  ~ts~n~ts", [TW, TP, ETW, ETP]))
+         end,
     F1 = case EW =:= W of
              true -> 0;
              false -> report("~w differs", T, io_lib:format("io_lib ~ts~n  edist  ~ts", [W, EW]))
@@ -79,10 +90,10 @@ check_text(T, W, P, <<"OK ", Rest/binary>>) ->
          end,
     F3 = case parseable(T) of
              false -> 0;
-             true -> reparse(T, EW) + reparse(T, EP)
+             true -> reparse(T, EW) + reparse(T, EP) + reparse(T, ETP)
          end,
-    F1 + F2 + F3;
-check_text(T, _W, _P, Err) ->
+    F1 + F2 + F3 + F4;
+check_text(T, _W, _P, _TW, _TP, Err) ->
     report("helper", T, Err).
 
 reparse(T, Text) ->
@@ -188,7 +199,8 @@ gen_atom() ->
                '', 'λ', 'é', 'ñandú', a_B@9, 'case', 'end', 'x-y', '\x{1F600}']).
 
 gen_string() ->
-    case rand:uniform(4) of
+    case rand:uniform(5) of
+        5 -> [lists:nth(rand:uniform(6), [955, 233, 16#1F600, 16#FFFF, 16#D7FF, $a]) || _ <- lists:seq(1, rand:uniform(4))];
         1 -> [$a + rand:uniform(25) || _ <- lists:seq(1, rand:uniform(20))];
         2 -> [rand:uniform(255) || _ <- lists:seq(1, rand:uniform(10))];
         3 -> "tab\there \"q\" back\\ \n" ++ [233, 255];
@@ -196,7 +208,9 @@ gen_string() ->
     end.
 
 gen_binary() ->
-    case rand:uniform(3) of
+    case rand:uniform(5) of
+        4 -> unicode:characters_to_binary(lists:nth(rand:uniform(4), ["λé", "abc\x{1F600}", "é", [955, 10, 34]]));
+        5 -> <<"abc", 200, 201>>;
         1 -> list_to_binary(gen_string_bytes());
         2 -> crypto_bytes(rand:uniform(40));
         3 -> <<"printable binary \"with\" escapes\n">>
@@ -210,6 +224,107 @@ gen_bits() ->
     B = crypto_bytes(rand:uniform(5) - 1),
     N = rand:uniform(7),
     <<B/binary, (rand:uniform(1 bsl N) - 1):N>>.
+
+%% ------------------------------------------------------------ parse
+
+%% Differential test of the parser against erl_scan + erl_parse:parse_term
+%% on tricky texts and on random mutations of io_lib output: both must
+%% accept the same texts and read the same terms.  Texts with pid, port or
+%% ref syntax (which only edist reads), invalid UTF-8, or a final "."
+%% (optional for edist, a second dot for erl_parse) are left out.
+parse_test(Helper, Dir, Count) ->
+    Texts0 = tricky() ++ [mutate(utf8(io_lib:format("~p", [gen_text(2)])))
+                          || _ <- lists:seq(1, Count)],
+    Texts = [T || T <- Texts0, comparable(T)],
+    Res = run(Helper, Dir, "parse", [hex(T) || T <- Texts]),
+    Fails = lists:sum([check_parse(T, R) || {T, R} <- lists:zip(Texts, Res)]),
+    io:format("parse: ~p texts, ~p failures~n", [length(Texts), Fails]),
+    Fails.
+
+comparable(T) ->
+    is_list(unicode:characters_to_list(T)) andalso
+        binary:match(T, [<<"#Pid<">>, <<"#Port<">>, <<"#Ref<">>, <<"<0">>,
+                         <<"<1">>, <<"<2">>, <<"<3">>, <<"<4">>, <<"<5">>,
+                         <<"<6">>, <<"<7">>, <<"<8">>, <<"<9">>]) =:= nomatch
+        andalso not bad_end(T)
+        andalso re:run(T, "\\.\\s*%") =:= nomatch.
+
+%% A final "." (possibly before a comment: a second dot for erl_parse), or
+%% a final $, \\ or \\^ that would take the newline erl_parse needs after
+%% the text.
+bad_end(T) ->
+    S = unicode:characters_to_list(T),
+    case string:trim(S, trailing) of
+        [] -> false;
+        St -> lists:last(St) =:= $. orelse
+                  lists:suffix("$", S) orelse lists:suffix("\\", S) orelse
+                  lists:suffix("\\^", S)
+    end.
+
+erl_term(T) ->
+    case erl_scan:string(unicode:characters_to_list(T) ++ "\n.") of
+        {ok, Toks, _} ->
+            case catch erl_parse:parse_term(Toks) of
+                {ok, Term} -> {ok, Term};
+                _ -> error
+            end;
+        _ -> error
+    end.
+
+check_parse(T, R) ->
+    case {erl_term(T), R} of
+        {error, <<"ERR", _/binary>>} -> 0;
+        {{ok, Term}, <<"OK ", H/binary>>} ->
+            W = utf8(io_lib:format("~w", [Term])),
+            case binary:decode_hex(H) of
+                W -> 0;
+                Mine -> report("parse", T, io_lib:format("erl ~ts edist ~ts", [W, Mine]))
+            end;
+        {E, _} -> report("parse acceptance", T, io_lib:format("erl ~p edist ~ts", [E, R]))
+    end.
+
+mutate(B) ->
+    case rand:uniform(4) of
+        1 -> B;
+        _ ->
+            N = byte_size(B),
+            P = rand:uniform(N + 1) - 1,
+            <<Pre:P/binary, Post/binary>> = B,
+            Chars = <<"[]{}<>,|#=>:/-+.$'\"\\ _0123456789aAeE#%\n">>,
+            C = binary:at(Chars, rand:uniform(byte_size(Chars)) - 1),
+            case {rand:uniform(3), Post} of
+                {1, <<_, Rest/binary>>} -> <<Pre/binary, Rest/binary>>;
+                {2, _} -> <<Pre/binary, C, Post/binary>>;
+                {_, <<_, Rest/binary>>} -> <<Pre/binary, C, Rest/binary>>;
+                _ -> <<Pre/binary, C>>
+            end
+    end.
+
+tricky() ->
+    [<<"1_000">>, <<"1__0">>, <<"1_">>, <<"_1">>, <<"16#_f">>, <<"16#f_f">>,
+     <<"2#102">>, <<"1.0e">>, <<"1.e5">>, <<"1e5">>, <<"0.5e-3">>, <<"1.0E+3">>,
+     <<"$">>, <<"$ ">>, <<"$\\">>, <<"$\\x{}">>, <<"$\\x{41}">>, <<"$\\^">>,
+     <<"'\\x{D800}'">>, <<"\"\\x{D800}\"">>, <<"<<16#D800/utf8>>">>,
+     <<"\"\\x{110000}\"">>, <<"'a'b">>, <<"a b">>, <<"[a|]">>, <<"[|a]">>,
+     <<"{,}">>, <<"#{a=>}">>, <<"#{=>1}">>, <<"#{a =>1,}">>, <<"[1,]">>,
+     <<"- - 1">>, <<"-(1)">>, <<"(-1)">>, <<"((a))">>, <<"( )">>, <<"+ $a">>,
+     <<"<<>>">>, <<"<< >>">>, <<"<<,>>">>, <<"<<1,>>">>, <<"<<1:3/bits>>">>,
+     <<"<<\"a\"/utf16-little>>">>, <<"<<-1/unsigned>>">>, <<"<<1:1/unit:7>>">>,
+     <<"<<(-1):4>>">>, <<"<<$a/utf8>>">>, <<"<<1.0/float-big>>">>,
+     <<"<<\"ab\" \"cd\">>">>, <<"<<\"\">>">>, <<"<<<<>>/binary>>">>,
+     <<"<<1:0>>">>, <<"<<1/binary>>">>, <<"<<1.5>>">>, <<"<<a/utf8>>">>,
+     <<"fun a:b/1">>, <<"fun a:b/ 1">>, <<"fun 'a':'b'/1">>, <<"fun a:b">>,
+     <<"fun (a):b/1">>, <<"'\\'">>, <<"'">>, <<"''">>, <<"\"\\\"\"">>,
+     <<"% only a comment">>, <<"1 % c\n">>, <<"\t\n 1 \r\n">>,
+     <<"\"a\\\nb\"">>, <<"\"\\d\\e\\s\\z\"">>, <<"'\\101\\1011'">>,
+     <<"\"\\^@\"">>, <<"\"\\^[\"">>, <<"\"\\^a\\^Z\"">>,
+     <<"'hello world'">>, <<"ok.ok">>, <<"a@b.c">>, <<"a.b">>, <<"Ünïcödé">>,
+     <<"ñ">>, <<"'λ'">>, <<"λ">>, <<"\"λ\"">>, <<"×">>, <<"ß">>, <<"÷">>,
+     <<"true">>, <<"maybe">>, <<"else">>, <<"case">>, <<"'case'">>,
+     <<"#{a => 1, a => 2}">>, <<"#{1 => a, 1.0 => b}">>, <<"[1 | [2 | []]]">>,
+     <<"36#zZ">>, <<"37#1">>, <<"1#0">>, <<"10#99">>, <<"16#FFFFFFFFFFFFFFFFFFFF">>,
+     <<"1.7976931348623157e308">>, <<"1.7976931348623159e308">>, <<"4.9e-324">>,
+     <<"2.4703282292062327e-324">>, <<"1.0e-400">>, <<"00012">>, <<"0.0000">>].
 
 %% ------------------------------------------------------------ cmp
 

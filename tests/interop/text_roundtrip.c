@@ -4,20 +4,25 @@
  * Reads stdin line by line; every field is hex so that any text (UTF-8,
  * newlines of ~p output) fits on one line.  Modes:
  *
- *   text     line: HEX(~w text) HEX(~p text) from io_lib
- *            out:  OK HEX(edist ~w) HEX(edist ~p)  -- after parsing both
- *                  inputs and checking they give =:= terms
+ *   text     line: HEX(~w text) HEX(~p text) HEX(~tp text) from io_lib
+ *            out:  OK HEX(edist ~w) HEX(~p) HEX(~tw) HEX(~tp)  -- after
+ *                  parsing all inputs and checking they give =:= terms
  *            or    ERR message
  *   cmp      line: HEX({A,B} in edist syntax)
  *            out:  <sign of compare(A,B)> <equal(A,B)> <sign of exact>
  *   sort     line: HEX([E1,...] in edist syntax)
  *            out:  the 0-based indices of the elements in sorted order
+ *   parse    line: HEX(any text)
+ *            out:  OK HEX(~w of the term) or ERR line:col message
  *
- * Options: --local NODE  (the node whose pids print as <0.I.S>).
+ * Options: --local NODE  (the node whose pids print as <0.I.S>),
+ *          --pc-unicode  (print ~tp as under erl +pc unicode).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "edist/edist.h"
 #include "edist/etf_text.h"
@@ -72,21 +77,34 @@ int main(int argc, char **argv)
     edist_print_opts wo, pp;
     memset(&po, 0, sizeof po);
     memset(&wo, 0, sizeof wo);
-    for (int i = 2; i + 1 < argc; i += 2)
-        if (strcmp(argv[i], "--local") == 0) {
+    int pc_unicode = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--local") == 0 && i + 1 < argc) {
             po.local_node.name = argv[i + 1];
             po.local_node.len = strlen(argv[i + 1]);
+            i++;
+        } else if (strcmp(argv[i], "--pc-unicode") == 0) {
+            pc_unicode = 1;
         }
+    }
     wo.local_node = po.local_node;
     pp = wo;
     pp.style = EDIST_TEXT_P;
-    size_t cap = 1 << 20;
-    char *line = malloc(cap), *a = malloc(cap), *b = malloc(cap);
-    if (!line || !a || !b)
-        return 2;
+    edist_print_opts tw = wo, tp = pp;
+    tw.unicode = tp.unicode = 1;
+    tw.printable_unicode = tp.printable_unicode = pc_unicode;
+    size_t cap = 0;
+    char *line = NULL, *a = NULL, *b = NULL;
     edist_arena *ar = edist_arena_new(NULL);
-    while (fgets(line, (int)cap, stdin)) {
+    ssize_t got;
+    while ((got = getline(&line, &cap, stdin)) > 0) {
         edist_arena_reset(ar);
+        free(a);
+        free(b);
+        a = malloc((size_t)got);
+        b = malloc((size_t)got);
+        if (!a || !b)
+            return 2;
         size_t n = strcspn(line, "\r\n");
         char *sp = memchr(line, ' ', n);
         size_t n1 = sp ? (size_t)(sp - line) : n;
@@ -94,42 +112,72 @@ int main(int argc, char **argv)
         edist_term t, t2;
         edist_text_error err;
         int rc = edist_term_parse(ar, a, la, &po, &t, &err);
+        if (strcmp(mode, "parse") == 0) {
+            char *w;
+            size_t lw;
+            if (rc < 0) {
+                printf("ERR %d:%d %s\n", err.line, err.col, err.msg);
+            } else if (edist_term_print_arena(ar, &t, &wo, &w, &lw) < 0) {
+                printf("ERR print\n");
+            } else {
+                printf("OK ");
+                puthex(w, lw);
+                putchar('\n');
+            }
+            fflush(stdout);
+            continue;
+        }
         if (rc < 0) {
             printf("ERR parse %d:%d %s (%s)\n", err.line, err.col, err.msg,
                    edist_errname(rc));
             continue;
         }
         if (strcmp(mode, "text") == 0) {
-            if (sp) {
-                size_t lb = unhex(sp + 1, n - n1 - 1, b);
+            /* The other fields: io_lib's ~p and ~tp texts. */
+            int bad = 0;
+            while (sp && !bad) {
+                char *f = sp + 1;
+                char *next = memchr(f, ' ', (size_t)(line + n - f));
+                size_t fl = next ? (size_t)(next - f) : (size_t)(line + n - f);
+                size_t lb = unhex(f, fl, b);
                 rc = edist_term_parse(ar, b, lb, &po, &t2, &err);
                 if (rc < 0) {
                     printf("ERR parse-p %d:%d %s\n", err.line, err.col,
                            err.msg);
-                    continue;
-                }
-                if (!edist_term_equal(&t, &t2)) {
+                    bad = 1;
+                } else if (!edist_term_equal(&t, &t2)) {
                     printf("ERR ~w and ~p texts parse to different terms\n");
-                    continue;
+                    bad = 1;
                 }
+                sp = next;
             }
-            char *w, *p;
-            size_t lw, lp;
+            if (bad)
+                continue;
+            char *w, *p, *xw, *xp;
+            size_t lw, lp, lxw, lxp;
             if (edist_term_print_arena(ar, &t, &wo, &w, &lw) < 0 ||
-                edist_term_print_arena(ar, &t, &pp, &p, &lp) < 0) {
+                edist_term_print_arena(ar, &t, &pp, &p, &lp) < 0 ||
+                edist_term_print_arena(ar, &t, &tw, &xw, &lxw) < 0 ||
+                edist_term_print_arena(ar, &t, &tp, &xp, &lxp) < 0) {
                 printf("ERR print\n");
                 continue;
             }
             /* Our own output must parse back to the same term. */
             if (edist_term_parse(ar, p, lp, &po, &t2, &err) < 0 ||
+                !edist_term_equal(&t, &t2) ||
+                edist_term_parse(ar, xp, lxp, &po, &t2, &err) < 0 ||
                 !edist_term_equal(&t, &t2)) {
-                printf("ERR edist ~p text does not parse back\n");
+                printf("ERR edist ~p/~tp text does not parse back\n");
                 continue;
             }
             printf("OK ");
             puthex(w, lw);
             putchar(' ');
             puthex(p, lp);
+            putchar(' ');
+            puthex(xw, lxw);
+            putchar(' ');
+            puthex(xp, lxp);
             putchar('\n');
         } else if (strcmp(mode, "cmp") == 0) {
             if (t.type != EDIST_TERM_TUPLE || t.v.tuple.arity != 2) {

@@ -230,12 +230,57 @@ static void test_containers(void **state)
     edist_arena_free(a);
 }
 
+/* A NEW_FUN_EXT header: module m, OldIndex, OldUniq, creator pid, and
+ * one free variable (a small integer). */
+static size_t fun_raw(uint8_t *r, uint8_t old_index, uint8_t old_uniq,
+                      uint8_t env)
+{
+    size_t k = 0;
+    memset(r, 0, 64);
+    r[k++] = 112;
+    k += 4 + 1 + 16 + 4 + 4;
+    r[k++] = 119, r[k++] = 1, r[k++] = 'm';
+    r[k++] = 97, r[k++] = old_index;
+    r[k++] = 97, r[k++] = old_uniq;
+    r[k++] = 88, r[k++] = 119, r[k++] = 1, r[k++] = 'n';
+    k += 12;
+    r[k++] = 97, r[k++] = env;
+    return k;
+}
+
+static void test_funs(void **state)
+{
+    (void)state;
+    uint8_t r1[64], r2[64];
+    edist_term f1, f2;
+    memset(&f1, 0, sizeof f1);
+    f1.type = EDIST_TERM_FUN;
+    f1.v.fun.module = edist_mk_atom("m", 1).v.atom;
+    f1.v.fun.num_free = 1;
+    f2 = f1;
+    f1.v.fun.raw = r1;
+    f2.v.fun.raw = r2;
+    f1.v.fun.raw_len = fun_raw(r1, 1, 9, 5);
+    f2.v.fun.raw_len = fun_raw(r2, 2, 1, 5);
+    assert_true(edist_term_compare(&f1, &f2) < 0); /* OldIndex first */
+    fun_raw(r2, 1, 8, 5);
+    assert_true(edist_term_compare(&f1, &f2) > 0); /* then OldUniq */
+    fun_raw(r2, 1, 9, 5);
+    r2[40] = 'x'; /* another creator pid node: not compared */
+    assert_int_equal(edist_term_compare(&f1, &f2), 0);
+    fun_raw(r2, 1, 9, 6);
+    assert_true(edist_term_compare(&f1, &f2) < 0); /* environment */
+    f2.v.fun.module = edist_mk_atom("a", 1).v.atom;
+    assert_true(edist_term_compare(&f1, &f2) > 0); /* module first */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),    cmocka_unit_test(test_reflexive),
         cmocka_unit_test(test_type_order), cmocka_unit_test(test_ids),
         cmocka_unit_test(test_numbers),    cmocka_unit_test(test_containers),
+        cmocka_unit_test(test_funs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -124,6 +124,23 @@ static void test_values(void **state)
     same("<<<<1,2,3>>:9/bits>>", "<<1,0:1>>");
     same("<<1.0:32/float>>", "<<63,128,0,0>>");
     same("<<2:64/float>>", "<<64,0,0,0,0,0,0,0>>");
+    /* Half and single precision, as BEAM rounds them (recorded). */
+    same("<<1.5:16/float>>", "<<62,0>>");
+    same("<<1.0e-8:16/float>>", "<<0,0>>");
+    same("<<65504.0:16/float>>", "<<123,255>>");
+    same("<<65520.0:16/float>>", "<<124,0>>");
+    same("<<1.0e-5:16/float>>", "<<0,168>>");
+    same("<<-0.0:16/float>>", "<<128,0>>");
+    same("<<5.96e-8:16/float>>", "<<0,1>>");
+    same("<<2.98e-8:16/float>>", "<<0,0>>");
+    same("<<2.99e-8:16/float>>", "<<0,1>>");
+    same("<<1.00048828125:16/float>>", "<<60,0>>");
+    same("<<1.000732421875:16/float-little>>", "<<1,60>>");
+    same("<<3.4028235e38:32/float>>", "<<127,127,255,255>>");
+    same("<<3.4028236e38:32/float>>", "<<127,128,0,0>>");
+    same("<<-1.0e300:32/float>>", "<<255,128,0,0>>");
+    same("<<1:2/unit:8>>", "<<0,1>>");
+    same("<<2#11:2>>", "<<3:2>>");
     same("<<1:0>>", "<<>>");
     same("<<18446744073709551615:72>>",
          "<<0,255,255,255,255,255,255,255,255>>");
@@ -135,6 +152,16 @@ static void test_values(void **state)
     same("'\\x{1F600}'", "'\\x{1F600}'");
     same("\"\\x{1F600}\"", "[128512]");
     same("['é'|ñ]", "[é|ñ]");
+    /* Forms found by the differential test against erl_parse. */
+    same("-(1)", "-1");
+    same("- ( 2.5 )", "-2.5");
+    same("-(-9223372036854775808)", "9223372036854775808");
+    same("-(9223372036854775808)", "-9223372036854775808");
+    same("+(7)", "7");
+    same("# {a => 1}", "#{a => 1}");
+    same("#\n{}", "#{}");
+    same("\"\\^@\\^[\\^λ\"", "[0,27,27]");
+    same("\"\\x{FFFD}\"", "[65533]");
 }
 
 struct err_vec {
@@ -170,7 +197,8 @@ static const struct err_vec errors[] = {
     {"<<1/foo>>", EDIST_ESYNTAX, 1, 5, "type specifier"},
     {"<<1:>>", EDIST_ESYNTAX, 1, 5, "size"},
     {"<<<<1>>>>", EDIST_ESYNTAX, 1, 3, "/binary"},
-    {"<<1.5:16/float>>", EDIST_ESYNTAX, 1, 3, "32 or 64"},
+    {"<<1.5:8/float>>", EDIST_ESYNTAX, 1, 3, "16, 32 or 64"},
+    {"<<1/unit:8>>", EDIST_ESYNTAX, 1, 3, "unit:N needs a size"},
     {"<<16#110000/utf8>>", EDIST_ESYNTAX, 1, 3, "code point"},
     {"<<1/utf8:8>>", EDIST_ESYNTAX, 1, 9, "expected ',' or '>>'"},
     {"<<<<1>>:2/binary>>", EDIST_ESYNTAX, 1, 3, "larger"},
@@ -185,6 +213,11 @@ static const struct err_vec errors[] = {
     {"\"\xC3\x28\"", EDIST_EUTF8, 1, 2, "UTF-8"},
     {"'\xff'", EDIST_EUTF8, 1, 2, "UTF-8"},
     {"1 % comment\n\n   ]", EDIST_ESYNTAX, 3, 4, "end of input"},
+    {"\"\\x{D800}\"", EDIST_ESYNTAX, 1, 2, "illegal character U+D800"},
+    {"'\xEF\xBF\xBE'", EDIST_ESYNTAX, 1, 2, "illegal character U+FFFE"},
+    {"4130.125_", EDIST_ESYNTAX, 1, 9, "end of input"},
+    {"-(a)", EDIST_ESYNTAX, 1, 2, "number after the sign"},
+    {"#[]", EDIST_ESYNTAX, 1, 1, "records"},
 };
 
 static void test_errors(void **state)
@@ -313,13 +346,86 @@ static void test_ids(void **state)
                      EDIST_ESYNTAX);
 }
 
+/* An allocator that fails every call from the n-th on. */
+typedef struct failing {
+    long left;
+} failing;
+
+static void *f_malloc(size_t n, void *ud)
+{
+    failing *f = ud;
+    return f->left-- > 0 ? malloc(n) : NULL;
+}
+
+static void *f_realloc(void *p, size_t n, void *ud)
+{
+    failing *f = ud;
+    return f->left-- > 0 ? realloc(p, n) : NULL;
+}
+
+static void f_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* Every allocation of parse, ~w and ~p may fail: the result is then
+ * EDIST_ENOMEM, never a crash or a leak (ASan checks the leaks). */
+static void test_oom_sweep(void **state)
+{
+    (void)state;
+    const char *src =
+        "{state, #{k => [1,2|3], 1.0 => <<\"bin\", 7:3>>, \"s\" => x},"
+        " 123456789012345678901234567890, [\"abc\", <<1,2,3>>],"
+        " fun lists:seq/2, #{a => #{b => [{c, d, 3.5}]}}}";
+    int parsed = 0, printed = 0;
+    for (long n = 0; n < 400 && !(parsed && printed); n++) {
+        failing f = {n};
+        edist_allocator al = {f_malloc, f_realloc, f_free, &f};
+        edist_arena_opts ao = {&al, 0, 64};
+        edist_arena *a = edist_arena_new(&ao);
+        if (!a)
+            continue;
+        edist_parse_opts po;
+        memset(&po, 0, sizeof po);
+        po.alloc = &al;
+        edist_term t;
+        int rc = edist_term_parse(a, src, strlen(src), &po, &t, NULL);
+        assert_true(rc == 0 || rc == EDIST_ENOMEM);
+        if (rc == 0) {
+            parsed = 1;
+            edist_print_opts o;
+            memset(&o, 0, sizeof o);
+            o.alloc = &al;
+            o.line_length = 30;
+            for (int style = 0; style < 2; style++) {
+                o.style = style ? EDIST_TEXT_P : EDIST_TEXT_W;
+                char buf[1024];
+                size_t len;
+                long before = f.left;
+                for (long m = 0; m < 100; m++) {
+                    f.left = m;
+                    rc = edist_term_print(&t, &o, buf, sizeof buf, &len);
+                    assert_true(rc == 0 || rc == EDIST_ENOMEM);
+                    if (rc == 0)
+                        break;
+                }
+                assert_int_equal(rc, 0);
+                printed = 1;
+                f.left = before;
+            }
+        }
+        edist_arena_free(a);
+    }
+    assert_true(parsed && printed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_values),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_caps),
-        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_values),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_caps),      cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_oom_sweep),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

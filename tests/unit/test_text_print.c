@@ -14,16 +14,23 @@
 #include "edist/etf_text.h"
 #include "vectors/text_vectors.h"
 
-static const char *print(edist_arena *a, const edist_term *t,
-                         edist_text_style style)
+static const char *print_u(edist_arena *a, const edist_term *t,
+                           edist_text_style style, int unicode)
 {
     edist_print_opts o;
     memset(&o, 0, sizeof o);
     o.style = style;
+    o.unicode = unicode;
     o.local_node = edist_mk_atom("me@host", 7).v.atom;
     char *s = NULL;
     assert_int_equal(edist_term_print_arena(a, t, &o, &s, NULL), 0);
     return s;
+}
+
+static const char *print(edist_arena *a, const edist_term *t,
+                         edist_text_style style)
+{
+    return print_u(a, t, style, 0);
 }
 
 /* Every vector: parse the Erlang source text, print both ways, compare
@@ -46,6 +53,12 @@ static void test_vectors(void **state)
             fail_msg("~w of %s:\n got %s\nwant %s", v->in, w, v->w);
         if (strcmp(p, v->p) != 0)
             fail_msg("~p of %s:\n got %s\nwant %s", v->in, p, v->p);
+        const char *xw = print_u(a, &t, EDIST_TEXT_W, 1);
+        const char *xp = print_u(a, &t, EDIST_TEXT_P, 1);
+        if (strcmp(xw, v->tw) != 0)
+            fail_msg("~tw of %s:\n got %s\nwant %s", v->in, xw, v->tw);
+        if (strcmp(xp, v->tp) != 0)
+            fail_msg("~tp of %s:\n got %s\nwant %s", v->in, xp, v->tp);
         assert_int_equal(
             edist_term_parse(a, v->w, strlen(v->w), NULL, &tw, NULL), 0);
         assert_int_equal(
