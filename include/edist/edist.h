@@ -12,6 +12,7 @@
 #include "edist/export.h"
 #include "edist/err.h"
 #include "edist/etf.h"
+#include "edist/etf_text.h"
 #include "edist/mem.h"
 #include "edist/term.h"
 
