@@ -75,6 +75,7 @@ typedef struct edist_peer {
     uint32_t creation;
     edist_ticker ticker;
     struct edist_peer *dirty_next; /* guarded by node->dirty_mu */
+    int dirty_listed;              /* on the dirty list; node->dirty_mu */
 } edist_peer;
 
 enum link_state {

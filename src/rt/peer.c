@@ -110,12 +110,19 @@ static void peer_deadline(struct timespec *ts, int ms)
 static void peer_schedule_flush(edist_peer *p)
 {
     edist_node *n = p->node;
-    peer_ref(p);
     pthread_mutex_lock(&n->dirty_mu);
-    p->dirty_next = n->dirty;
-    n->dirty = p;
+    /* A peer already on the list (its flush_pending cleared by a flush
+     * from elsewhere) must not be linked twice: that would make a cycle. */
+    int listed = p->dirty_listed;
+    if (!listed) {
+        peer_ref(p);
+        p->dirty_listed = 1;
+        p->dirty_next = n->dirty;
+        n->dirty = p;
+    }
     pthread_mutex_unlock(&n->dirty_mu);
-    uv_async_send(&n->flush_async);
+    if (!listed)
+        uv_async_send(&n->flush_async);
 }
 
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
@@ -220,6 +227,8 @@ void node_flush_dirty(uv_async_t *h)
     pthread_mutex_lock(&n->dirty_mu);
     edist_peer *p = n->dirty;
     n->dirty = NULL;
+    for (edist_peer *q = p; q; q = q->dirty_next)
+        q->dirty_listed = 0;
     pthread_mutex_unlock(&n->dirty_mu);
     while (p) {
         edist_peer *next = p->dirty_next;
