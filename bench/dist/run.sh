@@ -7,7 +7,8 @@
 #   bench/dist/run.sh
 #
 # Environment: SMALL, BIN100, BIN64K (messages per throughput run), RTT
-# (round trips), CONNS (connects), EDIST_BUILD (default build/release).
+# (round trips), CONNS (connects), REPS (runs per pair, best kept), ONLY
+# (pairs to run), EDIST_BUILD (default build/release).
 # Every process is started here, tracked by pid and stopped at exit.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,6 +26,8 @@ LIMIT=${LIMIT:-300}
 # The machine may be shared: every client runs REPS times and the table
 # keeps the best figure of each (highest rate, lowest latency).
 REPS=${REPS:-3}
+# ONLY: the pairs to run (default: all).
+ONLY=${ONLY:-beam_beam ei_ei edist_edist edist_beam beam_edist tcp}
 BIN=$EDIST_BUILD/bench/dist
 for b in edist_bench tcp_bench ei_bench; do
     [ -x "$BIN/$b" ] || fail "$BIN/$b not built: cmake --preset release && cmake --build --preset release"
@@ -97,6 +100,7 @@ COUNTS="$SMALL $BIN100 $BIN64K $RTT $CONNS"
 run_client() {
     local name=$1 i
     shift
+    case " $ONLY " in *" $name "*) ;; *) return 0 ;; esac
     for i in $(seq 1 "$REPS"); do
         echo "== $name ($i/$REPS)" >&2
         timeout -k 5 "$LIMIT" "$@" >"$LIB_TMP/$name.log" 2>&1 ||

@@ -35,6 +35,7 @@
 #include "edist/proto.h"
 #include "rt/loop.h"
 #include "rt/mqueue.h"
+#include "rt/outq.h"
 #include "rt/procs.h"
 
 #define NODE_READ_CHUNK (64u * 1024u)
@@ -61,11 +62,15 @@ typedef struct edist_peer {
     size_t name_len;
 
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* state changes and room in the queue */
-    edist_dist_tx *tx; /* queued frames; created with the peer */
-    int state;         /* enum peer_state */
-    int flush_pending; /* on the node's dirty list */
-    int writable_wait; /* the I/O thread waits for POLLOUT */
+    pthread_cond_t cv;     /* state changes, room in the queue, writer done */
+    edist_outq q;          /* queued frames (peer.c frames them) */
+    int state;             /* enum peer_state */
+    int flush_pending;     /* an I/O-thread flush is scheduled */
+    int writable_wait;     /* the I/O thread waits for POLLOUT */
+    int fd;                /* the up link's socket, for direct writes; -1 */
+    int writing;           /* a thread is in writev() on fd without mu */
+    int waiters;           /* senders waiting for room */
+    uint64_t last_send_ns; /* when the previous message was queued */
     edist_conn_error err;
 
     /* I/O thread only. */
