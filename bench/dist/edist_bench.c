@@ -56,9 +56,25 @@ static int server(int argc, char **argv)
     fflush(stdout);
     for (;;) {
         edist_msg *m;
+        edist_term t;
+        if (left > 0 && !echo) {
+            /* Sink: take what is there in batches (edist_recv_many). */
+            edist_msg *batch[64];
+            int k =
+                edist_recv_many(mb, batch, left < 64 ? (size_t)left : 64, -1);
+            if (k < 0)
+                break;
+            for (int i = 0; i < k; i++)
+                edist_msg_free(batch[i]);
+            left -= k;
+            if (left == 0) {
+                edist_term done = edist_mk_atom("done", 4);
+                edist_send(mb, &peer, &done);
+            }
+            continue;
+        }
         if (edist_recv(mb, &m, -1) < 0)
             break;
-        edist_term t;
         if (left > 0) {
             if (echo) {
                 edist_arena_reset(tmp);

@@ -464,16 +464,22 @@ void link_dial(edist_node *n, edist_peer *p)
 
 /* ---- I/O events */
 
+/* Routes every complete frame.  Deliveries are batched per mailbox for
+ * the duration (mbox_batch_begin/end): one lock and at most one wake-up
+ * per batch instead of per message. */
 static int link_read_frames(edist_link *l, const uint8_t *in, size_t len)
 {
     edist_peer *p = l->peer;
+    edist_node *n = l->node;
     int rc = len ? edist_dist_rx_feed(l->rx, in, len) : 0;
     edist_ticker_note_read(&p->ticker);
     edist_dist_msg m;
+    mbox_batch_begin(n);
     while (rc >= 0 && !l->paused && (rc = edist_dist_rx_next(l->rx, &m)) > 0) {
         if (m.type == EDIST_DIST_MESSAGE) {
-            int r = route_message(l->node, p, &m);
+            int r = route_message(n, p, &m);
             if (r < 0) {
+                mbox_batch_end(n);
                 link_close(l, r, "bad control message from the peer");
                 return r;
             }
@@ -484,8 +490,14 @@ static int link_read_frames(edist_link *l, const uint8_t *in, size_t len)
                 link_update_poll(l);
             }
         }
-        if (l->closing)
+        if (l->closing) {
+            mbox_batch_end(n);
             return EDIST_ECLOSED;
+        }
+    }
+    if (mbox_batch_end(n) && !l->paused && !l->closing) {
+        l->paused = 1;
+        link_update_poll(l);
     }
     if (rc < 0) {
         char why[512];

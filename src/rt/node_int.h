@@ -154,6 +154,16 @@ struct edist_node {
     pthread_mutex_t mon_mu;
     edist_hmap monitors; /* pid key -> mbox subscribed to node events */
 
+    /* I/O thread only: messages routed from the frames of one read, held
+     * per mailbox and pushed as a chain (mbox.c: one lock and at most one
+     * wake-up per batch instead of per message). */
+    struct {
+        int active;
+        edist_mbox *mb; /* a reference while it holds messages */
+        edist_msg *head, *tail;
+        size_t count, bytes;
+    } deliver;
+
     atomic_uint_fast64_t next_ref; /* make_ref counter */
     uint32_t ref_salt[2];          /* random words: refs of this node */
     int stopping;
@@ -173,6 +183,10 @@ void peer_unref(edist_peer *p);
  * a flush.  Waits up to the node's send timeout for room. */
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
               const uint8_t *payload, size_t payload_len);
+/* As peer_send, with the payload given as a term (borrowed) that is
+ * encoded straight into the out-queue. */
+int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+                   const edist_term *msg);
 /* I/O thread: writes what is queued; arms POLLOUT when the socket is full. */
 void peer_flush(edist_peer *p);
 /* I/O thread: the peer's connection is up / gone. */
@@ -199,6 +213,11 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m);
  * EDIST_ENOMEM. */
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version);
+/* I/O thread: between begin and end, deliveries made on the I/O thread are
+ * batched per mailbox.  end pushes what is held and returns 1 when a
+ * mailbox went over its cap meanwhile (pause the source), else 0. */
+void mbox_batch_begin(edist_node *n);
+int mbox_batch_end(edist_node *n);
 void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up);
 int node_is_local(const edist_node *n, edist_atom node);
 

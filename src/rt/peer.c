@@ -128,20 +128,35 @@ static void peer_schedule_flush(edist_peer *p)
         uv_async_send(&n->flush_async);
 }
 
+/* What a frame carries: a control term and either payload bytes or a term
+ * to encode in place (msg, msg_size bytes with its 131 version byte). */
+typedef struct peer_body {
+    const uint8_t *ctl;
+    size_t ctl_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    const edist_term *msg;
+    size_t msg_size;
+} peer_body;
+
 /*
  * Frames one pass-through message into the out-queue (mu held):
  *
  *   Len:32 | 112 | 131 Ctl | [131 Payload]
  *
  * edist never advertises DIST_HDR_ATOM_CACHE or FRAGMENTS, so this is the
- * only framing we send (see the top of this file).
+ * only framing we send (see the top of this file).  A message given as a
+ * term is encoded straight into the queue: no buffer of its own, no copy.
  */
-static int peer_frame(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
-                      const uint8_t *payload, size_t payload_len)
+static int peer_frame(edist_peer *p, const peer_body *b)
 {
-    size_t body = 2 + ctl_len + (payload_len ? 1 + payload_len : 0);
-    if (ctl_len == 0 || payload_len > UINT32_MAX || body > UINT32_MAX)
-        return ctl_len == 0 ? EDIST_EINVAL : EDIST_ETOOBIG;
+    size_t pay =
+        b->msg ? b->msg_size : (b->payload_len ? 1 + b->payload_len : 0);
+    if (b->ctl_len == 0)
+        return EDIST_EINVAL;
+    if (pay > UINT32_MAX || b->ctl_len > UINT32_MAX - 2 - pay)
+        return EDIST_ETOOBIG;
+    size_t body = 2 + b->ctl_len + pay;
     int err;
     uint8_t *d = edist_outq_reserve(&p->q, 4 + body, &err);
     if (!d)
@@ -149,10 +164,16 @@ static int peer_frame(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
     edist_put32(d, (uint32_t)body);
     d[4] = 112;
     d[5] = 131;
-    memcpy(d + 6, ctl, ctl_len);
-    if (payload_len) {
-        d[6 + ctl_len] = 131;
-        memcpy(d + 7 + ctl_len, payload, payload_len);
+    memcpy(d + 6, b->ctl, b->ctl_len);
+    uint8_t *t = d + 6 + b->ctl_len;
+    if (b->msg) {
+        size_t w;
+        int rc = edist_etf_encode_to(b->msg, NULL, t, pay, &w);
+        if (rc < 0 || w != pay)
+            return rc < 0 ? rc : EDIST_EINVAL; /* nothing committed */
+    } else if (b->payload_len) {
+        t[0] = 131;
+        memcpy(t + 1, b->payload, b->payload_len);
     }
     edist_outq_commit(&p->q, 4 + body);
     return 0;
@@ -221,8 +242,27 @@ static int peer_write(edist_peer *p)
  * sender far below what batching gives). */
 #define PEER_DIRECT_GAP_NS 10000u
 
+static int peer_send_body(edist_peer *p, const peer_body *b);
+
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
               const uint8_t *payload, size_t payload_len)
+{
+    peer_body b = {ctl, ctl_len, payload, payload_len, NULL, 0};
+    return peer_send_body(p, &b);
+}
+
+int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+                   const edist_term *msg)
+{
+    /* Sized outside the lock; encoded under it, into the queue. */
+    peer_body b = {ctl, ctl_len, NULL, 0, msg, 0};
+    int rc = edist_etf_encoded_size(msg, NULL, &b.msg_size);
+    if (rc < 0)
+        return rc;
+    return peer_send_body(p, &b);
+}
+
+static int peer_send_body(edist_peer *p, const peer_body *b)
 {
     edist_node *n = p->node;
     int on_io = edist_loop_on_thread(&n->loop);
@@ -237,7 +277,7 @@ int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
             pthread_mutex_unlock(&p->mu);
             return 0;
         }
-        rc = peer_frame(p, ctl, ctl_len, payload, payload_len);
+        rc = peer_frame(p, b);
         if (rc != EDIST_EQUEUEFULL || on_io || n->send_timeout_ms == 0)
             break;
         /* Backpressure: wait for the writer to make room. */
@@ -255,7 +295,7 @@ int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
         p->waiters--;
         if (have_deadline == 2) {
             if (p->state != PEER_DOWN)
-                rc = peer_frame(p, ctl, ctl_len, payload, payload_len);
+                rc = peer_frame(p, b);
             break;
         }
     }

@@ -41,26 +41,26 @@ static void test_order_and_fd(void **state)
     (void)state;
     edist_mqueue q;
     assert_int_equal(edist_mqueue_init(&q, 0), 0);
-    assert_false(readable(q.efd));
+    assert_false(readable(edist_mqueue_fd(&q)));
     edist_msg *m;
     assert_int_equal(edist_mqueue_pop(&q, &m, 0), EDIST_ETIMEDOUT);
     for (uint32_t i = 0; i < 100; i++)
         assert_int_equal(edist_mqueue_push(&q, mk(i)), 0);
-    assert_true(readable(q.efd));
+    assert_true(readable(edist_mqueue_fd(&q)));
     for (uint32_t i = 0; i < 100; i++) {
         assert_int_equal(edist_mqueue_pop(&q, &m, 0), 0);
         assert_int_equal(val(m), i);
     }
-    assert_false(readable(q.efd));
+    assert_false(readable(edist_mqueue_fd(&q)));
     edist_mqueue_push(&q, mk(7));
     edist_mqueue_close(&q);
-    assert_true(readable(q.efd));
+    assert_true(readable(edist_mqueue_fd(&q)));
     m = mk(8);
     assert_int_equal(edist_mqueue_push(&q, m), EDIST_ECLOSED);
     free(m);
     assert_int_equal(edist_mqueue_pop(&q, &m, -1), 0);
     assert_int_equal(val(m), 7);
-    assert_true(readable(q.efd));
+    assert_true(readable(edist_mqueue_fd(&q)));
     assert_int_equal(edist_mqueue_pop(&q, &m, -1), EDIST_ECLOSED);
     edist_mqueue_destroy(&q);
 }
@@ -139,7 +139,7 @@ static void test_threads(void **state)
     for (int i = 0; i < PRODUCERS; i++)
         pthread_join(t[i], NULL);
     assert_true(sum == (uint64_t)PRODUCERS * PER * (PER - 1) / 2);
-    assert_false(readable(q.efd));
+    assert_false(readable(edist_mqueue_fd(&q)));
     edist_mqueue_destroy(&q);
 }
 
