@@ -27,7 +27,7 @@ LIMIT=${LIMIT:-300}
 # keeps the best figure of each (highest rate, lowest latency).
 REPS=${REPS:-3}
 # ONLY: the pairs to run (default: all).
-ONLY=${ONLY:-beam_beam ei_ei edist_edist edist_beam beam_edist tcp}
+ONLY=${ONLY:-beam_beam ei_ei edist_edist edist_beam beam_edist tcp hop}
 BIN=$EDIST_BUILD/bench/dist
 for b in edist_bench tcp_bench ei_bench; do
     [ -x "$BIN/$b" ] || fail "$BIN/$b not built: cmake --preset release && cmake --build --preset release"
@@ -124,6 +124,9 @@ run_client edist_beam "$BIN/edist_bench" client edist_beam dc2@127.0.0.1 \
     $COOKIE "$EPMD_PORT" bs@127.0.0.1 $COUNTS
 beam_client beam_edist bc2 ds@127.0.0.1
 run_client tcp "$BIN/tcp_bench" client tcp "$TCP_PORT" $COUNTS
+# What one thread hop (condition variable hand-off) costs here: edist's
+# round trip has two more than raw TCP's (see README.md).
+[ -x "$BIN/hop_bench" ] && run_client hop "$BIN/hop_bench" hop "$RTT"
 
 # ---- report
 # get KEY: the best of the repetitions: the lowest latency (keys ending
@@ -158,6 +161,9 @@ PAIRS="beam_beam ei_ei edist_edist edist_beam beam_edist tcp"
     for p in $PAIRS; do
         echo "| $p | $(fmt $p.small.rate) | $(fmt $p.small.mbs) | $(fmt $p.bin100.rate) | $(fmt $p.bin100.mbs) | $(fmt $p.bin64k.rate) | $(fmt $p.bin64k.mbs) | $(fmt $p.rtt.p50) | $(fmt $p.rtt.p99) | $(fmt $p.connect.p50) |"
     done
+    echo
+    echo "| thread hop round trip (2 hops) | p50 $(fmt hop.hop2.p50) us | p99 $(fmt hop.hop2.p99) us |"
+    echo "|---|---:|---:|"
     echo
     echo "| idle RSS (KiB) | BEAM $(fmt beam.rss_kb) | libei $(fmt ei.rss_kb) | edist $(fmt edist.rss_kb) |"
     echo "|---|---:|---:|---:|"

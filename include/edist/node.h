@@ -82,8 +82,13 @@ typedef struct edist_node_opts {
     const char *epmd_program;
     int no_epmd_start;
     /* Per-connection cap on queued outgoing bytes (0: 64 MiB).  A sender
-     * that would pass it gets EDIST_EQUEUEFULL (edist_send) or waits
-     * (edist_send_wait): backpressure, not unbounded memory. */
+     * that would pass it waits up to send_timeout_ms for room, then gets
+     * EDIST_EQUEUEFULL: backpressure, not unbounded memory.  Before the
+     * cap, a sender also waits (within the same timeout) while more than
+     * 1 MiB is queued to a connected peer, as BEAM suspends a process
+     * whose distribution buffer is busy (dist_buf_busy_limit): a fast
+     * sender then paces itself on the socket instead of filling the cap.
+     * A message larger than the cap fails at once with EDIST_ETOOBIG. */
     size_t max_out_queue;
     /* Per-mailbox cap on queued incoming bytes (0: 64 MiB).  When a mailbox
      * is full the connections feeding it stop reading until it drains, so

@@ -8,6 +8,7 @@
 void edist_outq_init(edist_outq *q, size_t limit, const edist_allocator *a)
 {
     q->head = q->tail = q->spare = NULL;
+    q->nspare = 0;
     q->bytes = 0;
     q->limit = limit ? limit : SIZE_MAX;
     q->alloc = a;
@@ -25,20 +26,37 @@ static void outq_free_chain(edist_outq *q, edist_outq_chunk *c)
 void edist_outq_free(edist_outq *q)
 {
     outq_free_chain(q, q->head);
-    edist_mem_free(q->alloc, q->spare);
+    outq_free_chain(q, q->spare);
     q->head = q->tail = q->spare = NULL;
+    q->nspare = 0;
     q->bytes = 0;
 }
 
-/* A written chunk: keep one default-size chunk for the next burst, so a
- * steady stream does not call malloc per chunk. */
+/* A written chunk: keep a few for the next burst, so a steady stream does
+ * not call malloc (and fault in fresh pages) per chunk. */
 static void outq_recycle(edist_outq *q, edist_outq_chunk *c)
 {
-    if (!q->spare && c->cap == EDIST_OUTQ_CHUNK) {
+    if (q->nspare < EDIST_OUTQ_SPARES && c->cap <= EDIST_OUTQ_SPARE_MAX) {
+        c->next = q->spare;
         q->spare = c;
+        q->nspare++;
         return;
     }
     edist_mem_free(q->alloc, c);
+}
+
+/* A spare chunk with room for n bytes, unlinked, or NULL. */
+static edist_outq_chunk *outq_take_spare(edist_outq *q, size_t n)
+{
+    for (edist_outq_chunk **pp = &q->spare; *pp; pp = &(*pp)->next) {
+        if ((*pp)->cap >= n) {
+            edist_outq_chunk *c = *pp;
+            *pp = c->next;
+            q->nspare--;
+            return c;
+        }
+    }
+    return NULL;
 }
 
 uint8_t *edist_outq_reserve(edist_outq *q, size_t n, int *err)
@@ -54,12 +72,14 @@ uint8_t *edist_outq_reserve(edist_outq *q, size_t n, int *err)
     edist_outq_chunk *t = q->tail;
     if (t && t->cap - t->len >= n)
         return t->data + t->len;
-    edist_outq_chunk *c;
-    if (n <= EDIST_OUTQ_CHUNK && q->spare) {
-        c = q->spare;
-        q->spare = NULL;
-    } else {
-        size_t cap = n > EDIST_OUTQ_CHUNK ? n : EDIST_OUTQ_CHUNK;
+    edist_outq_chunk *c = outq_take_spare(q, n);
+    if (!c) {
+        size_t cap = EDIST_OUTQ_CHUNK;
+        if (n > cap) /* round up: the chunk can be reused for its kin */
+            cap = n <= SIZE_MAX - EDIST_OUTQ_CHUNK
+                      ? (n + EDIST_OUTQ_CHUNK - 1) / EDIST_OUTQ_CHUNK *
+                            EDIST_OUTQ_CHUNK
+                      : n;
         if (cap > SIZE_MAX - sizeof *c) {
             *err = EDIST_ETOOBIG;
             return NULL;

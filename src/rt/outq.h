@@ -24,8 +24,14 @@
 
 #include "edist/mem.h"
 
-/* Default chunk payload: frames up to this size share chunks. */
+/* Default chunk payload: frames up to this size share chunks.  Bigger
+ * frames get a chunk rounded up to a multiple of this size. */
 #define EDIST_OUTQ_CHUNK (64u * 1024u)
+/* Written chunks kept for reuse (at most this many, each at most
+ * EDIST_OUTQ_SPARE_MAX bytes): a stream of big messages would otherwise
+ * get fresh pages from the kernel, and fault them in, for every one. */
+#define EDIST_OUTQ_SPARES    4
+#define EDIST_OUTQ_SPARE_MAX (256u * 1024u)
 
 typedef struct edist_outq_chunk edist_outq_chunk;
 struct edist_outq_chunk {
@@ -38,9 +44,10 @@ struct edist_outq_chunk {
 
 typedef struct edist_outq {
     edist_outq_chunk *head, *tail; /* queued, not being written */
-    edist_outq_chunk *spare;       /* one recycled default-size chunk */
-    size_t bytes;                  /* queued + held by the writer */
-    size_t limit;                  /* cap on bytes */
+    edist_outq_chunk *spare;       /* recycled chunks, linked by next */
+    size_t nspare;
+    size_t bytes; /* queued + held by the writer */
+    size_t limit; /* cap on bytes */
     const edist_allocator *alloc;
 } edist_outq;
 

@@ -243,6 +243,10 @@ static int peer_write(edist_peer *p)
  * sender far below what batching gives). */
 #define PEER_DIRECT_GAP_NS 10000u
 
+/* Queued bytes above which senders wait for the writer (BEAM's default
+ * dist_buf_busy_limit); max_out_queue stays the hard cap. */
+#define PEER_BUSY_LIMIT ((size_t)1 << 20)
+
 static int peer_send_body(edist_peer *p, const peer_body *b);
 
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
@@ -293,9 +297,20 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
             pthread_mutex_unlock(&p->mu);
             return 0;
         }
-        rc = peer_frame(p, b);
-        if (rc != EDIST_EQUEUEFULL || on_io || n->send_timeout_ms == 0)
-            break;
+        /* Flow control before the cap: while more than the busy limit is
+         * queued to an up peer, a sender that may wait does, as BEAM
+         * suspends a process whose distribution buffer is busy.  Filling
+         * the whole cap first would only make the queue a cold, many-
+         * megabyte working set that the writer and the allocator churn
+         * through.  A sender whose wait timed out falls back to the cap. */
+        int may_wait = !on_io && n->send_timeout_ms != 0;
+        int busy = may_wait && have_deadline != 2 && p->state == PEER_UP &&
+                   p->q.bytes > PEER_BUSY_LIMIT;
+        if (!busy) {
+            rc = peer_frame(p, b);
+            if (rc != EDIST_EQUEUEFULL || !may_wait || have_deadline == 2)
+                break;
+        }
         /* Backpressure: wait for the writer to make room. */
         p->waiters++;
         if (n->send_timeout_ms < 0) {
@@ -309,11 +324,6 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
                 have_deadline = 2;
         }
         p->waiters--;
-        if (have_deadline == 2) {
-            if (p->state != PEER_DOWN)
-                rc = peer_frame(p, b);
-            break;
-        }
     }
     if (rc == 0 && p->state == PEER_UP && !p->writing && !p->flush_pending) {
         uint64_t now = peer_now_ns();
