@@ -213,11 +213,44 @@ static void mbox_dial_run(edist_loop_cmd *c, void *ctx)
     free(d);
 }
 
-/* Finds or creates the peer for node name, starting a dial when new. */
-static edist_peer *mbox_peer(edist_node *n, const char *name, size_t len)
+/* The caller of edist_connect() waits anyway: it does the EPMD lookup
+ * itself, saving the trip through libuv's pool (two thread hops) that a
+ * dial started by a send needs so that the sender does not block. */
+static void mbox_resolve(edist_node *n, edist_peer *p, int timeout_ms)
+{
+    const char *at = memchr(p->name, '@', p->name_len);
+    size_t alen = at ? (size_t)(at - p->name) : 0;
+    char alive[256], host[256];
+    if (!at || alen == 0 || alen >= sizeof alive ||
+        p->name_len - alen - 1 >= sizeof host)
+        return; /* link_dial reports the bad name */
+    memcpy(alive, p->name, alen);
+    alive[alen] = '\0';
+    memcpy(host, at + 1, p->name_len - alen - 1);
+    host[p->name_len - alen - 1] = '\0';
+    struct sockaddr_storage addr;
+    socklen_t addrlen = 0;
+    edist_conn_error e = {0};
+    if (timeout_ms < 0 || timeout_ms > EDIST_HS_SETUP_TIMEOUT_MS)
+        timeout_ms = EDIST_HS_SETUP_TIMEOUT_MS;
+    link_resolve(host, alive, n->epmd_port, timeout_ms, &addr, &addrlen, &e);
+    pthread_mutex_lock(&p->mu);
+    p->pre_addr = addr;
+    p->pre_addrlen = addrlen;
+    p->pre_err = e;
+    p->pre_resolved = 1;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Finds or creates the peer for node name, starting a dial when new.
+ * resolve_ms > 0: the caller may block that long for the EPMD lookup. */
+static edist_peer *mbox_peer(edist_node *n, const char *name, size_t len,
+                             int resolve_ms)
 {
     int created;
     edist_peer *p = peer_get_or_create(n, name, len, &created);
+    if (p && created && resolve_ms > 0 && !edist_loop_on_thread(&n->loop))
+        mbox_resolve(n, p, resolve_ms);
     if (p && created) {
         if (edist_loop_on_thread(&n->loop)) {
             link_dial(n, p);
@@ -269,7 +302,7 @@ int node_send_to_pid(edist_node *n, const edist_term *from,
     int rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len);
     if (rc < 0)
         return rc;
-    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len);
+    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     rc = peer_send(p, ctl, ctl_len, payload + 1, payload_len - 1);
@@ -315,7 +348,7 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
     size_t ctl_len = 0;
     if ((rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len)) < 0)
         return rc;
-    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len);
+    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     rc = peer_send_term(p, ctl, ctl_len, msg);
@@ -355,7 +388,7 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     edist_etf_put_atom(&cw, "", 0);
     if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0)
         return rc;
-    edist_peer *p = mbox_peer(n, peer.name, peer.len);
+    edist_peer *p = mbox_peer(n, peer.name, peer.len, 0);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
     rc = peer_send_term(p, ctl, cw.len, msg);
@@ -386,7 +419,7 @@ int edist_connect(edist_node *n, const char *peer, int timeout_ms,
         }
         return EDIST_EBADNAME;
     }
-    edist_peer *p = mbox_peer(n, peer, len);
+    edist_peer *p = mbox_peer(n, peer, len, timeout_ms);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     struct timespec deadline;

@@ -72,6 +72,12 @@ typedef struct edist_peer {
     int waiters;           /* senders waiting for room */
     uint64_t last_send_ns; /* when the previous message was queued */
     edist_conn_error err;
+    /* The EPMD lookup edist_connect() did in its caller's thread, for
+     * link_dial (set before the dial is posted). */
+    int pre_resolved;
+    struct sockaddr_storage pre_addr;
+    socklen_t pre_addrlen;
+    edist_conn_error pre_err;
 
     /* I/O thread only. */
     edist_link *link; /* the dial in progress, or the up connection */
@@ -197,6 +203,11 @@ void node_tick(uv_timer_t *t);
 
 /* ---- links (link.c) */
 void link_dial(edist_node *n, edist_peer *p);
+/* Blocking: asks EPMD on host for alive's port and resolves host.
+ * Returns 0 with the address in *addr, or a code with the reason in *e. */
+int link_resolve(const char *host, const char *alive, unsigned epmd_port,
+                 int timeout_ms, struct sockaddr_storage *addr,
+                 socklen_t *addrlen, edist_conn_error *e);
 void link_accept(edist_node *n, int fd);
 void link_close(edist_link *l, int code, const char *reason);
 void link_update_poll(edist_link *l);
