@@ -15,6 +15,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 : "${EDIST_BUILD:=$(cd "$HERE/../.." && pwd)/build/release}"
 export EDIST_BUILD
 . "$HERE/../../tests/interop/lib.sh"
+# Signals end the script through exit, which runs lib.sh's cleanup.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 need_otp
 
 SMALL=${SMALL:-500000}
@@ -103,7 +106,12 @@ run_client() {
     case " $ONLY " in *" $name "*) ;; *) return 0 ;; esac
     for i in $(seq 1 "$REPS"); do
         echo "== $name ($i/$REPS)" >&2
-        timeout -k 5 "$LIMIT" "$@" >"$LIB_TMP/$name.log" 2>&1 ||
+        # In the background and tracked, so that an interrupted run stops
+        # the client too.
+        timeout -k 5 "$LIMIT" "$@" >"$LIB_TMP/$name.log" 2>&1 &
+        local cpid=$!
+        track $cpid
+        wait $cpid ||
             echo "warning: $name failed: $(tail -3 "$LIB_TMP/$name.log")" >&2
         grep '^RESULT' "$LIB_TMP/$name.log" >>"$OUT"
     done

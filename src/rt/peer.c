@@ -192,7 +192,7 @@ enum { PEER_W_DONE = 0, PEER_W_BLOCKED = 1, PEER_W_BUSY = 2 };
  * Returns PEER_W_DONE, PEER_W_BLOCKED (EAGAIN: bytes stay queued), or a
  * positive errno.
  */
-static int peer_write(edist_peer *p)
+static int peer_write(edist_peer *p, int max_passes)
 {
     if (p->writing)
         return PEER_W_BUSY;
@@ -200,12 +200,21 @@ static int peer_write(edist_peer *p)
         return PEER_W_DONE;
     p->writing = 1;
     int fd = p->fd, rc = PEER_W_DONE, wrote = 0;
-    for (;;) {
+    for (int pass = 0;; pass++) {
+        if (max_passes && pass == max_passes && !edist_outq_empty(&p->q)) {
+            /* A sender has done its share for others: the I/O thread
+             * takes over (the caller schedules it). */
+            rc = PEER_W_BUSY;
+            break;
+        }
         edist_outq_chunk *chain = edist_outq_take(&p->q);
         if (!chain)
             break;
         struct iovec iov[64];
         int k = edist_outq_iov(chain, iov, 64);
+        size_t want = 0;
+        for (int i = 0; i < k; i++)
+            want += iov[i].iov_len;
         pthread_mutex_unlock(&p->mu);
         ssize_t w;
         do {
@@ -220,6 +229,12 @@ static int peer_write(edist_peer *p)
             rc = (e == EAGAIN || e == EWOULDBLOCK) ? PEER_W_BLOCKED
                  : e                               ? e
                                                    : EPIPE;
+            break;
+        }
+        if ((size_t)w < want) {
+            /* A short write means the socket buffer is full: asking
+             * again would only earn an EAGAIN. */
+            rc = PEER_W_BLOCKED;
             break;
         }
     }
@@ -330,7 +345,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
         int direct = !on_io && !p->writable_wait &&
                      now - p->last_send_ns > PEER_DIRECT_GAP_NS;
         p->last_send_ns = now;
-        if (!direct || peer_write(p) != PEER_W_DONE) {
+        if (!direct || peer_write(p, 8) != PEER_W_DONE) {
             /* Left for the I/O thread: it batches, arms POLLOUT on a
              * full socket and closes the link on an error. */
             p->flush_pending = 1;
@@ -358,7 +373,7 @@ void peer_flush(edist_peer *p)
         pthread_mutex_unlock(&p->mu);
         return;
     }
-    int rc = peer_write(p);
+    int rc = peer_write(p, 0);
     if (rc != PEER_W_BUSY)
         p->writable_wait = rc == PEER_W_BLOCKED;
     pthread_mutex_unlock(&p->mu);
