@@ -39,19 +39,7 @@ COOKIE=benchcookie
 OUT=$LIB_TMP/results
 : >"$OUT"
 
-# bench_port: a port below the ephemeral range that no socket uses, not
-# even in TIME-WAIT (OTP's epmd refuses to bind such a port).
-bench_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 12000))
-        ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null | grep -q . ||
-            { echo "$p"; return 0; }
-    done
-    fail "no free port found"
-}
-
-EPMD_PORT=$(bench_port)
+EPMD_PORT=$(free_port)
 start_otp_epmd "$EPMD_PORT"
 export ERL_EPMD_PORT=$EPMD_PORT
 export ERL_CRASH_DUMP=$LIB_TMP/erl_crash.dump
@@ -84,7 +72,7 @@ track $ES
     >"$LIB_TMP/ds.log" 2>&1 &
 DS=$!
 track $DS
-TCP_PORT=$(bench_port)
+TCP_PORT=$(free_port)
 "$BIN/tcp_bench" server "$TCP_PORT" >"$LIB_TMP/ts.log" 2>&1 &
 TS=$!
 track $TS
