@@ -231,6 +231,7 @@ static void mbox_resolve(edist_node *n, edist_peer *p, int timeout_ms)
     struct sockaddr_storage addr;
     socklen_t addrlen = 0;
     edist_conn_error e = {0};
+    memset(&addr, 0, sizeof addr);
     if (timeout_ms < 0 || timeout_ms > EDIST_HS_SETUP_TIMEOUT_MS)
         timeout_ms = EDIST_HS_SETUP_TIMEOUT_MS;
     link_resolve(host, alive, n->epmd_port, timeout_ms, &addr, &addrlen, &e);
