@@ -4,8 +4,8 @@
  *
  * A send encodes the message once, in the caller's thread: a local
  * delivery encodes it into a buffer that becomes the receiver's message; a
- * remote one is sized first and encoded straight into the peer's
- * out-queue (no intermediate buffer, no copy).
+ * remote one is encoded on the stack when small, else sized first and
+ * encoded straight into the peer's out-queue (see mbox_prepare).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +311,41 @@ int node_send_to_pid(edist_node *n, const edist_term *from,
     return rc;
 }
 
+/* A remote message is encoded before any connection is started, so that
+ * a term no encoding can carry fails without side effects.  One that fits
+ * is encoded once on the stack (*len > 0) and copied into the out-queue:
+ * cheaper than sizing the tree and then encoding it (two walks).  A bigger
+ * one is only sized here (*size) and later encoded straight into the
+ * out-queue, which saves a buffer and a copy of the bulk. */
+#define MBOX_STACK_ENCODE 512
+
+static int mbox_prepare(const edist_term *msg, uint8_t *buf, size_t cap,
+                        size_t *len, size_t *size)
+{
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, buf, cap, 0);
+    edist_etf_put_version(&w);
+    int rc = edist_etf_put_term(&w, msg);
+    *len = *size = 0;
+    if (rc == 0) {
+        *len = w.len;
+        return 0;
+    }
+    if (rc != EDIST_ETOOBIG)
+        return rc;
+    return edist_etf_encoded_size(msg, NULL, size);
+}
+
+/* Queues msg (prepared by mbox_prepare) after ctl to peer p. */
+static int mbox_queue(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+                      const edist_term *msg, const uint8_t *buf, size_t len,
+                      size_t size)
+{
+    if (len)
+        return peer_send(p, ctl, ctl_len, buf + 1, len - 1);
+    return peer_send_term(p, ctl, ctl_len, msg, size);
+}
+
 /* SEND {2, '', To}: the control term of a send to a remote pid. */
 static int mbox_ctl_send(uint8_t *ctl, size_t cap, const edist_term *to,
                          size_t *len)
@@ -344,15 +379,15 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
         edist_etf_writer_free(&w);
         return rc;
     }
-    /* Remote: the message is encoded straight into the out-queue. */
-    uint8_t ctl[MBOX_CTL_MAX];
-    size_t ctl_len = 0;
-    if ((rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len)) < 0)
+    uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
+    size_t ctl_len = 0, len, size;
+    if ((rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len)) < 0 ||
+        (rc = mbox_prepare(msg, buf, sizeof buf, &len, &size)) < 0)
         return rc;
     edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
-    rc = peer_send_term(p, ctl, ctl_len, msg);
+    rc = mbox_queue(p, ctl, ctl_len, msg, buf, len, size);
     peer_unref(p);
     return rc;
 }
@@ -387,12 +422,15 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     edist_etf_put_int(&cw, 6); /* REG_SEND */
     edist_etf_put_term(&cw, &self);
     edist_etf_put_atom(&cw, "", 0);
-    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0)
+    uint8_t buf[MBOX_STACK_ENCODE];
+    size_t len, size;
+    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0 ||
+        (rc = mbox_prepare(msg, buf, sizeof buf, &len, &size)) < 0)
         return rc;
     edist_peer *p = mbox_peer(n, peer.name, peer.len, 0);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
-    rc = peer_send_term(p, ctl, cw.len, msg);
+    rc = mbox_queue(p, ctl, cw.len, msg, buf, len, size);
     peer_unref(p);
     return rc;
 }

@@ -190,9 +190,10 @@ void peer_unref(edist_peer *p);
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
               const uint8_t *payload, size_t payload_len);
 /* As peer_send, with the payload given as a term (borrowed) that is
- * encoded straight into the out-queue. */
+ * encoded straight into the out-queue; size is its encoded size with the
+ * version byte (edist_etf_encoded_size). */
 int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
-                   const edist_term *msg);
+                   const edist_term *msg, size_t size);
 /* I/O thread: writes what is queued; arms POLLOUT when the socket is full. */
 void peer_flush(edist_peer *p);
 /* I/O thread: the peer's connection is up / gone. */

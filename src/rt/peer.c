@@ -271,29 +271,10 @@ int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
     return peer_send_body(p, &b);
 }
 
-/* Messages that fit are encoded once on the stack and copied: cheaper
- * than sizing the tree and then encoding it (two walks).  Bigger ones are
- * sized, then encoded straight into the queue, which saves a buffer and a
- * copy of the bulk. */
-#define PEER_STACK_ENCODE 512
-
 int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
-                   const edist_term *msg)
+                   const edist_term *msg, size_t size)
 {
-    uint8_t buf[PEER_STACK_ENCODE];
-    edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
-    edist_etf_put_version(&w);
-    int rc = edist_etf_put_term(&w, msg);
-    if (rc == 0)
-        return peer_send(p, ctl, ctl_len, buf + 1, w.len - 1);
-    if (rc != EDIST_ETOOBIG)
-        return rc;
-    /* Sized outside the lock; encoded under it, into the queue. */
-    peer_body b = {ctl, ctl_len, NULL, 0, msg, 0};
-    rc = edist_etf_encoded_size(msg, NULL, &b.msg_size);
-    if (rc < 0)
-        return rc;
+    peer_body b = {ctl, ctl_len, NULL, 0, msg, size};
     return peer_send_body(p, &b);
 }
 
