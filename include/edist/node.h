@@ -82,8 +82,13 @@ typedef struct edist_node_opts {
     const char *epmd_program;
     int no_epmd_start;
     /* Per-connection cap on queued outgoing bytes (0: 64 MiB).  A sender
-     * that would pass it gets EDIST_EQUEUEFULL (edist_send) or waits
-     * (edist_send_wait): backpressure, not unbounded memory. */
+     * that would pass it waits up to send_timeout_ms for room, then gets
+     * EDIST_EQUEUEFULL: backpressure, not unbounded memory.  Before the
+     * cap, a sender also waits (within the same timeout) while more than
+     * 1 MiB is queued to a connected peer, as BEAM suspends a process
+     * whose distribution buffer is busy (dist_buf_busy_limit): a fast
+     * sender then paces itself on the socket instead of filling the cap.
+     * A message larger than the cap fails at once with EDIST_ETOOBIG. */
     size_t max_out_queue;
     /* Per-mailbox cap on queued incoming bytes (0: 64 MiB).  When a mailbox
      * is full the connections feeding it stop reading until it drains, so
@@ -162,7 +167,10 @@ EDIST_EXTERN int edist_mbox_register(edist_mbox *mb, const char *name);
 EDIST_EXTERN edist_term edist_mbox_pid(const edist_mbox *mb);
 
 /* A file descriptor that is readable while messages are waiting (or the
- * mailbox is closed): for poll/epoll users.  Owned by the mailbox. */
+ * mailbox is closed): for poll/epoll users.  Owned by the mailbox.  It is
+ * created on the first call (a mailbox that is never polled saves two
+ * system calls per idle-to-busy cycle); returns -1 when it cannot be
+ * created (the process is out of file descriptors). */
 EDIST_EXTERN int edist_mbox_fd(const edist_mbox *mb);
 
 /*
@@ -192,6 +200,18 @@ EDIST_EXTERN int edist_send_named(edist_mbox *from, const char *name,
  * edist_msg_free), EDIST_ETIMEDOUT, or EDIST_ECLOSED.
  */
 EDIST_EXTERN int edist_recv(edist_mbox *mb, edist_msg **out, int timeout_ms);
+
+/*
+ * Takes up to max (>= 1) of the oldest messages at once into out[0..max),
+ * oldest first, waiting up to timeout_ms for the first as edist_recv()
+ * does and never for more.  One lock round trip for a whole batch: a
+ * consumer that keeps up with a fast sender pays per batch, not per
+ * message.  Returns the number stored (>= 1; each message owned by the
+ * caller: edist_msg_free), EDIST_ETIMEDOUT, EDIST_ECLOSED, or
+ * EDIST_EINVAL (mb or out NULL, max 0).
+ */
+EDIST_EXTERN int edist_recv_many(edist_mbox *mb, edist_msg **out, size_t max,
+                                 int timeout_ms);
 
 /* The message as term_to_binary bytes (131 ...), borrowed from msg. */
 EDIST_EXTERN const uint8_t *edist_msg_data(const edist_msg *msg, size_t *len);

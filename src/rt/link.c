@@ -341,53 +341,63 @@ void link_accept(edist_node *n, int fd)
 
 /* ---- dial */
 
-static void link_lookup_work(uv_work_t *w)
+int link_resolve(const char *host, const char *alive, unsigned epmd_port,
+                 int timeout_ms, struct sockaddr_storage *addr,
+                 socklen_t *addrlen, edist_conn_error *e)
 {
-    edist_link *l = w->data;
     edist_epmd_opts eo = {0};
-    eo.host = l->host;
-    eo.port = (uint16_t)l->epmd_port;
-    eo.timeout_ms = EDIST_HS_SETUP_TIMEOUT_MS;
+    eo.host = host;
+    eo.port = (uint16_t)epmd_port;
+    eo.timeout_ms = timeout_ms;
     edist_epmd_lookup lk;
-    int rc = edist_epmd_port_please(&eo, l->alive, &lk);
-    edist_conn_error *e = &l->lookup_err;
+    int rc = edist_epmd_port_please(&eo, alive, &lk);
     if (rc == EDIST_ENONODE || rc == EDIST_ECLOSED) {
         e->code = EDIST_ENONODE;
         snprintf(e->reason, sizeof e->reason,
                  "the name '%.200s' is not registered with EPMD on %.200s:%u",
-                 l->alive, l->host, l->epmd_port);
-        return;
+                 alive, host, epmd_port);
+        return e->code;
     }
     if (rc < 0) {
         e->code = rc == EDIST_ECONNREFUSED ? EDIST_ENOEPMD : rc;
         snprintf(e->reason, sizeof e->reason,
-                 "no EPMD answers on %.200s:%u (%s)", l->host, l->epmd_port,
+                 "no EPMD answers on %.200s:%u (%s)", host, epmd_port,
                  edist_strerror(rc));
-        return;
+        return e->code;
     }
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_socktype = SOCK_STREAM;
-    int g = getaddrinfo(l->host, NULL, &hints, &res);
+    int g = getaddrinfo(host, NULL, &hints, &res);
     if (g != 0 || !res) {
         e->code = EDIST_EBADNAME;
         snprintf(e->reason, sizeof e->reason,
-                 "cannot resolve host '%.200s': %s", l->host, gai_strerror(g));
-        return;
+                 "cannot resolve host '%.200s': %s", host, gai_strerror(g));
+        return e->code;
     }
-    memcpy(&l->addr, res->ai_addr, res->ai_addrlen);
-    l->addrlen = res->ai_addrlen;
+    memcpy(addr, res->ai_addr, res->ai_addrlen);
+    *addrlen = res->ai_addrlen;
     freeaddrinfo(res);
     uint16_t port = htons(lk.info.node.port);
-    if (l->addr.ss_family == AF_INET6)
-        ((struct sockaddr_in6 *)&l->addr)->sin6_port = port;
+    if (addr->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)addr)->sin6_port = port;
     else
-        ((struct sockaddr_in *)&l->addr)->sin_port = port;
+        ((struct sockaddr_in *)addr)->sin_port = port;
+    return 0;
+}
+
+static void link_lookup_work(uv_work_t *w)
+{
+    edist_link *l = w->data;
+    link_resolve(l->host, l->alive, l->epmd_port, EDIST_HS_SETUP_TIMEOUT_MS,
+                 &l->addr, &l->addrlen, &l->lookup_err);
 }
 
 static void link_fail(edist_link *l, int code, const char *reason)
 {
     link_close(l, code, reason);
 }
+
+static void link_connect_addr(edist_link *l);
 
 static void link_lookup_done(uv_work_t *w, int status)
 {
@@ -403,6 +413,12 @@ static void link_lookup_done(uv_work_t *w, int status)
         link_fail(l, EDIST_ESHUTDOWN, "lookup cancelled");
         return;
     }
+    link_connect_addr(l);
+}
+
+/* Starts the non-blocking connect() to the address the lookup found. */
+static void link_connect_addr(edist_link *l)
+{
     if (l->lookup_err.code) {
         link_fail(l, l->lookup_err.code, l->lookup_err.reason);
         return;
@@ -456,6 +472,20 @@ void link_dial(edist_node *n, edist_peer *p)
     snprintf(l->host, sizeof l->host, "%s", at + 1);
     l->epmd_port = n->epmd_port;
     l->state = LINK_LOOKUP;
+    /* edist_connect() may have looked the peer up in its own thread,
+     * which waits anyway: two thread hops fewer than the pool. */
+    pthread_mutex_lock(&p->mu);
+    int pre = p->pre_resolved;
+    if (pre) {
+        l->addr = p->pre_addr;
+        l->addrlen = p->pre_addrlen;
+        l->lookup_err = p->pre_err;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (pre) {
+        link_connect_addr(l);
+        return;
+    }
     l->work.data = l;
     if (uv_queue_work(&n->loop.uv, &l->work, link_lookup_work,
                       link_lookup_done) != 0)
@@ -464,16 +494,22 @@ void link_dial(edist_node *n, edist_peer *p)
 
 /* ---- I/O events */
 
+/* Routes every complete frame.  Deliveries are batched per mailbox for
+ * the duration (mbox_batch_begin/end): one lock and at most one wake-up
+ * per batch instead of per message. */
 static int link_read_frames(edist_link *l, const uint8_t *in, size_t len)
 {
     edist_peer *p = l->peer;
+    edist_node *n = l->node;
     int rc = len ? edist_dist_rx_feed(l->rx, in, len) : 0;
     edist_ticker_note_read(&p->ticker);
     edist_dist_msg m;
+    mbox_batch_begin(n);
     while (rc >= 0 && !l->paused && (rc = edist_dist_rx_next(l->rx, &m)) > 0) {
         if (m.type == EDIST_DIST_MESSAGE) {
-            int r = route_message(l->node, p, &m);
+            int r = route_message(n, p, &m);
             if (r < 0) {
+                mbox_batch_end(n);
                 link_close(l, r, "bad control message from the peer");
                 return r;
             }
@@ -484,8 +520,14 @@ static int link_read_frames(edist_link *l, const uint8_t *in, size_t len)
                 link_update_poll(l);
             }
         }
-        if (l->closing)
+        if (l->closing) {
+            mbox_batch_end(n);
             return EDIST_ECLOSED;
+        }
+    }
+    if (mbox_batch_end(n) && !l->paused && !l->closing) {
+        l->paused = 1;
+        link_update_poll(l);
     }
     if (rc < 0) {
         char why[512];

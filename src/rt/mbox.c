@@ -2,10 +2,10 @@
  * mbox.c: mailboxes (the public face of a process): opening, registering,
  * sending from any thread, receiving, and node up/down subscriptions.
  *
- * A send encodes the message once, in the caller's thread, with its 131
- * version byte: a local delivery copies those bytes into the receiver's
- * queue, a remote one hands the bytes after the version byte to the peer's
- * out-queue (pass-through framing adds its own 131).
+ * A send encodes the message once, in the caller's thread: a local
+ * delivery encodes it into a buffer that becomes the receiver's message; a
+ * remote one is encoded on the stack when small, else sized first and
+ * encoded straight into the peer's out-queue (see mbox_prepare).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,19 +86,81 @@ edist_term edist_mbox_pid(const edist_mbox *mb)
 
 int edist_mbox_fd(const edist_mbox *mb)
 {
-    return mb->q.efd;
+    /* The queue creates its eventfd on first request: a mailbox that is
+     * never polled pays no system call per message for it.  The queue is
+     * the mailbox's own, so the const is shallow. */
+    return edist_mqueue_fd((edist_mqueue *)&mb->q);
+}
+
+/* A batch pushes after this many messages even within one read, so the
+ * receiver starts on the first ones while the I/O thread routes the rest. */
+#define MBOX_BATCH_MAX 64
+
+static int mbox_batch_flush(edist_node *n)
+{
+    edist_mbox *mb = n->deliver.mb;
+    if (!mb)
+        return 0;
+    int rc = edist_mqueue_push_chain(&mb->q, n->deliver.head, n->deliver.tail,
+                                     n->deliver.count, n->deliver.bytes);
+    if (rc < 0) { /* closed meanwhile: as in Erlang, dropped */
+        edist_msg *m = n->deliver.head;
+        while (m) {
+            edist_msg *next = m->next;
+            edist_msg_free(m);
+            m = next;
+        }
+    }
+    edist_procs_put(&mb->proc);
+    n->deliver.mb = NULL;
+    n->deliver.head = n->deliver.tail = NULL;
+    n->deliver.count = n->deliver.bytes = 0;
+    return rc == 1;
+}
+
+void mbox_batch_begin(edist_node *n)
+{
+    n->deliver.active = 1;
+}
+
+int mbox_batch_end(edist_node *n)
+{
+    int over = mbox_batch_flush(n);
+    n->deliver.active = 0;
+    return over;
 }
 
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version)
 {
+    edist_node *n = mb->node;
     size_t total = has_version ? len : len + 1;
-    edist_msg *m = edist_msg_alloc(mb->node->alloc, total);
+    edist_msg *m = edist_msg_alloc(n->alloc, total);
     if (!m)
         return EDIST_ENOMEM;
     if (!has_version)
         m->data[0] = EDIST_ETF_VERSION;
     memcpy(m->data + (has_version ? 0 : 1), term, len);
+    /* The thread test comes first: only the I/O thread may read the
+     * batch. */
+    if (edist_loop_on_thread(&n->loop) && n->deliver.active) {
+        int over = 0;
+        if (n->deliver.mb != mb) {
+            over = mbox_batch_flush(n);
+            edist_procs_get(&mb->proc);
+            n->deliver.mb = mb;
+        }
+        m->next = NULL;
+        if (n->deliver.tail)
+            n->deliver.tail->next = m;
+        else
+            n->deliver.head = m;
+        n->deliver.tail = m;
+        n->deliver.bytes += m->len;
+        if (++n->deliver.count >= MBOX_BATCH_MAX)
+            over |= mbox_batch_flush(n);
+        return over;
+    }
     int rc = edist_mqueue_push(&mb->q, m);
     if (rc < 0)
         edist_mem_free(m->alloc, m);
@@ -110,6 +172,13 @@ int edist_recv(edist_mbox *mb, edist_msg **out, int timeout_ms)
     if (!mb || !out)
         return EDIST_EINVAL;
     return edist_mqueue_pop(&mb->q, out, timeout_ms);
+}
+
+int edist_recv_many(edist_mbox *mb, edist_msg **out, size_t max, int timeout_ms)
+{
+    if (!mb || !out || max == 0)
+        return EDIST_EINVAL;
+    return edist_mqueue_pop_many(&mb->q, out, max, timeout_ms);
 }
 
 const uint8_t *edist_msg_data(const edist_msg *msg, size_t *len)
@@ -144,11 +213,45 @@ static void mbox_dial_run(edist_loop_cmd *c, void *ctx)
     free(d);
 }
 
-/* Finds or creates the peer for node name, starting a dial when new. */
-static edist_peer *mbox_peer(edist_node *n, const char *name, size_t len)
+/* The caller of edist_connect() waits anyway: it does the EPMD lookup
+ * itself, saving the trip through libuv's pool (two thread hops) that a
+ * dial started by a send needs so that the sender does not block. */
+static void mbox_resolve(edist_node *n, edist_peer *p, int timeout_ms)
+{
+    const char *at = memchr(p->name, '@', p->name_len);
+    size_t alen = at ? (size_t)(at - p->name) : 0;
+    char alive[256], host[256];
+    if (!at || alen == 0 || alen >= sizeof alive ||
+        p->name_len - alen - 1 >= sizeof host)
+        return; /* link_dial reports the bad name */
+    memcpy(alive, p->name, alen);
+    alive[alen] = '\0';
+    memcpy(host, at + 1, p->name_len - alen - 1);
+    host[p->name_len - alen - 1] = '\0';
+    struct sockaddr_storage addr;
+    socklen_t addrlen = 0;
+    edist_conn_error e = {0};
+    memset(&addr, 0, sizeof addr);
+    if (timeout_ms < 0 || timeout_ms > EDIST_HS_SETUP_TIMEOUT_MS)
+        timeout_ms = EDIST_HS_SETUP_TIMEOUT_MS;
+    link_resolve(host, alive, n->epmd_port, timeout_ms, &addr, &addrlen, &e);
+    pthread_mutex_lock(&p->mu);
+    p->pre_addr = addr;
+    p->pre_addrlen = addrlen;
+    p->pre_err = e;
+    p->pre_resolved = 1;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* Finds or creates the peer for node name, starting a dial when new.
+ * resolve_ms > 0: the caller may block that long for the EPMD lookup. */
+static edist_peer *mbox_peer(edist_node *n, const char *name, size_t len,
+                             int resolve_ms)
 {
     int created;
     edist_peer *p = peer_get_or_create(n, name, len, &created);
+    if (p && created && resolve_ms > 0 && !edist_loop_on_thread(&n->loop))
+        mbox_resolve(n, p, resolve_ms);
     if (p && created) {
         if (edist_loop_on_thread(&n->loop)) {
             link_dial(n, p);
@@ -168,6 +271,9 @@ static edist_peer *mbox_peer(edist_node *n, const char *name, size_t len)
     }
     return p;
 }
+
+static int mbox_ctl_send(uint8_t *ctl, size_t cap, const edist_term *to,
+                         size_t *len);
 
 static int mbox_encode(const edist_term *msg, edist_etf_writer *w)
 {
@@ -193,19 +299,66 @@ int node_send_to_pid(edist_node *n, const edist_term *from,
         return rc == EDIST_ENOMEM ? rc : 0;
     }
     uint8_t ctl[MBOX_CTL_MAX];
+    size_t ctl_len = 0;
+    int rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len);
+    if (rc < 0)
+        return rc;
+    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
+    rc = peer_send(p, ctl, ctl_len, payload + 1, payload_len - 1);
+    peer_unref(p);
+    return rc;
+}
+
+/* A remote message is encoded before any connection is started, so that
+ * a term no encoding can carry fails without side effects.  One that fits
+ * is encoded once on the stack (*len > 0) and copied into the out-queue:
+ * cheaper than sizing the tree and then encoding it (two walks).  A bigger
+ * one is only sized here (*size) and later encoded straight into the
+ * out-queue, which saves a buffer and a copy of the bulk. */
+#define MBOX_STACK_ENCODE 512
+
+static int mbox_prepare(const edist_term *msg, uint8_t *buf, size_t cap,
+                        size_t *len, size_t *size)
+{
     edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
+    edist_etf_writer_init_fixed(&w, buf, cap, 0);
+    edist_etf_put_version(&w);
+    int rc = edist_etf_put_term(&w, msg);
+    *len = *size = 0;
+    if (rc == 0) {
+        *len = w.len;
+        return 0;
+    }
+    if (rc != EDIST_ETOOBIG)
+        return rc;
+    return edist_etf_encoded_size(msg, NULL, size);
+}
+
+/* Queues msg (prepared by mbox_prepare) after ctl to peer p. */
+static int mbox_queue(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+                      const edist_term *msg, const uint8_t *buf, size_t len,
+                      size_t size)
+{
+    if (len)
+        return peer_send(p, ctl, ctl_len, buf + 1, len - 1);
+    return peer_send_term(p, ctl, ctl_len, msg, size);
+}
+
+/* SEND {2, '', To}: the control term of a send to a remote pid. */
+static int mbox_ctl_send(uint8_t *ctl, size_t cap, const edist_term *to,
+                         size_t *len)
+{
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, ctl, cap, 0);
     edist_etf_put_tuple_header(&w, 3);
     edist_etf_put_int(&w, 2); /* SEND */
     edist_etf_put_atom(&w, "", 0);
     if (edist_etf_put_term(&w, to) < 0)
         return w.err;
-    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len);
-    if (!p)
-        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
-    int rc = peer_send(p, ctl, w.len, payload + 1, payload_len - 1);
-    peer_unref(p);
-    return rc;
+    *len = w.len;
+    return 0;
 }
 
 int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
@@ -214,13 +367,28 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
         return EDIST_EINVAL;
     if (to->type != EDIST_TERM_PID)
         return EDIST_ETYPE;
-    edist_etf_writer w;
-    int rc = mbox_encode(msg, &w);
-    if (rc == 0) {
-        edist_term self = edist_mbox_pid(from);
-        rc = node_send_to_pid(from->node, &self, to, w.buf, w.len);
+    edist_node *n = from->node;
+    int rc;
+    if (node_is_local(n, to->v.pid.node)) {
+        edist_etf_writer w;
+        rc = mbox_encode(msg, &w);
+        if (rc == 0) {
+            edist_term self = edist_mbox_pid(from);
+            rc = node_send_to_pid(n, &self, to, w.buf, w.len);
+        }
+        edist_etf_writer_free(&w);
+        return rc;
     }
-    edist_etf_writer_free(&w);
+    uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
+    size_t ctl_len = 0, len, size;
+    if ((rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len)) < 0 ||
+        (rc = mbox_prepare(msg, buf, sizeof buf, &len, &size)) < 0)
+        return rc;
+    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
+    rc = mbox_queue(p, ctl, ctl_len, msg, buf, len, size);
+    peer_unref(p);
     return rc;
 }
 
@@ -231,19 +399,20 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
         return EDIST_EINVAL;
     edist_node *n = from->node;
     size_t nlen = strlen(name);
-    edist_etf_writer w;
-    int rc = mbox_encode(msg, &w);
-    if (rc < 0)
-        goto out;
+    int rc;
     edist_atom peer = {node, node ? strlen(node) : 0};
     if (!node || node_is_local(n, peer)) {
-        edist_proc *pr = edist_procs_by_name(&n->procs, name, nlen);
+        edist_etf_writer w;
+        rc = mbox_encode(msg, &w);
+        edist_proc *pr =
+            rc < 0 ? NULL : edist_procs_by_name(&n->procs, name, nlen);
         if (pr) {
             rc = mbox_deliver_bytes((edist_mbox *)pr, w.buf, w.len, 1);
             rc = rc == EDIST_ENOMEM ? rc : 0;
             edist_procs_put(pr);
         }
-        goto out;
+        edist_etf_writer_free(&w);
+        return rc;
     }
     uint8_t ctl[MBOX_CTL_MAX];
     edist_etf_writer cw;
@@ -253,17 +422,16 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     edist_etf_put_int(&cw, 6); /* REG_SEND */
     edist_etf_put_term(&cw, &self);
     edist_etf_put_atom(&cw, "", 0);
-    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0)
-        goto out;
-    edist_peer *p = mbox_peer(n, peer.name, peer.len);
-    if (!p) {
-        rc = n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
-        goto out;
-    }
-    rc = peer_send(p, ctl, cw.len, w.buf + 1, w.len - 1);
+    uint8_t buf[MBOX_STACK_ENCODE];
+    size_t len, size;
+    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0 ||
+        (rc = mbox_prepare(msg, buf, sizeof buf, &len, &size)) < 0)
+        return rc;
+    edist_peer *p = mbox_peer(n, peer.name, peer.len, 0);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
+    rc = mbox_queue(p, ctl, cw.len, msg, buf, len, size);
     peer_unref(p);
-out:
-    edist_etf_writer_free(&w);
     return rc;
 }
 
@@ -290,7 +458,7 @@ int edist_connect(edist_node *n, const char *peer, int timeout_ms,
         }
         return EDIST_EBADNAME;
     }
-    edist_peer *p = mbox_peer(n, peer, len);
+    edist_peer *p = mbox_peer(n, peer, len, timeout_ms);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     struct timespec deadline;

@@ -30,29 +30,25 @@ int edist_mqueue_init(edist_mqueue *q, size_t limit)
     q->limit = limit;
     q->closed = 0;
     q->over = 0;
+    q->waiting = 0;
     q->on_drain = NULL;
     q->drain_ud = NULL;
-    q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (q->efd < 0)
-        return EDIST_ESYS;
+    q->efd = -1;
     pthread_condattr_t ca;
     if (pthread_condattr_init(&ca) != 0)
-        goto fail_fd;
+        return EDIST_ESYS;
     /* Timeouts are relative: measure them on the monotonic clock so that a
      * wall-clock jump neither cuts a wait short nor stretches it. */
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     int rc = pthread_cond_init(&q->cv, &ca);
     pthread_condattr_destroy(&ca);
     if (rc != 0)
-        goto fail_fd;
+        return EDIST_ESYS;
     if (pthread_mutex_init(&q->mu, NULL) != 0) {
         pthread_cond_destroy(&q->cv);
-        goto fail_fd;
+        return EDIST_ESYS;
     }
     return 0;
-fail_fd:
-    close(q->efd);
-    return EDIST_ESYS;
 }
 
 void edist_mqueue_destroy(edist_mqueue *q)
@@ -66,7 +62,8 @@ void edist_mqueue_destroy(edist_mqueue *q)
     q->head = q->tail = NULL;
     pthread_cond_destroy(&q->cv);
     pthread_mutex_destroy(&q->mu);
-    close(q->efd);
+    if (q->efd >= 0)
+        close(q->efd);
 }
 
 /* The eventfd mirrors "non-empty": set on the first push, cleared by the pop
@@ -76,6 +73,8 @@ static void mqueue_signal_fd(edist_mqueue *q)
 {
     uint64_t one = 1;
     ssize_t n;
+    if (q->efd < 0)
+        return;
     do {
         n = write(q->efd, &one, sizeof one);
     } while (n < 0 && errno == EINTR);
@@ -85,34 +84,61 @@ static void mqueue_clear_fd(edist_mqueue *q)
 {
     uint64_t v;
     ssize_t n;
+    if (q->efd < 0)
+        return;
     do {
         n = read(q->efd, &v, sizeof v);
     } while (n < 0 && errno == EINTR);
 }
 
-int edist_mqueue_push(edist_mqueue *q, edist_msg *m)
+int edist_mqueue_fd(edist_mqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    if (q->efd < 0) {
+        q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (q->efd >= 0 && (q->count > 0 || q->closed))
+            mqueue_signal_fd(q);
+    }
+    int fd = q->efd;
+    pthread_mutex_unlock(&q->mu);
+    return fd;
+}
+
+int edist_mqueue_push_chain(edist_mqueue *q, edist_msg *first, edist_msg *last,
+                            size_t count, size_t bytes)
 {
     pthread_mutex_lock(&q->mu);
     if (q->closed) {
         pthread_mutex_unlock(&q->mu);
         return EDIST_ECLOSED;
     }
-    m->next = NULL;
+    last->next = NULL;
     if (q->tail)
-        q->tail->next = m;
+        q->tail->next = first;
     else
-        q->head = m;
-    q->tail = m;
-    q->bytes += m->len;
-    if (q->count++ == 0) {
+        q->head = first;
+    q->tail = last;
+    q->bytes += bytes;
+    if (q->count == 0)
         mqueue_signal_fd(q);
-        pthread_cond_signal(&q->cv);
-    }
+    q->count += count;
+    /* Readers pass the wake-up on while messages remain, so one signal
+     * serves a whole chain.  It is sent after the unlock: a reader woken
+     * under the lock would only block again on the mutex (two more
+     * futex calls per message on the latency path). */
+    int wake = q->waiting > 0;
     int over = q->limit && q->bytes > q->limit;
     if (over)
         q->over = 1;
     pthread_mutex_unlock(&q->mu);
+    if (wake)
+        pthread_cond_signal(&q->cv);
     return over ? 1 : 0;
+}
+
+int edist_mqueue_push(edist_mqueue *q, edist_msg *m)
+{
+    return edist_mqueue_push_chain(q, m, m, 1, m->len);
 }
 
 static void mqueue_deadline(struct timespec *ts, int timeout_ms)
@@ -126,7 +152,8 @@ static void mqueue_deadline(struct timespec *ts, int timeout_ms)
     }
 }
 
-int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms)
+int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
+                          int timeout_ms)
 {
     struct timespec deadline;
     if (timeout_ms > 0)
@@ -141,26 +168,37 @@ int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms)
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
-        if (timeout_ms < 0) {
+        q->waiting++;
+        int r = 0;
+        if (timeout_ms < 0)
             pthread_cond_wait(&q->cv, &q->mu);
-        } else if (pthread_cond_timedwait(&q->cv, &q->mu, &deadline) ==
-                       ETIMEDOUT &&
-                   !q->head) {
+        else
+            r = pthread_cond_timedwait(&q->cv, &q->mu, &deadline);
+        q->waiting--;
+        if (r == ETIMEDOUT && !q->head) {
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
     }
+    size_t k = 0, bytes = 0;
     edist_msg *m = q->head;
-    q->head = m->next;
-    if (!q->head)
+    while (m && k < max) {
+        out[k++] = m;
+        bytes += m->len;
+        m = m->next;
+    }
+    q->head = m;
+    if (!m)
         q->tail = NULL;
-    q->bytes -= m->len;
+    q->bytes -= bytes;
+    q->count -= k;
     /* A closed queue stays readable to the end, so that poll() users come
      * back and see EDIST_ECLOSED. */
-    if (--q->count == 0 && !q->closed)
+    int wake = 0;
+    if (q->count == 0 && !q->closed)
         mqueue_clear_fd(q);
     else
-        pthread_cond_signal(&q->cv); /* pass the wake-up on */
+        wake = q->waiting > 0; /* pass the wake-up on */
     void (*drain)(void *) = NULL;
     void *ud = NULL;
     if (q->over && q->bytes <= q->limit / 2) {
@@ -169,13 +207,21 @@ int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms)
         ud = q->drain_ud;
     }
     pthread_mutex_unlock(&q->mu);
+    if (wake)
+        pthread_cond_signal(&q->cv);
     /* Outside the lock: the callback wakes the I/O thread, which may push
      * to this very queue. */
     if (drain)
         drain(ud);
-    m->next = NULL;
-    *out = m;
-    return 0;
+    for (size_t i = 0; i < k; i++)
+        out[i]->next = NULL;
+    return (int)k;
+}
+
+int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms)
+{
+    int rc = edist_mqueue_pop_many(q, out, 1, timeout_ms);
+    return rc < 0 ? rc : 0;
 }
 
 void edist_mqueue_close(edist_mqueue *q)

@@ -5,9 +5,12 @@
  * A queue holds messages as ETF bytes.  It is readable through a condition
  * variable (edist_recv) and through an eventfd that is readable exactly
  * while the queue is non-empty, for programs with an event loop of their
- * own.  Its byte cap is a backpressure signal, not a drop rule: a push over
- * the cap still succeeds (the message was already received and must not
- * be lost) and tells the pusher to pause its source; the drain callback
+ * own.  The eventfd is created on first request (edist_mqueue_fd): keeping
+ * it costs two system calls per idle-to-busy cycle, which a program that
+ * never polls should not pay.  The condition variable is signalled only
+ * when a reader waits.  Its byte cap is a backpressure signal, not a drop rule:
+ * a push over the cap still succeeds (the message was already received and must
+ * not be lost) and tells the pusher to pause its source; the drain callback
  * fires when the queue falls back under half the cap.
  */
 #ifndef EDIST_RT_MQUEUE_H
@@ -36,9 +39,10 @@ typedef struct edist_mqueue {
     size_t bytes; /* sum of len over queued messages */
     size_t count;
     size_t limit;
-    int efd;    /* eventfd, readable while count > 0 */
-    int closed; /* no more pushes; pops drain then get ECLOSED */
-    int over;   /* a push passed the limit and the drain is pending */
+    int efd;     /* eventfd, readable while count > 0; -1 until requested */
+    int waiting; /* readers blocked on cv */
+    int closed;  /* no more pushes; pops drain then get ECLOSED */
+    int over;    /* a push passed the limit and the drain is pending */
     void (*on_drain)(void *ud);
     void *drain_ud;
 } edist_mqueue;
@@ -60,10 +64,26 @@ void edist_mqueue_destroy(edist_mqueue *q);
  * EDIST_ECLOSED, in which case ownership stays with the caller. */
 int edist_mqueue_push(edist_mqueue *q, edist_msg *m);
 
+/* Appends the chain first..last (linked by next, count messages, bytes in
+ * all; takes ownership) in one critical section.  Returns as
+ * edist_mqueue_push. */
+int edist_mqueue_push_chain(edist_mqueue *q, edist_msg *first, edist_msg *last,
+                            size_t count, size_t bytes);
+
 /* Takes the oldest message, waiting up to timeout_ms (< 0: forever, 0: do
  * not wait).  Returns 0 with *out owned by the caller, EDIST_ETIMEDOUT, or
  * EDIST_ECLOSED once the queue is closed and empty. */
 int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms);
+
+/* Takes up to max (>= 1) of the oldest messages into out[], waiting as
+ * edist_mqueue_pop for the first.  Returns the count (>= 1, each message
+ * owned by the caller), EDIST_ETIMEDOUT or EDIST_ECLOSED. */
+int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
+                          int timeout_ms);
+
+/* The eventfd readable while the queue is non-empty (or closed), created
+ * on the first call.  Returns it, or -1 when it cannot be created. */
+int edist_mqueue_fd(edist_mqueue *q);
 
 /* Marks the queue closed and wakes every waiter.  Idempotent. */
 void edist_mqueue_close(edist_mqueue *q);

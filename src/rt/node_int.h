@@ -35,6 +35,7 @@
 #include "edist/proto.h"
 #include "rt/loop.h"
 #include "rt/mqueue.h"
+#include "rt/outq.h"
 #include "rt/procs.h"
 
 #define NODE_READ_CHUNK (64u * 1024u)
@@ -61,12 +62,22 @@ typedef struct edist_peer {
     size_t name_len;
 
     pthread_mutex_t mu;
-    pthread_cond_t cv; /* state changes and room in the queue */
-    edist_dist_tx *tx; /* queued frames; created with the peer */
-    int state;         /* enum peer_state */
-    int flush_pending; /* on the node's dirty list */
-    int writable_wait; /* the I/O thread waits for POLLOUT */
+    pthread_cond_t cv;     /* state changes, room in the queue, writer done */
+    edist_outq q;          /* queued frames (peer.c frames them) */
+    int state;             /* enum peer_state */
+    int flush_pending;     /* an I/O-thread flush is scheduled */
+    int writable_wait;     /* the I/O thread waits for POLLOUT */
+    int fd;                /* the up link's socket, for direct writes; -1 */
+    int writing;           /* a thread is in writev() on fd without mu */
+    int waiters;           /* senders waiting for room */
+    uint64_t last_send_ns; /* when the previous message was queued */
     edist_conn_error err;
+    /* The EPMD lookup edist_connect() did in its caller's thread, for
+     * link_dial (set before the dial is posted). */
+    int pre_resolved;
+    struct sockaddr_storage pre_addr;
+    socklen_t pre_addrlen;
+    edist_conn_error pre_err;
 
     /* I/O thread only. */
     edist_link *link; /* the dial in progress, or the up connection */
@@ -75,6 +86,7 @@ typedef struct edist_peer {
     uint32_t creation;
     edist_ticker ticker;
     struct edist_peer *dirty_next; /* guarded by node->dirty_mu */
+    int dirty_listed;              /* on the dirty list; node->dirty_mu */
 } edist_peer;
 
 enum link_state {
@@ -148,6 +160,16 @@ struct edist_node {
     pthread_mutex_t mon_mu;
     edist_hmap monitors; /* pid key -> mbox subscribed to node events */
 
+    /* I/O thread only: messages routed from the frames of one read, held
+     * per mailbox and pushed as a chain (mbox.c: one lock and at most one
+     * wake-up per batch instead of per message). */
+    struct {
+        int active;
+        edist_mbox *mb; /* a reference while it holds messages */
+        edist_msg *head, *tail;
+        size_t count, bytes;
+    } deliver;
+
     atomic_uint_fast64_t next_ref; /* make_ref counter */
     uint32_t ref_salt[2];          /* random words: refs of this node */
     int stopping;
@@ -167,6 +189,11 @@ void peer_unref(edist_peer *p);
  * a flush.  Waits up to the node's send timeout for room. */
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
               const uint8_t *payload, size_t payload_len);
+/* As peer_send, with the payload given as a term (borrowed) that is
+ * encoded straight into the out-queue; size is its encoded size with the
+ * version byte (edist_etf_encoded_size). */
+int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+                   const edist_term *msg, size_t size);
 /* I/O thread: writes what is queued; arms POLLOUT when the socket is full. */
 void peer_flush(edist_peer *p);
 /* I/O thread: the peer's connection is up / gone. */
@@ -177,6 +204,11 @@ void node_tick(uv_timer_t *t);
 
 /* ---- links (link.c) */
 void link_dial(edist_node *n, edist_peer *p);
+/* Blocking: asks EPMD on host for alive's port and resolves host.
+ * Returns 0 with the address in *addr, or a code with the reason in *e. */
+int link_resolve(const char *host, const char *alive, unsigned epmd_port,
+                 int timeout_ms, struct sockaddr_storage *addr,
+                 socklen_t *addrlen, edist_conn_error *e);
 void link_accept(edist_node *n, int fd);
 void link_close(edist_link *l, int code, const char *reason);
 void link_update_poll(edist_link *l);
@@ -193,6 +225,11 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m);
  * EDIST_ENOMEM. */
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version);
+/* I/O thread: between begin and end, deliveries made on the I/O thread are
+ * batched per mailbox.  end pushes what is held and returns 1 when a
+ * mailbox went over its cap meanwhile (pause the source), else 0. */
+void mbox_batch_begin(edist_node *n);
+int mbox_batch_end(edist_node *n);
 void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up);
 int node_is_local(const edist_node *n, edist_atom node);
 

@@ -14,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "core/wire.h"
+#include "edist/etf.h"
 #include "edist/err.h"
 #include "rt/node_int.h"
 
@@ -29,7 +32,7 @@ void peer_unref(edist_peer *p)
 {
     if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
         return;
-    edist_dist_tx_free(p->tx);
+    edist_outq_free(&p->q);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     edist_mem_free(p->node->alloc, p);
@@ -47,14 +50,8 @@ static edist_peer *peer_new(edist_node *n, const char *name, size_t len)
     p->name[len] = '\0';
     p->name_len = len;
     p->state = PEER_PENDING;
-    edist_dist_tx_options to = {0};
-    to.flags = 0; /* pass-through: see the comment at the top */
-    to.max_pending = n->max_out_queue;
-    to.alloc = n->alloc;
-    if (edist_dist_tx_new(&p->tx, &to) != 0) {
-        edist_mem_free(n->alloc, p);
-        return NULL;
-    }
+    p->fd = -1;
+    edist_outq_init(&p->q, n->max_out_queue, n->alloc);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -107,19 +104,181 @@ static void peer_deadline(struct timespec *ts, int ms)
     }
 }
 
+static uint64_t peer_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void peer_schedule_flush(edist_peer *p)
 {
     edist_node *n = p->node;
-    peer_ref(p);
     pthread_mutex_lock(&n->dirty_mu);
-    p->dirty_next = n->dirty;
-    n->dirty = p;
+    /* A peer already on the list (its flush_pending cleared by a flush
+     * from elsewhere) must not be linked twice: that would make a cycle. */
+    int listed = p->dirty_listed;
+    if (!listed) {
+        peer_ref(p);
+        p->dirty_listed = 1;
+        p->dirty_next = n->dirty;
+        n->dirty = p;
+    }
     pthread_mutex_unlock(&n->dirty_mu);
-    uv_async_send(&n->flush_async);
+    if (!listed)
+        uv_async_send(&n->flush_async);
 }
+
+/* What a frame carries: a control term and either payload bytes or a term
+ * to encode in place (msg, msg_size bytes with its 131 version byte). */
+typedef struct peer_body {
+    const uint8_t *ctl;
+    size_t ctl_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    const edist_term *msg;
+    size_t msg_size;
+} peer_body;
+
+/*
+ * Frames one pass-through message into the out-queue (mu held):
+ *
+ *   Len:32 | 112 | 131 Ctl | [131 Payload]
+ *
+ * edist never advertises DIST_HDR_ATOM_CACHE or FRAGMENTS, so this is the
+ * only framing we send (see the top of this file).  A message given as a
+ * term is encoded straight into the queue: no buffer of its own, no copy.
+ */
+static int peer_frame(edist_peer *p, const peer_body *b)
+{
+    size_t pay =
+        b->msg ? b->msg_size : (b->payload_len ? 1 + b->payload_len : 0);
+    if (b->ctl_len == 0)
+        return EDIST_EINVAL;
+    if (pay > UINT32_MAX || b->ctl_len > UINT32_MAX - 2 - pay)
+        return EDIST_ETOOBIG;
+    size_t body = 2 + b->ctl_len + pay;
+    int err;
+    uint8_t *d = edist_outq_reserve(&p->q, 4 + body, &err);
+    if (!d)
+        return err;
+    edist_put32(d, (uint32_t)body);
+    d[4] = 112;
+    d[5] = 131;
+    memcpy(d + 6, b->ctl, b->ctl_len);
+    uint8_t *t = d + 6 + b->ctl_len;
+    if (b->msg) {
+        size_t w;
+        int rc = edist_etf_encode_to(b->msg, NULL, t, pay, &w);
+        if (rc < 0 || w != pay)
+            return rc < 0 ? rc : EDIST_EINVAL; /* nothing committed */
+    } else if (b->payload_len) {
+        t[0] = 131;
+        memcpy(t + 1, b->payload, b->payload_len);
+    }
+    edist_outq_commit(&p->q, 4 + body);
+    return 0;
+}
+
+enum { PEER_W_DONE = 0, PEER_W_BLOCKED = 1, PEER_W_BUSY = 2 };
+
+/*
+ * Writes the queue to the socket until it is empty, the socket is full or
+ * it fails.  Called with mu held by whichever thread flushes (the I/O
+ * thread, or a sender writing directly); mu is released around writev(),
+ * so senders keep appending meanwhile and this loop takes their frames
+ * too.  One writer at a time (p->writing): a second caller returns
+ * PEER_W_BUSY at once, its frames are the first writer's to send.
+ * Returns PEER_W_DONE, PEER_W_BLOCKED (EAGAIN: bytes stay queued), or a
+ * positive errno.
+ */
+static int peer_write(edist_peer *p, int max_passes)
+{
+    if (p->writing)
+        return PEER_W_BUSY;
+    if (p->fd < 0)
+        return PEER_W_DONE;
+    p->writing = 1;
+    int fd = p->fd, rc = PEER_W_DONE, wrote = 0;
+    for (int pass = 0;; pass++) {
+        if (max_passes && pass == max_passes && !edist_outq_empty(&p->q)) {
+            /* A sender has done its share for others: the I/O thread
+             * takes over (the caller schedules it). */
+            rc = PEER_W_BUSY;
+            break;
+        }
+        edist_outq_chunk *chain = edist_outq_take(&p->q);
+        if (!chain)
+            break;
+        struct iovec iov[64];
+        int k = edist_outq_iov(chain, iov, 64);
+        size_t want = 0;
+        for (int i = 0; i < k; i++)
+            want += iov[i].iov_len;
+        pthread_mutex_unlock(&p->mu);
+        ssize_t w;
+        do {
+            w = writev(fd, iov, k);
+        } while (w < 0 && errno == EINTR);
+        int e = w < 0 ? errno : 0;
+        pthread_mutex_lock(&p->mu);
+        edist_outq_done(&p->q, chain, w > 0 ? (size_t)w : 0);
+        if (w > 0)
+            wrote = 1;
+        if (w < 0) {
+            rc = (e == EAGAIN || e == EWOULDBLOCK) ? PEER_W_BLOCKED
+                 : e                               ? e
+                                                   : EPIPE;
+            break;
+        }
+        if ((size_t)w < want) {
+            /* A short write means the socket buffer is full: asking
+             * again would only earn an EAGAIN. */
+            rc = PEER_W_BLOCKED;
+            break;
+        }
+    }
+    p->writing = 0;
+    if (wrote) {
+        edist_ticker_note_write(&p->ticker);
+        if (p->waiters)
+            pthread_cond_broadcast(&p->cv); /* room for blocked senders */
+    }
+    /* peer_down may be waiting for the writer to let go of the fd. */
+    if (p->state != PEER_UP)
+        pthread_cond_broadcast(&p->cv);
+    return rc;
+}
+
+/* A sender writes to the socket itself, skipping the hop to the I/O
+ * thread, when the queue was idle: the message is then the only one to
+ * send, and latency is all that matters.  Messages that follow the
+ * previous one closer than this are left to the I/O thread, which sends
+ * them many per writev() (one system call per message would cap a busy
+ * sender far below what batching gives). */
+#define PEER_DIRECT_GAP_NS 10000u
+
+/* Queued bytes above which senders wait for the writer (BEAM's default
+ * dist_buf_busy_limit); max_out_queue stays the hard cap. */
+#define PEER_BUSY_LIMIT ((size_t)1 << 20)
+
+static int peer_send_body(edist_peer *p, const peer_body *b);
 
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
               const uint8_t *payload, size_t payload_len)
+{
+    peer_body b = {ctl, ctl_len, payload, payload_len, NULL, 0};
+    return peer_send_body(p, &b);
+}
+
+int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
+                   const edist_term *msg, size_t size)
+{
+    peer_body b = {ctl, ctl_len, NULL, 0, msg, size};
+    return peer_send_body(p, &b);
+}
+
+static int peer_send_body(edist_peer *p, const peer_body *b)
 {
     edist_node *n = p->node;
     int on_io = edist_loop_on_thread(&n->loop);
@@ -134,30 +293,47 @@ int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
             pthread_mutex_unlock(&p->mu);
             return 0;
         }
-        rc =
-            edist_dist_tx_message(p->tx, ctl, ctl_len, payload, payload_len, 0);
-        if (rc != EDIST_EQUEUEFULL || on_io || n->send_timeout_ms == 0)
-            break;
-        /* Backpressure: wait for the I/O thread to make room. */
+        /* Flow control before the cap: while more than the busy limit is
+         * queued to an up peer, a sender that may wait does, as BEAM
+         * suspends a process whose distribution buffer is busy.  Filling
+         * the whole cap first would only make the queue a cold, many-
+         * megabyte working set that the writer and the allocator churn
+         * through.  A sender whose wait timed out falls back to the cap. */
+        int may_wait = !on_io && n->send_timeout_ms != 0;
+        int busy = may_wait && have_deadline != 2 && p->state == PEER_UP &&
+                   p->q.bytes > PEER_BUSY_LIMIT;
+        if (!busy) {
+            rc = peer_frame(p, b);
+            if (rc != EDIST_EQUEUEFULL || !may_wait || have_deadline == 2)
+                break;
+        }
+        /* Backpressure: wait for the writer to make room. */
+        p->waiters++;
         if (n->send_timeout_ms < 0) {
             pthread_cond_wait(&p->cv, &p->mu);
-            continue;
+        } else {
+            if (!have_deadline) {
+                peer_deadline(&deadline, n->send_timeout_ms);
+                have_deadline = 1;
+            }
+            if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
+                have_deadline = 2;
         }
-        if (!have_deadline) {
-            peer_deadline(&deadline, n->send_timeout_ms);
-            have_deadline = 1;
-        }
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
-            have_deadline = 2;
-        if (have_deadline == 2) {
-            rc = edist_dist_tx_message(p->tx, ctl, ctl_len, payload,
-                                       payload_len, 0);
-            break;
-        }
+        p->waiters--;
     }
-    if (rc == 0 && p->state == PEER_UP && !p->flush_pending) {
-        p->flush_pending = 1;
-        schedule = 1;
+    if (rc == 0 && p->state == PEER_UP && !p->writing && !p->flush_pending) {
+        uint64_t now = peer_now_ns();
+        int direct = !on_io && !p->writable_wait &&
+                     now - p->last_send_ns > PEER_DIRECT_GAP_NS;
+        p->last_send_ns = now;
+        if (!direct || peer_write(p, 8) != PEER_W_DONE) {
+            /* Left for the I/O thread: it batches, arms POLLOUT on a
+             * full socket and closes the link on an error. */
+            p->flush_pending = 1;
+            schedule = 1;
+        }
+    } else if (rc == 0) {
+        p->last_send_ns = peer_now_ns();
     }
     pthread_mutex_unlock(&p->mu);
     if (schedule) {
@@ -171,7 +347,6 @@ int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
 
 void peer_flush(edist_peer *p)
 {
-    int fail = 0, wrote = 0, blocked = 0;
     pthread_mutex_lock(&p->mu);
     p->flush_pending = 0;
     edist_link *l = p->link;
@@ -179,35 +354,13 @@ void peer_flush(edist_peer *p)
         pthread_mutex_unlock(&p->mu);
         return;
     }
-    for (;;) {
-        const uint8_t *ptr;
-        size_t len = edist_dist_tx_pending(p->tx, &ptr);
-        if (!len)
-            break;
-        ssize_t w = write(l->fd, ptr, len);
-        if (w > 0) {
-            edist_dist_tx_consumed(p->tx, (size_t)w);
-            wrote = 1;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            blocked = 1;
-        else
-            fail = errno ? errno : EPIPE;
-        break;
-    }
-    p->writable_wait = blocked;
-    if (wrote)
-        pthread_cond_broadcast(&p->cv); /* room for blocked senders */
+    int rc = peer_write(p, 0);
+    if (rc != PEER_W_BUSY)
+        p->writable_wait = rc == PEER_W_BLOCKED;
     pthread_mutex_unlock(&p->mu);
-    if (wrote)
-        edist_ticker_note_write(&p->ticker);
-    if (fail) {
+    if (rc != PEER_W_DONE && rc != PEER_W_BLOCKED && rc != PEER_W_BUSY) {
         char why[128];
-        snprintf(why, sizeof why, "write to the peer failed: %s",
-                 strerror(fail));
+        snprintf(why, sizeof why, "write to the peer failed: %s", strerror(rc));
         link_close(l, EDIST_ECLOSED, why);
         return;
     }
@@ -220,6 +373,8 @@ void node_flush_dirty(uv_async_t *h)
     pthread_mutex_lock(&n->dirty_mu);
     edist_peer *p = n->dirty;
     n->dirty = NULL;
+    for (edist_peer *q = p; q; q = q->dirty_next)
+        q->dirty_listed = 0;
     pthread_mutex_unlock(&n->dirty_mu);
     while (p) {
         edist_peer *next = p->dirty_next;
@@ -235,6 +390,7 @@ void peer_up(edist_peer *p, edist_link *l, const edist_hs_event *ev)
     pthread_mutex_lock(&p->mu);
     p->state = PEER_UP;
     p->link = l;
+    p->fd = l->fd;
     p->flags = ev->flags;
     p->visible = ev->visible;
     p->creation = ev->peer_creation;
@@ -258,6 +414,12 @@ void peer_down(edist_peer *p, int code, const char *reason)
     }
     int was_up = p->state == PEER_UP;
     p->state = PEER_DOWN;
+    /* A sender may be in writev() on the socket without the lock: the fd
+     * must stay open (and not be reused) until it is done. */
+    while (p->writing)
+        pthread_cond_wait(&p->cv, &p->mu);
+    p->fd = -1;
+    edist_outq_clear(&p->q);
     p->err.code = code;
     snprintf(p->err.reason, sizeof p->err.reason, "%s", reason);
     edist_link *l = p->link;
@@ -307,15 +469,20 @@ void node_tick(uv_timer_t *t)
         edist_peer *p = list[i];
         pthread_mutex_lock(&p->mu);
         int up = p->state == PEER_UP;
-        const uint8_t *ptr;
-        int empty = edist_dist_tx_pending(p->tx, &ptr) == 0;
+        int empty = edist_outq_empty(&p->q) && !p->writing;
         /* A link paused by a full mailbox is alive; we are the slow one. */
         edist_link *l = p->link;
         if (up && l && l->paused)
             edist_ticker_note_read(&p->ticker);
         int action = up ? edist_ticker_poll(&p->ticker, now, empty) : 0;
-        if (action == EDIST_TICK_SEND)
-            edist_dist_tx_tick(p->tx);
+        if (action == EDIST_TICK_SEND) {
+            int err;
+            uint8_t *d = edist_outq_reserve(&p->q, 4, &err);
+            if (d) {
+                memset(d, 0, 4); /* a tick: an empty frame */
+                edist_outq_commit(&p->q, 4);
+            }
+        }
         pthread_mutex_unlock(&p->mu);
         if (action == EDIST_TICK_SEND)
             peer_flush(p);

@@ -1,7 +1,12 @@
-/* random.c: CSPRNG helpers (OpenSSL RAND_bytes, seeded by the OS). */
-#include <limits.h>
-
-#include <openssl/rand.h>
+/*
+ * random.c: CSPRNG helpers: the kernel's CSPRNG through getrandom(2), the
+ * source OpenSSL's RAND_bytes seeds itself from.  Asking the kernel
+ * directly keeps libcrypto untouched until a handshake needs MD5: its
+ * initialisation (providers, DRBG, configuration) costs an idle node
+ * megabytes of resident memory.
+ */
+#include <errno.h>
+#include <sys/random.h>
 
 #include "edist/cookie.h"
 #include "edist/err.h"
@@ -10,11 +15,15 @@ int edist_random_bytes(void *buf, size_t n)
 {
     unsigned char *p = buf;
     while (n > 0) {
-        int chunk = n > INT_MAX ? INT_MAX : (int)n;
-        if (RAND_bytes(p, chunk) != 1)
+        /* Blocks only until the pool is initialised at boot; never
+         * returns short for requests up to 256 bytes once it is. */
+        ssize_t r = getrandom(p, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
             return EDIST_ESYS;
-        p += chunk;
-        n -= (size_t)chunk;
+        p += r;
+        n -= (size_t)r;
     }
     return 0;
 }

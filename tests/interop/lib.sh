@@ -74,21 +74,26 @@ port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# free_port: prints a port that nothing listens on.  Ports are random so
-# that tests running in parallel do not collide, and they are taken below
-# the kernel's ephemeral range: a port in that range may be the local end
-# of some client connection (or of its TIME_WAIT), which makes a listener's
-# bind() fail with EADDRINUSE even though nothing listens there.
+# free_port: prints a random port that nothing listens on and no socket
+# uses, below the kernel's ephemeral range: a port in that range may be the
+# local end of some connection (even one in TIME-WAIT), and OTP's epmd then
+# refuses to bind it.  Random so that tests running in parallel do not
+# collide.
 free_port() {
-    local p i lo=32768 hi
-    read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
-    [ "$lo" -gt 11000 ] || lo=32768
+    local p i hi
+    hi=$(awk '{print $1 - 1}' /proc/sys/net/ipv4/ip_local_port_range \
+        2>/dev/null)
+    [ -n "$hi" ] && [ "$hi" -gt 21000 ] || hi=32767
     for i in $(seq 1 200); do
-        p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
-        port_in_use "$p" || {
-            echo "$p"
-            return 0
-        }
+        p=$((20000 + (RANDOM * 32768 + RANDOM) % (hi - 20000)))
+        port_in_use "$p" && continue
+        if command -v ss >/dev/null 2>&1 &&
+            ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null |
+            grep -q .; then
+            continue
+        fi
+        echo "$p"
+        return 0
     done
     fail "no free port found"
 }

@@ -41,26 +41,26 @@ static void test_order_and_fd(void **state)
     (void)state;
     edist_mqueue q;
     assert_int_equal(edist_mqueue_init(&q, 0), 0);
-    assert_false(readable(q.efd));
+    assert_false(readable(edist_mqueue_fd(&q)));
     edist_msg *m;
     assert_int_equal(edist_mqueue_pop(&q, &m, 0), EDIST_ETIMEDOUT);
     for (uint32_t i = 0; i < 100; i++)
         assert_int_equal(edist_mqueue_push(&q, mk(i)), 0);
-    assert_true(readable(q.efd));
+    assert_true(readable(edist_mqueue_fd(&q)));
     for (uint32_t i = 0; i < 100; i++) {
         assert_int_equal(edist_mqueue_pop(&q, &m, 0), 0);
         assert_int_equal(val(m), i);
     }
-    assert_false(readable(q.efd));
+    assert_false(readable(edist_mqueue_fd(&q)));
     edist_mqueue_push(&q, mk(7));
     edist_mqueue_close(&q);
-    assert_true(readable(q.efd));
+    assert_true(readable(edist_mqueue_fd(&q)));
     m = mk(8);
     assert_int_equal(edist_mqueue_push(&q, m), EDIST_ECLOSED);
     free(m);
     assert_int_equal(edist_mqueue_pop(&q, &m, -1), 0);
     assert_int_equal(val(m), 7);
-    assert_true(readable(q.efd));
+    assert_true(readable(edist_mqueue_fd(&q)));
     assert_int_equal(edist_mqueue_pop(&q, &m, -1), EDIST_ECLOSED);
     edist_mqueue_destroy(&q);
 }
@@ -139,17 +139,85 @@ static void test_threads(void **state)
     for (int i = 0; i < PRODUCERS; i++)
         pthread_join(t[i], NULL);
     assert_true(sum == (uint64_t)PRODUCERS * PER * (PER - 1) / 2);
-    assert_false(readable(q.efd));
+    assert_false(readable(edist_mqueue_fd(&q)));
+    edist_mqueue_destroy(&q);
+}
+
+/* A chain goes in under one lock, in order; pop_many takes at most max
+ * and never waits for more than the first; the lazily created fd starts
+ * in the right state. */
+static void test_chain_and_many(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    edist_msg *a = mk(1), *b = mk(2), *c = mk(3);
+    a->next = b;
+    b->next = c;
+    assert_int_equal(edist_mqueue_push_chain(&q, a, c, 3, 3 * sizeof(uint32_t)),
+                     0);
+    /* Created after the pushes: readable at once. */
+    assert_true(readable(edist_mqueue_fd(&q)));
+    edist_msg *out[4];
+    assert_int_equal(edist_mqueue_pop_many(&q, out, 2, 0), 2);
+    assert_int_equal(val(out[0]), 1);
+    assert_int_equal(val(out[1]), 2);
+    assert_true(readable(edist_mqueue_fd(&q)));
+    assert_int_equal(edist_mqueue_pop_many(&q, out, 4, 50), 1);
+    assert_null(out[0]->next);
+    assert_int_equal(val(out[0]), 3);
+    assert_false(readable(edist_mqueue_fd(&q)));
+    assert_int_equal(edist_mqueue_pop_many(&q, out, 4, 0), EDIST_ETIMEDOUT);
+    edist_mqueue_push(&q, mk(4));
+    assert_true(readable(edist_mqueue_fd(&q)));
+    edist_mqueue_close(&q);
+    assert_int_equal(edist_mqueue_pop_many(&q, out, 4, -1), 1);
+    assert_int_equal(val(out[0]), 4);
+    assert_int_equal(edist_mqueue_pop_many(&q, out, 4, -1), EDIST_ECLOSED);
+    assert_true(readable(edist_mqueue_fd(&q)));
+    edist_mqueue_destroy(&q);
+}
+
+/* A reader blocked in pop_many is woken by a chain pushed from another
+ * thread (the signal comes after the unlock, and only with a waiter). */
+static void *push_later(void *arg)
+{
+    edist_mqueue *q = arg;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    edist_msg *a = mk(7), *b = mk(8);
+    a->next = b;
+    edist_mqueue_push_chain(q, a, b, 2, 2 * sizeof(uint32_t));
+    return NULL;
+}
+
+static void test_wakeup(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    pthread_t t;
+    pthread_create(&t, NULL, push_later, &q);
+    edist_msg *out[8];
+    int k = edist_mqueue_pop_many(&q, out, 8, 5000);
+    assert_true(k == 1 || k == 2);
+    assert_int_equal(val(out[0]), 7);
+    if (k == 1) {
+        assert_int_equal(edist_mqueue_pop_many(&q, out, 8, 0), 1);
+        assert_int_equal(val(out[0]), 8);
+    } else {
+        assert_int_equal(val(out[1]), 8);
+    }
+    pthread_join(t, NULL);
     edist_mqueue_destroy(&q);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_and_fd),
-        cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_cap_backpressure),
-        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_order_and_fd),     cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cap_backpressure), cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_chain_and_many),   cmocka_unit_test(test_wakeup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

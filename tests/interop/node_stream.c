@@ -1,0 +1,235 @@
+/*
+ * node_stream: two edist nodes in one process stream messages to each
+ * other through the whole runtime (out-queue, direct writes, the I/O
+ * thread's batched delivery, mailbox caps) and check that nothing is lost,
+ * duplicated or reordered.
+ *
+ *   node_stream EPMD_PORT SENDERS MESSAGES
+ *
+ * Node sb has a sink mailbox with a small cap (256 KiB: reading pauses and
+ * resumes); node sa has a small out-queue cap (192 KiB: senders meet
+ * backpressure) and SENDERS threads, each with its own mailbox, sending
+ * {I, Seq, Bin} to the sink: mostly small binaries, every 97th 100 KiB
+ * (partial writes), with pauses now and then so that both the direct-write
+ * path and the batched path are taken.  The sink checks that every
+ * sender's Seq counts up from 0 without gaps, alternating between blocking
+ * receives, edist_recv_many() and poll() on the mailbox fd, then answers
+ * each sender's {I, done} with {done, Count}, which the sender waits for.
+ * Exits 0 when everything arrived in order, 1 with a message otherwise.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "edist/edist.h"
+#include "edist/node.h"
+
+#define BIG_SIZE (100 * 1024)
+
+static unsigned epmd_port;
+static int senders;
+static long messages;
+static edist_node *na, *nb;
+static edist_term sink_pid;
+static atomic_int failed;
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "node_stream: %s: %s\n", what, edist_strerror(rc));
+    exit(1);
+}
+
+static edist_node *start(const char *name, size_t out_cap, size_t mbox_cap)
+{
+    edist_node_opts o = {0};
+    o.name = name;
+    o.cookie = "streamcookie";
+    o.epmd_port = epmd_port;
+    o.no_epmd_start = 1;
+    o.max_out_queue = out_cap;
+    o.max_mailbox = mbox_cap;
+    o.send_timeout_ms = 60000;
+    edist_node *n;
+    char why[256];
+    int rc = edist_node_start(&o, &n, why, sizeof why);
+    if (rc < 0) {
+        fprintf(stderr, "node_stream: start %s: %s\n", name, why);
+        exit(1);
+    }
+    return n;
+}
+
+static void *sender_main(void *arg)
+{
+    long idx = (long)(intptr_t)arg;
+    static uint8_t big[BIG_SIZE];
+    uint8_t small[24];
+    edist_mbox *mb;
+    int rc = edist_mbox_open(na, &mb);
+    if (rc < 0)
+        die("mbox_open", rc);
+    for (long seq = 0; seq < messages; seq++) {
+        edist_term elems[3], msg;
+        elems[0] = edist_mk_int(idx);
+        elems[1] = edist_mk_int(seq);
+        memset(small, (int)(seq & 0xff), sizeof small);
+        elems[2] = seq % 97 == 5 ? edist_mk_binary(big, sizeof big)
+                                 : edist_mk_binary(small, sizeof small);
+        msg.type = EDIST_TERM_TUPLE;
+        msg.v.tuple.arity = 3;
+        msg.v.tuple.elems = elems;
+        if ((rc = edist_send(mb, &sink_pid, &msg)) < 0)
+            die("send", rc);
+        if (seq % 1000 == 999)
+            usleep(200); /* idle: the next send writes directly */
+    }
+    edist_term done[2], msg;
+    done[0] = edist_mk_int(idx);
+    done[1] = edist_mbox_pid(mb);
+    msg.type = EDIST_TERM_TUPLE;
+    msg.v.tuple.arity = 2;
+    msg.v.tuple.elems = done;
+    if ((rc = edist_send(mb, &sink_pid, &msg)) < 0)
+        die("send done", rc);
+    edist_msg *m;
+    if ((rc = edist_recv(mb, &m, 60000)) < 0)
+        die("waiting for the sink's answer", rc);
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    if (edist_msg_term(m, a, &t) < 0 || t.type != EDIST_TERM_TUPLE ||
+        t.v.tuple.arity != 2 || t.v.tuple.elems[1].type != EDIST_TERM_INT ||
+        t.v.tuple.elems[1].v.i != messages) {
+        fprintf(stderr, "node_stream: sender %ld: bad answer\n", idx);
+        atomic_store(&failed, 1);
+    }
+    edist_arena_free(a);
+    edist_msg_free(m);
+    edist_mbox_close(mb);
+    return NULL;
+}
+
+/* Checks one message at the sink; returns 1 for a sender's done. */
+static int sink_check(edist_mbox *sink, edist_arena *a, edist_msg *m,
+                      long *next)
+{
+    edist_term t;
+    edist_arena_reset(a);
+    if (edist_msg_term(m, a, &t) < 0 || t.type != EDIST_TERM_TUPLE ||
+        t.v.tuple.elems[0].type != EDIST_TERM_INT) {
+        fprintf(stderr, "node_stream: undecodable message\n");
+        exit(1);
+    }
+    long i = (long)t.v.tuple.elems[0].v.i;
+    if (i < 0 || i >= senders) {
+        fprintf(stderr, "node_stream: bad sender %ld\n", i);
+        exit(1);
+    }
+    if (t.v.tuple.arity == 2) {
+        /* {I, SenderPid}: the sender is done; answer {done, Count}. */
+        edist_term reply[2], r;
+        reply[0] = edist_mk_atom("done", 4);
+        reply[1] = edist_mk_int(next[i]);
+        r.type = EDIST_TERM_TUPLE;
+        r.v.tuple.arity = 2;
+        r.v.tuple.elems = reply;
+        int rc = edist_send(sink, &t.v.tuple.elems[1], &r);
+        if (rc < 0)
+            die("answer", rc);
+        return 1;
+    }
+    long seq = (long)t.v.tuple.elems[1].v.i;
+    const edist_term *bin = &t.v.tuple.elems[2];
+    size_t want = seq % 97 == 5 ? BIG_SIZE : 24;
+    if (seq != next[i] || bin->type != EDIST_TERM_BINARY ||
+        bin->v.bin.size != want ||
+        (want == 24 && bin->v.bin.data[23] != (uint8_t)(seq & 0xff))) {
+        fprintf(stderr,
+                "node_stream: sender %ld: got seq %ld, expected %ld "
+                "(size %zu)\n",
+                i, seq, next[i], bin->v.bin.size);
+        exit(1);
+    }
+    next[i]++;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: node_stream EPMD_PORT SENDERS MESSAGES\n");
+        return 2;
+    }
+    epmd_port = (unsigned)atoi(argv[1]);
+    senders = atoi(argv[2]);
+    messages = atol(argv[3]);
+    nb = start("sb@127.0.0.1", 0, 256 * 1024);
+    na = start("sa@127.0.0.1", 192 * 1024, 0);
+    edist_mbox *sink;
+    int rc = edist_mbox_open(nb, &sink);
+    if (rc < 0)
+        die("sink open", rc);
+    sink_pid = edist_mbox_pid(sink);
+    pthread_t *th = calloc((size_t)senders, sizeof *th);
+    long *next = calloc((size_t)senders, sizeof *next);
+    for (long i = 0; i < senders; i++)
+        pthread_create(&th[i], NULL, sender_main, (void *)(intptr_t)i);
+    edist_arena *a = edist_arena_new(NULL);
+    int done = 0;
+    long got = 0;
+    while (done < senders) {
+        edist_msg *batch[32];
+        int k;
+        int mode = (int)(got / 5000) % 3;
+        if (mode == 0) {
+            k = edist_recv(sink, &batch[0], 60000) == 0 ? 1 : -1;
+        } else if (mode == 1) {
+            k = edist_recv_many(sink, batch, 32, 60000);
+        } else {
+            /* The fd is readable exactly while messages wait, and only
+             * this thread takes them: a poll that says so must be
+             * followed by a non-blocking receive that gets some. */
+            struct pollfd pf = {edist_mbox_fd(sink), POLLIN, 0};
+            if (pf.fd < 0 || poll(&pf, 1, 60000) != 1) {
+                fprintf(stderr, "node_stream: poll on the mailbox fd\n");
+                return 1;
+            }
+            k = edist_recv_many(sink, batch, 32, 0);
+            if (k < 1) {
+                fprintf(stderr, "node_stream: fd readable, queue empty\n");
+                return 1;
+            }
+        }
+        if (k < 0 || k > 32) {
+            fprintf(stderr, "node_stream: receive failed (%d) after %ld\n", k,
+                    got);
+            return 1;
+        }
+        for (int j = 0; j < k; j++) {
+            if (sink_check(sink, a, batch[j], next))
+                done++;
+            else
+                got++;
+            edist_msg_free(batch[j]);
+        }
+    }
+    for (long i = 0; i < senders; i++)
+        pthread_join(th[i], NULL);
+    if (got != senders * messages) {
+        fprintf(stderr, "node_stream: %ld messages, expected %ld\n", got,
+                senders * messages);
+        return 1;
+    }
+    printf("node_stream: %ld messages from %d senders in order\n", got,
+           senders);
+    edist_arena_free(a);
+    free(next);
+    free(th);
+    edist_mbox_close(sink);
+    edist_node_stop(na);
+    edist_node_stop(nb);
+    return atomic_load(&failed);
+}

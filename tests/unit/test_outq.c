@@ -1,0 +1,131 @@
+/* test_outq.c: the chunked out-queue: framing order across chunks, the
+ * writer's take / partial done / put back, caps, chunk reuse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/mem.h"
+#include "edist/edist.h"
+#include "rt/outq.h"
+
+/* Appends n bytes of value v. */
+static int put(edist_outq *q, size_t n, uint8_t v)
+{
+    int err = 0;
+    uint8_t *d = edist_outq_reserve(q, n, &err);
+    if (!d)
+        return err;
+    memset(d, v, n);
+    edist_outq_commit(q, n);
+    return 0;
+}
+
+/* Gathers what a writev() of the whole chain would send. */
+static size_t gather(edist_outq_chunk *chain, uint8_t *out, size_t cap)
+{
+    struct iovec iov[64];
+    int k = edist_outq_iov(chain, iov, 64);
+    size_t n = 0;
+    for (int i = 0; i < k; i++) {
+        assert_true(n + iov[i].iov_len <= cap);
+        memcpy(out + n, iov[i].iov_base, iov[i].iov_len);
+        n += iov[i].iov_len;
+    }
+    return n;
+}
+
+static void test_order_partial_putback(void **state)
+{
+    (void)state;
+    edist_outq q;
+    edist_outq_init(&q, 0, edist_mem_resolve(NULL));
+    assert_true(edist_outq_empty(&q));
+    /* Three frames: one that spills into a second chunk, one bigger than
+     * a chunk (a chunk of its own), one small. */
+    assert_int_equal(put(&q, 60000, 1), 0);
+    assert_int_equal(put(&q, 10000, 2), 0);
+    assert_int_equal(put(&q, 70000, 3), 0);
+    assert_int_equal(put(&q, 10, 4), 0);
+    assert_int_equal(q.bytes, 140010);
+    edist_outq_chunk *chain = edist_outq_take(&q);
+    assert_non_null(chain);
+    assert_true(edist_outq_empty(&q));
+    assert_int_equal(q.bytes, 140010); /* still counted */
+    /* A sender appends while the writer holds the chain. */
+    assert_int_equal(put(&q, 5, 5), 0);
+    static uint8_t buf[200000];
+    assert_int_equal(gather(chain, buf, sizeof buf), 140010);
+    /* The socket took 65000 bytes: the rest goes back in front. */
+    assert_int_equal(edist_outq_done(&q, chain, 65000), 1);
+    assert_int_equal(q.bytes, 140015 - 65000);
+    chain = edist_outq_take(&q);
+    size_t n = gather(chain, buf, sizeof buf);
+    assert_int_equal(n, 75015);
+    size_t i = 0;
+    for (; i < 5000; i++)
+        assert_int_equal(buf[i], 2);
+    for (; i < 75000; i++)
+        assert_int_equal(buf[i], 3);
+    for (; i < 75010; i++)
+        assert_int_equal(buf[i], 4);
+    for (; i < 75015; i++)
+        assert_int_equal(buf[i], 5);
+    assert_int_equal(edist_outq_done(&q, chain, n), 0);
+    assert_int_equal(q.bytes, 0);
+    assert_true(edist_outq_empty(&q));
+    /* Written chunks are kept for reuse, a bounded number of them. */
+    assert_true(q.nspare >= 1 && q.nspare <= EDIST_OUTQ_SPARES);
+    edist_outq_free(&q);
+}
+
+static void test_caps(void **state)
+{
+    (void)state;
+    edist_outq q;
+    edist_outq_init(&q, 1000, edist_mem_resolve(NULL));
+    assert_int_equal(put(&q, 1001, 1), EDIST_ETOOBIG);
+    assert_int_equal(put(&q, 600, 1), 0);
+    assert_int_equal(put(&q, 500, 1), EDIST_EQUEUEFULL);
+    assert_int_equal(put(&q, 400, 1), 0);
+    /* Bytes held by the writer still count until done. */
+    edist_outq_chunk *chain = edist_outq_take(&q);
+    assert_int_equal(put(&q, 1, 1), EDIST_EQUEUEFULL);
+    assert_int_equal(edist_outq_done(&q, chain, 1000), 0);
+    assert_int_equal(put(&q, 1000, 1), 0);
+    edist_outq_clear(&q);
+    assert_int_equal(q.bytes, 0);
+    assert_true(edist_outq_empty(&q));
+    edist_outq_free(&q);
+}
+
+static void test_zero_progress(void **state)
+{
+    (void)state;
+    edist_outq q;
+    edist_outq_init(&q, 0, edist_mem_resolve(NULL));
+    assert_int_equal(put(&q, 100, 9), 0);
+    edist_outq_chunk *chain = edist_outq_take(&q);
+    /* EAGAIN: nothing written, everything back. */
+    assert_int_equal(edist_outq_done(&q, chain, 0), 1);
+    assert_int_equal(q.bytes, 100);
+    chain = edist_outq_take(&q);
+    uint8_t buf[200];
+    assert_int_equal(gather(chain, buf, sizeof buf), 100);
+    assert_int_equal(edist_outq_done(&q, chain, 100), 0);
+    edist_outq_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_partial_putback),
+        cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_zero_progress),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
