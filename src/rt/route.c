@@ -31,6 +31,8 @@ enum {
     OP_MONITOR_P_EXIT = 21,
     OP_SEND_SENDER = 22,
     OP_SEND_SENDER_TT = 23,
+    OP_ALIAS_SEND = 33,
+    OP_ALIAS_SEND_TT = 34,
     OP_UNLINK_ID = 35,
     OP_UNLINK_ID_ACK = 36
 };
@@ -63,26 +65,6 @@ static int route_deliver(edist_mbox *mb, const edist_dist_msg *m,
     int rc = mbox_deliver_bytes(mb, payload, len, m->versioned);
     edist_procs_put(&mb->proc);
     return rc == 1 ? 1 : 0;
-}
-
-/* Sends {Op, A, B, Atom} or, with ref, {Op, A, B, Ref, Atom}: the shape of
- * EXIT (noproc answers to LINK) and MONITOR_P_EXIT. */
-static void route_reply_signal(edist_peer *p, int op, const uint8_t *a,
-                               size_t alen, const uint8_t *b, size_t blen,
-                               const uint8_t *ref, size_t reflen,
-                               const char *reason)
-{
-    uint8_t buf[ROUTE_CTL_MAX];
-    edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
-    edist_etf_put_tuple_header(&w, ref ? 5 : 4);
-    edist_etf_put_int(&w, op);
-    edist_etf_put_raw(&w, a, alen);
-    edist_etf_put_raw(&w, b, blen);
-    if (ref)
-        edist_etf_put_raw(&w, ref, reflen);
-    if (edist_etf_put_atom_z(&w, reason) == 0)
-        peer_send(p, buf, w.len, NULL, 0);
 }
 
 /* net_kernel: {'$gen_call', {From, Tag}, {is_auth, Node}} -> {Tag, yes}.
@@ -162,84 +144,6 @@ static int route_send(edist_node *n, const edist_dist_msg *m,
     return route_deliver(route_local_pid(n, &to), m, r->p);
 }
 
-/* MONITOR_P {19, From, ToProc, Ref}: a target that does not exist must
- * be answered with MONITOR_P_EXIT noproc, or a remote gen:call with
- * infinity waits forever. */
-static int route_monitor(edist_node *n, edist_peer *p, edist_etf_reader *r)
-{
-    const uint8_t *from, *to, *ref;
-    size_t from_len, to_len, ref_len;
-    if (edist_etf_read_raw(r, &from, &from_len) < 0)
-        return EDIST_EBADMSG;
-    edist_etf_reader at = *r;
-    if (edist_etf_read_raw(r, &to, &to_len) < 0 ||
-        edist_etf_read_raw(r, &ref, &ref_len) < 0)
-        return EDIST_EBADMSG;
-    int exists = 0;
-    edist_term pid;
-    edist_atom name;
-    if (edist_etf_read_pid(&at, &pid) == 0) {
-        edist_mbox *mb = route_local_pid(n, &pid);
-        exists = mb != NULL;
-        if (mb)
-            edist_procs_put(&mb->proc);
-    } else if (edist_etf_read_atom(&at, &name) == 0) {
-        edist_proc *pr = edist_procs_by_name(&n->procs, name.name, name.len);
-        exists = pr != NULL || route_builtin(&name);
-        if (pr)
-            edist_procs_put(pr);
-    }
-    if (!exists)
-        route_reply_signal(p, OP_MONITOR_P_EXIT, to, to_len, from, from_len,
-                           ref, ref_len, "noproc");
-    return 0;
-}
-
-/* LINK {1, From, To}: a link to a process that does not exist is answered
- * with an exit signal noproc. */
-static int route_link(edist_node *n, edist_peer *p, edist_etf_reader *r)
-{
-    const uint8_t *from, *to;
-    size_t from_len, to_len;
-    if (edist_etf_read_raw(r, &from, &from_len) < 0)
-        return EDIST_EBADMSG;
-    edist_etf_reader at = *r;
-    edist_term pid;
-    if (edist_etf_read_raw(r, &to, &to_len) < 0 ||
-        edist_etf_read_pid(&at, &pid) < 0)
-        return EDIST_EBADMSG;
-    edist_mbox *mb = route_local_pid(n, &pid);
-    if (mb)
-        edist_procs_put(&mb->proc);
-    else
-        route_reply_signal(p, OP_EXIT, to, to_len, from, from_len, NULL, 0,
-                           "noproc");
-    return 0;
-}
-
-/* UNLINK_ID {35, Id, From, To}: acknowledged with UNLINK_ID_ACK
- * {36, Id, To, From} before any other signal to From. */
-static int route_unlink_id(edist_peer *p, edist_etf_reader *r)
-{
-    const uint8_t *id, *from, *to;
-    size_t id_len, from_len, to_len;
-    if (edist_etf_read_raw(r, &id, &id_len) < 0 ||
-        edist_etf_read_raw(r, &from, &from_len) < 0 ||
-        edist_etf_read_raw(r, &to, &to_len) < 0)
-        return EDIST_EBADMSG;
-    uint8_t buf[ROUTE_CTL_MAX];
-    edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
-    edist_etf_put_tuple_header(&w, 4);
-    edist_etf_put_int(&w, OP_UNLINK_ID_ACK);
-    edist_etf_put_raw(&w, id, id_len);
-    edist_etf_put_raw(&w, to, to_len);
-    edist_etf_put_raw(&w, from, from_len);
-    if (!w.err)
-        peer_send(p, buf, w.len, NULL, 0);
-    return 0;
-}
-
 int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
 {
     edist_etf_reader r;
@@ -264,16 +168,14 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
         return route_reg_send(n, p, m, &r, 0);
     case OP_REG_SEND_TT:
         return route_reg_send(n, p, m, &r, 1);
-    case OP_MONITOR_P:
-        return route_monitor(n, p, &r);
-    case OP_LINK:
-        return route_link(n, p, &r);
-    case OP_UNLINK_ID:
-        return route_unlink_id(p, &r);
-    default:
-        /* GROUP_LEADER, DEMONITOR_P, UNLINK_ID_ACK, exit signals: links and
-         * monitors of mailboxes are the signals layer's (issue 5); nothing
-         * here can hang a peer by ignoring them. */
+    case OP_ALIAS_SEND:
+    case OP_ALIAS_SEND_TT:
+    case OP_GROUP_LEADER:
+        /* ALIAS is not advertised (calls use plain reference tags), and a
+         * mailbox has no group leader. */
         return 0;
+    default:
+        /* Links, exit signals, monitors, spawn requests (signals.c). */
+        return sig_route(n, p, op, m);
     }
 }

@@ -1,0 +1,195 @@
+/*
+ * call.c: gen_server style call / cast / reply, and rpc:call into any
+ * node through its `rex` server.
+ *
+ * A call runs from a private mailbox: the caller's own queue is never
+ * searched, so no message is taken out of order, and a reply that comes
+ * after a timeout is dropped with the private mailbox, as a late reply to
+ * an alias is dropped on BEAM.
+ */
+/* node_int.h names the connection type edist_link (see proc.h). */
+#define EDIST_PROC_NO_LINK_API
+#include <string.h>
+
+#include "edist/err.h"
+#include "edist/proc.h"
+#include "rt/node_int.h"
+
+static edist_term atom(const char *s)
+{
+    return edist_mk_atom(s, strlen(s));
+}
+
+/* Sends msg to to: a pid, an atom (local name) or {Name, Node}. */
+static int call_send(edist_mbox *mb, const edist_term *to,
+                     const edist_term *msg)
+{
+    char name[256 * 4 + 1], node[EDIST_NODE_NAME_MAX + 1];
+    if (to->type == EDIST_TERM_PID)
+        return edist_send(mb, to, msg);
+    const edist_term *nm = to, *nd = NULL;
+    if (to->type == EDIST_TERM_TUPLE && to->v.tuple.arity == 2) {
+        nm = &to->v.tuple.elems[0];
+        nd = &to->v.tuple.elems[1];
+        if (nd->type != EDIST_TERM_ATOM || nd->v.atom.len > EDIST_NODE_NAME_MAX)
+            return EDIST_ETYPE;
+    }
+    if (nm->type != EDIST_TERM_ATOM || nm->v.atom.len >= sizeof name)
+        return EDIST_ETYPE;
+    memcpy(name, nm->v.atom.name, nm->v.atom.len);
+    name[nm->v.atom.len] = '\0';
+    if (nd) {
+        memcpy(node, nd->v.atom.name, nd->v.atom.len);
+        node[nd->v.atom.len] = '\0';
+    }
+    return edist_send_named(mb, name, nd ? node : NULL, msg);
+}
+
+static int left_ms(uint64_t deadline, int timeout_ms)
+{
+    if (timeout_ms < 0)
+        return -1;
+    uint64_t now = node_now_ms();
+    return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
+               int timeout_ms, edist_arena *a, edist_term *reply)
+{
+    if (!mb || !to || !request || !a || !reply)
+        return EDIST_EINVAL;
+    edist_node *n = mb->node;
+    uint64_t deadline =
+        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    edist_mbox *me;
+    int rc = edist_mbox_open(n, &me);
+    if (rc < 0)
+        return rc;
+    edist_term mref;
+    if ((rc = edist_monitor(me, to, &mref)) < 0) {
+        edist_mbox_close(me);
+        return rc;
+    }
+    /* {'$gen_call', {Self, Mref}, Request} */
+    edist_term from, msg, self = edist_mbox_pid(me);
+    edist_term fel[2] = {self, mref};
+    edist_term mel[3] = {atom("$gen_call"), {0}, *request};
+    from.type = EDIST_TERM_TUPLE;
+    from.v.tuple.arity = 2;
+    from.v.tuple.elems = fel;
+    mel[1] = from;
+    msg.type = EDIST_TERM_TUPLE;
+    msg.v.tuple.arity = 3;
+    msg.v.tuple.elems = mel;
+    rc = call_send(me, to, &msg);
+    while (rc == 0) {
+        edist_msg *m;
+        rc = edist_recv(me, &m, left_ms(deadline, timeout_ms));
+        if (rc < 0)
+            break;
+        edist_term t;
+        int d = edist_msg_term(m, a, &t);
+        edist_msg_free(m);
+        if (d < 0 || t.type != EDIST_TERM_TUPLE)
+            continue;
+        edist_term *el = t.v.tuple.elems;
+        if (t.v.tuple.arity == 2 && edist_term_equal(&el[0], &mref)) {
+            *reply = el[1];
+            break;
+        }
+        if (t.v.tuple.arity == 5 && edist_term_is_atom(&el[0], "DOWN") &&
+            edist_term_equal(&el[1], &mref)) {
+            *reply = el[4];
+            rc = EDIST_ENOPROC;
+            break;
+        }
+    }
+    edist_demonitor(me, &mref);
+    edist_mbox_close(me);
+    return rc;
+}
+
+int edist_cast(edist_mbox *mb, const edist_term *to, const edist_term *request)
+{
+    if (!mb || !to || !request)
+        return EDIST_EINVAL;
+    edist_term msg, el[2] = {atom("$gen_cast"), *request};
+    msg.type = EDIST_TERM_TUPLE;
+    msg.v.tuple.arity = 2;
+    msg.v.tuple.elems = el;
+    return call_send(mb, to, &msg);
+}
+
+int edist_reply(edist_mbox *mb, const edist_term *from, const edist_term *reply)
+{
+    if (!mb || !from || !reply)
+        return EDIST_EINVAL;
+    if (from->type != EDIST_TERM_TUPLE || from->v.tuple.arity != 2 ||
+        from->v.tuple.elems[0].type != EDIST_TERM_PID)
+        return EDIST_EINVAL;
+    /* The tag goes back as it came: [alias | Ref] stays improper. */
+    edist_term msg, el[2] = {from->v.tuple.elems[1], *reply};
+    msg.type = EDIST_TERM_TUPLE;
+    msg.v.tuple.arity = 2;
+    msg.v.tuple.elems = el;
+    return edist_send(mb, &from->v.tuple.elems[0], &msg);
+}
+
+static int badrpc(edist_arena *a, const edist_term *why, edist_term *out)
+{
+    if (edist_term_tuple(a, out, 2) < 0)
+        return EDIST_ENOMEM;
+    out->v.tuple.elems[0] = atom("badrpc");
+    out->v.tuple.elems[1] = *why;
+    return EDIST_EBADRPC;
+}
+
+int edist_rpc(edist_node *n, const char *peer, const char *module,
+              const char *function, const edist_term *args, int timeout_ms,
+              edist_arena *a, edist_term *result)
+{
+    if (!n || !peer || !module || !function || !a || !result)
+        return EDIST_EINVAL;
+    edist_term nil = edist_mk_nil();
+    if (!args)
+        args = &nil;
+    edist_mbox *mb;
+    int rc = edist_mbox_open(n, &mb);
+    if (rc < 0)
+        return rc;
+    edist_term why;
+    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
+        edist_mbox_close(mb);
+        why = atom("nodedown");
+        return badrpc(a, &why, result);
+    }
+    /* gen_server:call({rex, Node}, {call, M, F, A, user}, Timeout) */
+    edist_term to, tel[2] = {atom("rex"), atom(peer)};
+    to.type = EDIST_TERM_TUPLE;
+    to.v.tuple.arity = 2;
+    to.v.tuple.elems = tel;
+    edist_term req, rel[5] = {atom("call"), atom(module), atom(function), *args,
+                              atom("user")};
+    req.type = EDIST_TERM_TUPLE;
+    req.v.tuple.arity = 5;
+    req.v.tuple.elems = rel;
+    edist_term reply;
+    rc = edist_call(mb, &to, &req, timeout_ms, a, &reply);
+    edist_mbox_close(mb);
+    if (rc == EDIST_ETIMEDOUT) {
+        why = atom("timeout");
+        return badrpc(a, &why, result);
+    }
+    if (rc == EDIST_ENOPROC) {
+        /* rex gone or its node down: rpc:call says nodedown. */
+        why = atom("nodedown");
+        return badrpc(a, &why, result);
+    }
+    if (rc < 0)
+        return rc;
+    *result = reply;
+    if (reply.type == EDIST_TERM_TUPLE && reply.v.tuple.arity == 2 &&
+        edist_term_is_atom(&reply.v.tuple.elems[0], "badrpc"))
+        return EDIST_EBADRPC;
+    return 0;
+}
