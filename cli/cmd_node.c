@@ -5,6 +5,7 @@
  * {Pid, Term} sent to echo is answered by sending Term to Pid.
  * It serves rpc (rpc:call, erpc:call, erpc:cast) for erlang:node/0,
  * erlang:nodes/0, erlang:nodes/1 (connected, visible, hidden, known),
+ * erlang:whereis/1,
  * edist:echo/1 (returns its argument) and edist:raise/2 (raises Reason
  * with Class error, exit or throw: for testing failures), and logs the
  * exit signals and DOWN messages echo receives (links and monitors BEAM
@@ -175,11 +176,28 @@ static int rpc_raise(void *ud, edist_node *n, edist_arena *a,
     return EDIST_RPC_ERROR;
 }
 
+static int rpc_whereis(void *ud, edist_node *n, edist_arena *a,
+                       const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)a, (void)nargs;
+    char name[1024];
+    if (args[0].type != EDIST_TERM_ATOM || args[0].v.atom.len >= sizeof name) {
+        *res = edist_mk_atom("badarg", 6);
+        return EDIST_RPC_ERROR;
+    }
+    memcpy(name, args[0].v.atom.name, args[0].v.atom.len);
+    name[args[0].v.atom.len] = '\0';
+    if (edist_whereis(n, name, res) < 0)
+        *res = edist_mk_atom("undefined", 9);
+    return EDIST_RPC_RETURN;
+}
+
 static int node_serve_rpc(edist_node *n)
 {
     return edist_rpc_register(n, "erlang", "node", 0, rpc_node, NULL) ||
            edist_rpc_register(n, "erlang", "nodes", 0, rpc_nodes0, NULL) ||
            edist_rpc_register(n, "erlang", "nodes", 1, rpc_nodes1, NULL) ||
+           edist_rpc_register(n, "erlang", "whereis", 1, rpc_whereis, NULL) ||
            edist_rpc_register(n, "edist", "echo", 1, rpc_echo, NULL) ||
            edist_rpc_register(n, "edist", "raise", 2, rpc_raise, NULL);
 }

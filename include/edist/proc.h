@@ -130,6 +130,14 @@ EDIST_EXTERN int edist_monitor_nodes_opts(edist_mbox *mb, int on,
  */
 EDIST_EXTERN int edist_node_peer_visible(edist_node *node, const char *peer);
 
+/*
+ * erlang:whereis(Name): stores the pid of the mailbox registered as name
+ * in *pid (its node atom borrowed from the node).  Returns 0,
+ * EDIST_ENOPROC (no such name), EDIST_EINVAL.
+ */
+EDIST_EXTERN int edist_whereis(edist_node *node, const char *name,
+                               edist_term *pid);
+
 /* ------------------------------------------------- gen_server style */
 
 /*

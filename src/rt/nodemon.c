@@ -180,3 +180,15 @@ int edist_node_peer_visible(edist_node *n, const char *peer)
     peer_unref(p);
     return rc;
 }
+
+int edist_whereis(edist_node *n, const char *name, edist_term *pid)
+{
+    if (!n || !name || !pid)
+        return EDIST_EINVAL;
+    edist_proc *pr = edist_procs_by_name(&n->procs, name, strlen(name));
+    if (!pr)
+        return EDIST_ENOPROC;
+    *pid = edist_mk_pid(edist_node_atom(n), pr->id, pr->serial, n->creation);
+    edist_procs_put(pr);
+    return 0;
+}

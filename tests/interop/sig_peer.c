@@ -11,6 +11,7 @@
  *   {close, Obs, Index, Reason}    -> {closed, Index}
  *   {link, Obs, Index, Pid}        -> {linked, Rc}
  *   {unlink, Obs, Index, Pid}      -> {unlinked, Rc}
+ *   {register, Obs, Index, Name}   -> {registered, Rc}
  *   {exit, Obs, Index, Pid, Why}   -> {exited, Rc}
  *   {monitor, Obs, Index, Target}  -> {monitored, Ref}
  *   {demonitor, Obs, Index, Ref}   -> {demonitored, Rc}
@@ -52,7 +53,18 @@ static edist_term A(const char *s)
 
 static edist_term rcterm(int rc)
 {
-    return rc == 0 ? edist_mk_int(0) : A(edist_strerror(rc));
+    switch (rc) {
+    case 0:
+        return edist_mk_int(0);
+    case EDIST_ETIMEDOUT:
+        return A("etimedout");
+    case EDIST_ENOPROC:
+        return A("enoproc");
+    case EDIST_EBADRPC:
+        return A("ebadrpc");
+    default:
+        return A(edist_strerror(rc));
+    }
 }
 
 static void tell(edist_arena *a, size_t k, const edist_term *el)
@@ -77,6 +89,15 @@ static int command(edist_arena *a, const edist_term *t)
     edist_term *el = t->v.tuple.elems;
     size_t ar = t->v.tuple.arity;
     const edist_term *cmd = &el[0];
+    static const char *const cmds[] = {
+        "open", "close",   "link",      "unlink",       "register",
+        "exit", "monitor", "demonitor", "monitor_node", "monitor_nodes",
+        "call", "rpc",     "stop"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        known |= edist_term_is_atom(cmd, cmds[i]);
+    if (!known)
+        return -1;
     if (ar >= 2 && el[1].type == EDIST_TERM_PID) {
         edist_arena_reset(obs_arena);
         edist_term_copy(obs_arena, &obs, &el[1]);
@@ -108,6 +129,15 @@ static int command(edist_arena *a, const edist_term *t)
                  : link ? edist_link(mb, &el[3])
                         : edist_unlink(mb, &el[3]);
         edist_term r[2] = {A(link ? "linked" : "unlinked"), rcterm(rc)};
+        tell(a, 2, r);
+    } else if (edist_term_is_atom(cmd, "register") && ar == 4 &&
+               el[3].type == EDIST_TERM_ATOM) {
+        edist_mbox *mb = mb_at(&el[2]);
+        char name[1024];
+        snprintf(name, sizeof name, "%.*s", (int)el[3].v.atom.len,
+                 el[3].v.atom.name);
+        int rc = mb ? edist_mbox_register(mb, name) : EDIST_EINVAL;
+        edist_term r[2] = {A("registered"), rcterm(rc)};
         tell(a, 2, r);
     } else if (edist_term_is_atom(cmd, "exit") && ar == 5) {
         edist_mbox *mb = mb_at(&el[2]);
