@@ -2,6 +2,10 @@
  * call.c: gen_server style call / cast / reply, and rpc:call into any
  * node through its `rex` server.
  *
+ * A call tags its request [alias | Mref] (the monitor reference, made an
+ * alias of the private mailbox) when the server's node knows aliases,
+ * as OTP 24+'s gen:call does; a plain Mref otherwise.
+ *
  * A call runs from a private mailbox: the caller's own queue is never
  * searched, so no message is taken out of order, and a reply that comes
  * after a timeout is dropped with the private mailbox, as a late reply to
@@ -45,6 +49,27 @@ static int call_send(edist_mbox *mb, const edist_term *to,
     return edist_send_named(mb, name, nd ? node : NULL, msg);
 }
 
+/* Whether the node of to takes [alias | Ref] tags: ours does, a peer
+ * does when it negotiated ALIAS (OTP 24+). */
+static int call_alias_ok(edist_node *n, const edist_term *to)
+{
+    edist_atom node = edist_node_atom(n);
+    if (to->type == EDIST_TERM_PID)
+        node = to->v.pid.node;
+    else if (to->type == EDIST_TERM_TUPLE)
+        node = to->v.tuple.elems[1].v.atom;
+    if (node_is_local(n, node))
+        return 1;
+    edist_peer *p = peer_lookup(n, node.name, node.len);
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int ok = p->state == PEER_UP && (p->flags & EDIST_DFLAG_ALIAS);
+    pthread_mutex_unlock(&p->mu);
+    peer_unref(p);
+    return ok;
+}
+
 static int left_ms(uint64_t deadline, int timeout_ms)
 {
     if (timeout_ms < 0)
@@ -70,9 +95,18 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
         edist_mbox_close(me);
         return rc;
     }
-    /* {'$gen_call', {Self, Mref}, Request} */
+    /* {'$gen_call', {Self, Tag}, Request} with Tag = [alias | Mref] as
+     * gen:call sends since OTP 24 (the reply may come to the alias), or
+     * the plain Mref for a peer without aliases. */
+    edist_term tag = mref, tail = mref, head = atom("alias");
+    if (call_alias_ok(n, to) && sig_alias_add(me, &mref) == 0) {
+        tag.type = EDIST_TERM_LIST;
+        tag.v.list.len = 1;
+        tag.v.list.elems = &head;
+        tag.v.list.tail = &tail;
+    }
     edist_term from, msg, self = edist_mbox_pid(me);
-    edist_term fel[2] = {self, mref};
+    edist_term fel[2] = {self, tag};
     edist_term mel[3] = {atom("$gen_call"), {0}, *request};
     from.type = EDIST_TERM_TUPLE;
     from.v.tuple.arity = 2;
@@ -93,7 +127,7 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
         if (d < 0 || t.type != EDIST_TERM_TUPLE)
             continue;
         edist_term *el = t.v.tuple.elems;
-        if (t.v.tuple.arity == 2 && edist_term_equal(&el[0], &mref)) {
+        if (t.v.tuple.arity == 2 && edist_term_equal(&el[0], &tag)) {
             *reply = el[1];
             break;
         }

@@ -351,12 +351,12 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     edist_epmd_opts eo = {0};
     eo.port = (uint16_t)o->epmd_port;
     n->epmd_port = edist_epmd_port(&eo);
-    /* SPAWN lets BEAM's rpc:call reach us (issue 5 serves it); until the
-     * mesh work lands nodes are hidden by default (PUBLISHED per flag). */
     /* SPAWN: rpc:call/erpc into us (rpc_server.c); EXIT_PAYLOAD: we read
-     * the PAYLOAD_* exit forms (signals.c). */
-    n->flags =
-        EDIST_DFLAGS_DEFAULT | EDIST_DFLAG_SPAWN | EDIST_DFLAG_EXIT_PAYLOAD;
+     * the PAYLOAD_* exit forms (signals.c); ALIAS: ALIAS_SEND to the
+     * aliases edist_call uses as reply tags (route.c).  Until the mesh
+     * work lands nodes are hidden by default (PUBLISHED per flag). */
+    n->flags = EDIST_DFLAGS_DEFAULT | EDIST_DFLAG_SPAWN |
+               EDIST_DFLAG_EXIT_PAYLOAD | EDIST_DFLAG_ALIAS;
 
     if ((rc = node_set_name(n, o->name, why, why_len)) < 0)
         goto fail;

@@ -144,6 +144,19 @@ static int route_send(edist_node *n, const edist_dist_msg *m,
     return route_deliver(route_local_pid(n, &to), m, r->p);
 }
 
+/* ALIAS_SEND {33, From, Alias} + Message: to the mailbox the alias (a
+ * reference edist_call made) belongs to; an inactive alias drops it, as
+ * on BEAM. */
+static int route_alias_send(edist_node *n, const edist_dist_msg *m,
+                            edist_etf_reader *r, int tt)
+{
+    edist_term alias;
+    if (edist_etf_skip(r, 0) < 0 || /* From */
+        edist_etf_read_ref(r, &alias) < 0 || (tt && edist_etf_skip(r, 0) < 0))
+        return EDIST_EBADMSG;
+    return route_deliver(sig_alias_lookup(n, &alias), m, r->p);
+}
+
 int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
 {
     edist_etf_reader r;
@@ -169,11 +182,11 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
     case OP_REG_SEND_TT:
         return route_reg_send(n, p, m, &r, 1);
     case OP_ALIAS_SEND:
+        return route_alias_send(n, m, &r, 0);
     case OP_ALIAS_SEND_TT:
+        return route_alias_send(n, m, &r, 1);
     case OP_GROUP_LEADER:
-        /* ALIAS is not advertised (calls use plain reference tags), and a
-         * mailbox has no group leader. */
-        return 0;
+        return 0; /* a mailbox has no group leader */
     default:
         /* Links, exit signals, monitors, spawn requests (signals.c). */
         return sig_route(n, p, op, m);

@@ -10,7 +10,9 @@
  *            id arrives);
  *   MON_OUT  the mailbox monitors `target` (pid or name) with ref;
  *   MON_IN   `other` monitors the mailbox (by pid or by name) with ref;
- *   NODE     monitor_node(Node) held by the mailbox.
+ *   NODE     monitor_node(Node) held by the mailbox;
+ *   ALIAS    ref is an alias of the mailbox (edist_call's reply tag):
+ *            ALIAS_SEND to it reaches the mailbox.
  *
  * Pids, references and targets are kept encoded (ETF without the version
  * byte, as our encoder writes them), so equality is a byte comparison.
@@ -32,7 +34,7 @@
 #include "rt/node_int.h"
 #include "rt/rpc_server.h"
 
-enum { SIG_LINK = 1, SIG_MON_OUT, SIG_MON_IN, SIG_NODE };
+enum { SIG_LINK = 1, SIG_MON_OUT, SIG_MON_IN, SIG_NODE, SIG_ALIAS };
 
 enum {
     OP_LINK = 1,
@@ -902,6 +904,62 @@ void sig_node_stop(edist_node *n)
     pthread_mutex_unlock(&n->sig.mu);
     out_flush(n, out);
     edist_arena_free(a);
+}
+
+/* -------------------------------------------------------------- aliases */
+
+int sig_alias_add(edist_mbox *mb, const edist_term *ref)
+{
+    edist_node *n = mb->node;
+    sig_ent e = {0};
+    e.kind = SIG_ALIAS;
+    e.id = mb->proc.id;
+    e.serial = mb->proc.serial;
+    e.node = str_dup(n->name, n->name_len);
+    e.node_len = n->name_len;
+    int rc = e.node ? sig_encode(ref, &e.ref, &e.ref_len) : EDIST_ENOMEM;
+    if (rc < 0) {
+        ent_free(&e);
+        return rc;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    rc = tab_add(n, &e);
+    pthread_mutex_unlock(&n->sig.mu);
+    return rc;
+}
+
+void sig_alias_del(edist_mbox *mb, const edist_term *ref)
+{
+    edist_node *n = mb->node;
+    uint8_t *rb;
+    size_t rlen;
+    if (sig_encode(ref, &rb, &rlen) < 0)
+        return;
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i =
+        tab_find(n, SIG_ALIAS, mb->proc.id, mb->proc.serial, NULL, 0, rb, rlen);
+    if (i >= 0)
+        tab_del(n, (size_t)i);
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+}
+
+edist_mbox *sig_alias_lookup(edist_node *n, const edist_term *ref)
+{
+    uint8_t *rb;
+    size_t rlen;
+    if (sig_encode(ref, &rb, &rlen) < 0)
+        return NULL;
+    edist_mbox *mb = NULL;
+    pthread_mutex_lock(&n->sig.mu);
+    for (size_t i = 0; i < n->sig.n && !mb; i++) {
+        sig_ent *e = &n->sig.ents[i];
+        if (e->kind == SIG_ALIAS && bytes_eq(e->ref, e->ref_len, rb, rlen))
+            mb = (edist_mbox *)edist_procs_by_pid(&n->procs, e->id, e->serial);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+    return mb;
 }
 
 /* -------------------------------------------------------- node up/down */

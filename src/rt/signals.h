@@ -54,6 +54,12 @@ int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
 int sig_link(edist_mbox *mb, const edist_term *pid);
 int sig_unlink(edist_mbox *mb, const edist_term *pid);
 
+/* Aliases (ALIAS_SEND targets) of a mailbox: edist_call's reply tags.
+ * lookup returns the mailbox with a reference taken, or NULL. */
+int sig_alias_add(edist_mbox *mb, const edist_term *ref);
+void sig_alias_del(edist_mbox *mb, const edist_term *ref);
+edist_mbox *sig_alias_lookup(edist_node *n, const edist_term *ref);
+
 /* Encodes t (no version byte) into owned bytes; 0 or an error. */
 int sig_encode(const edist_term *t, uint8_t **out, size_t *len);
 
