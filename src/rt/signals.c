@@ -31,6 +31,7 @@
 
 #include "edist/err.h"
 #include "edist/proc.h"
+#include "proto/linksm.h"
 #include "rt/node_int.h"
 #include "rt/rpc_server.h"
 
@@ -190,6 +191,22 @@ static ptrdiff_t tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
 }
 
 /* ------------------------------------------------------------- helpers */
+
+/* The link state machine's view of a LINK entry (present = exists). */
+static edist_linksm lsm_of(const sig_ent *e)
+{
+    edist_linksm s = {1, e->unlink_id};
+    return s;
+}
+
+/* Applies the machine's new state to entry i: dropped or updated. */
+static void lsm_apply(edist_node *n, size_t i, const edist_linksm *s, int act)
+{
+    if ((act & EDIST_LSM_DROP) || !s->exists)
+        tab_del(n, i);
+    else
+        n->sig.ents[i].unlink_id = s->unlink_id;
+}
 
 static int is_local_pid(edist_node *n, const edist_term *pid)
 {
@@ -431,11 +448,17 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
     }
     ptrdiff_t i = tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, e.other,
                            e.other_len, NULL, 0);
+    int send_link = 0;
     if (i >= 0) {
-        /* Linking again while unlinking: the link is active again; the
-         * pending ack no longer removes it. */
-        n->sig.ents[i].unlink_id = 0;
+        /* Linked already (nothing to do), or linking again while
+         * unlinking (active again, LINK goes out). */
+        edist_linksm st = lsm_of(&n->sig.ents[i]);
+        int act = edist_linksm_link(&st);
+        lsm_apply(n, (size_t)i, &st, act);
+        send_link = (act & EDIST_LSM_SEND_LINK) != 0;
     } else {
+        edist_linksm st = {0, 0};
+        send_link = (edist_linksm_link(&st) & EDIST_LSM_SEND_LINK) != 0;
         e.kind = SIG_LINK;
         e.id = mb->proc.id;
         e.serial = mb->proc.serial;
@@ -458,7 +481,7 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
             rc = e2.node ? tab_add(n, &e2) : EDIST_ENOMEM;
         }
     }
-    int send_link = rc == 0 && remote;
+    send_link = send_link && rc == 0 && remote;
     pthread_mutex_unlock(&n->sig.mu);
     if (peer_mb)
         edist_procs_put(&peer_mb->proc);
@@ -503,10 +526,11 @@ int sig_unlink(edist_mbox *mb, const edist_term *pid)
     ptrdiff_t i = tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
                            other_len, NULL, 0);
     if (i >= 0 && !is_local_pid(n, pid)) {
-        if (n->sig.ents[i].unlink_id == 0) {
+        edist_linksm st = lsm_of(&n->sig.ents[i]);
+        int act = edist_linksm_unlink(&st, n->sig.next_unlink_id);
+        lsm_apply(n, (size_t)i, &st, act);
+        if (act & EDIST_LSM_SEND_UNLINK_ID)
             id = n->sig.next_unlink_id++;
-            n->sig.ents[i].unlink_id = id;
-        }
     } else if (i >= 0) {
         tab_del(n, (size_t)i);
         if (pid->v.pid.creation == n->creation) {
@@ -794,8 +818,10 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
             if (e->unlink_id)
                 break; /* unlinking: no exit signal */
             if (!local) {
-                out_push(out, e->node, e->node_len, OP_EXIT, me, me_len,
-                         e->other, e->other_len, NULL, 0, reason);
+                edist_linksm st = lsm_of(e);
+                if (edist_linksm_local_exit(&st) & EDIST_LSM_SEND_EXIT)
+                    out_push(out, e->node, e->node_len, OP_EXIT, me, me_len,
+                             e->other, e->other_len, NULL, 0, reason);
             } else if (dec(a, e->other, e->other_len, &other) == 0 &&
                        other.type == EDIST_TERM_PID) {
                 ptrdiff_t j = tab_find(n, SIG_LINK, other.v.pid.id,
@@ -983,7 +1009,9 @@ void sig_node_down(edist_node *n, const char *peer, size_t len)
             i++;
             continue;
         }
-        if (e->kind == SIG_LINK && e->unlink_id == 0 &&
+        edist_linksm st = lsm_of(e);
+        if (e->kind == SIG_LINK &&
+            (edist_linksm_conn_down(&st) & EDIST_LSM_DELIVER_EXIT) &&
             dec(a, e->other, e->other_len, &other) == 0)
             deliver_exit(n, a, e->id, e->serial, &other, &noconn);
         else if (e->kind == SIG_MON_OUT)
@@ -1135,9 +1163,12 @@ static int in_exit(edist_node *n, edist_arena *a, const edist_term *from,
     pthread_mutex_lock(&n->sig.mu);
     ptrdiff_t i = tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial, other,
                            other_len, NULL, 0);
-    if (i >= 0 && n->sig.ents[i].unlink_id == 0) {
-        tab_del(n, (size_t)i);
-        deliver_exit(n, a, to->v.pid.id, to->v.pid.serial, from, reason);
+    if (i >= 0) {
+        edist_linksm st = lsm_of(&n->sig.ents[i]);
+        int act = edist_linksm_recv_exit(&st);
+        lsm_apply(n, (size_t)i, &st, act);
+        if (act & EDIST_LSM_DELIVER_EXIT)
+            deliver_exit(n, a, to->v.pid.id, to->v.pid.serial, from, reason);
     }
     pthread_mutex_unlock(&n->sig.mu);
     free(other);
@@ -1158,10 +1189,10 @@ static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
     ptrdiff_t i = tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial, other,
                            other_len, NULL, 0);
     if (i >= 0 && is_local_pid(n, to)) {
-        sig_ent *e = &n->sig.ents[i];
-        if (ack ? (e->unlink_id != 0 && e->unlink_id == idv)
-                : e->unlink_id == 0)
-            tab_del(n, (size_t)i);
+        edist_linksm st = lsm_of(&n->sig.ents[i]);
+        int act = ack ? edist_linksm_recv_ack(&st, idv)
+                      : edist_linksm_recv_unlink(&st);
+        lsm_apply(n, (size_t)i, &st, act);
     }
     pthread_mutex_unlock(&n->sig.mu);
     free(other);
