@@ -184,46 +184,68 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
 {
     if (!n || !peer || !module || !function || !a || !result)
         return EDIST_EINVAL;
-    edist_term nil = edist_mk_nil();
+    edist_term nil = edist_mk_nil(), why;
     if (!args)
         args = &nil;
+    uint64_t deadline =
+        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
+        why = atom("nodedown");
+        return badrpc(a, &why, result);
+    }
     edist_mbox *mb;
     int rc = edist_mbox_open(n, &mb);
     if (rc < 0)
         return rc;
-    edist_term why;
-    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
+    /* A node monitor, not a process monitor on rex: it costs no message on
+     * the wire (rex exists on every BEAM node), and a connection that goes
+     * down during the call still ends it with nodedown. */
+    if ((rc = edist_monitor_node(mb, peer, 1)) < 0) {
         edist_mbox_close(mb);
-        why = atom("nodedown");
-        return badrpc(a, &why, result);
+        return rc;
     }
-    /* gen_server:call({rex, Node}, {call, M, F, A, user}, Timeout) */
-    edist_term to, tel[2] = {atom("rex"), atom(peer)};
-    to.type = EDIST_TERM_TUPLE;
-    to.v.tuple.arity = 2;
-    to.v.tuple.elems = tel;
-    edist_term req, rel[5] = {atom("call"), atom(module), atom(function), *args,
-                              atom("user")};
-    req.type = EDIST_TERM_TUPLE;
+    /* {'$gen_call', {Self, Ref}, {call, M, F, Args, user}} to {rex, Peer} */
+    edist_term ref = edist_make_ref(n), self = edist_mbox_pid(mb);
+    edist_term fel[2] = {self, ref}, from, msg, req;
+    edist_term rel[5] = {atom("call"), atom(module), atom(function), *args,
+                         atom("user")};
+    from.type = req.type = msg.type = EDIST_TERM_TUPLE;
+    from.v.tuple.arity = 2;
+    from.v.tuple.elems = fel;
     req.v.tuple.arity = 5;
     req.v.tuple.elems = rel;
-    edist_term reply;
-    rc = edist_call(mb, &to, &req, timeout_ms, a, &reply);
-    edist_mbox_close(mb);
-    if (rc == EDIST_ETIMEDOUT) {
-        why = atom("timeout");
-        return badrpc(a, &why, result);
+    edist_term mel[3] = {atom("$gen_call"), from, req};
+    msg.v.tuple.arity = 3;
+    msg.v.tuple.elems = mel;
+    rc = edist_send_named(mb, "rex", peer, &msg);
+    while (rc == 0) {
+        edist_msg *m;
+        rc = edist_recv(mb, &m, left_ms(deadline, timeout_ms));
+        if (rc < 0)
+            break;
+        edist_term t;
+        int d = edist_msg_term(m, a, &t);
+        edist_msg_free(m);
+        if (d < 0 || t.type != EDIST_TERM_TUPLE || t.v.tuple.arity != 2)
+            continue;
+        if (edist_term_equal(&t.v.tuple.elems[0], &ref)) {
+            *result = t.v.tuple.elems[1];
+            break;
+        }
+        if (edist_term_is_atom(&t.v.tuple.elems[0], "nodedown")) {
+            rc = EDIST_ENOCONN;
+            break;
+        }
     }
-    if (rc == EDIST_ENOPROC) {
-        /* rex gone or its node down: rpc:call says nodedown. */
-        why = atom("nodedown");
+    edist_mbox_close(mb);
+    if (rc == EDIST_ETIMEDOUT || rc == EDIST_ENOCONN || rc == EDIST_ECLOSED) {
+        why = atom(rc == EDIST_ETIMEDOUT ? "timeout" : "nodedown");
         return badrpc(a, &why, result);
     }
     if (rc < 0)
         return rc;
-    *result = reply;
-    if (reply.type == EDIST_TERM_TUPLE && reply.v.tuple.arity == 2 &&
-        edist_term_is_atom(&reply.v.tuple.elems[0], "badrpc"))
+    if (result->type == EDIST_TERM_TUPLE && result->v.tuple.arity == 2 &&
+        edist_term_is_atom(&result->v.tuple.elems[0], "badrpc"))
         return EDIST_EBADRPC;
     return 0;
 }

@@ -218,8 +218,9 @@ static void *rpc_worker(void *arg)
         s->head = j->next;
         if (!s->head)
             s->tail = NULL;
+        int stop = s->stop;
         pthread_mutex_unlock(&s->mu);
-        if (s->stop) {
+        if (stop) {
             edist_term r = atom("shutdown");
             edist_mbox_close_reason(j->mb, &r);
         } else {

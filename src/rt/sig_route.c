@@ -276,6 +276,23 @@ static int in_monitor_exit(edist_node *n, edist_arena *a, const edist_term *to,
 
 int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
 {
+    switch (op) {
+    case OP_LINK:
+    case OP_EXIT:
+    case OP_EXIT2:
+    case OP_EXIT_TT:
+    case OP_EXIT2_TT:
+    case OP_MONITOR_P:
+    case OP_DEMONITOR_P:
+    case OP_MONITOR_P_EXIT:
+    case OP_UNLINK_ID:
+    case OP_UNLINK_ID_ACK:
+        break;
+    default:
+        if (op >= OP_PAYLOAD_EXIT && op <= OP_SPAWN_REQUEST_TT)
+            break;
+        return 0; /* ops we do not know (or that OTP no longer sends) */
+    }
     edist_etf_reader r;
     edist_etf_reader_init(&r, m->data, m->len, (const edist_atom *)m->atoms,
                           m->natoms);
