@@ -6,7 +6,8 @@
  * It serves rpc (rpc:call, erpc:call, erpc:cast) for erlang:node/0,
  * erlang:nodes/0, erlang:nodes/1 (connected, visible, hidden, known),
  * erlang:whereis/1,
- * edist:echo/1 (returns its argument) and edist:raise/2 (raises Reason
+ * edist:echo/1 (returns its argument), edist:send/2 (Pid ! Msg, for
+ * observing casts) and edist:raise/2 (raises Reason
  * with Class error, exit or throw: for testing failures), and logs the
  * exit signals and DOWN messages echo receives (links and monitors BEAM
  * sets up on it).
@@ -192,13 +193,28 @@ static int rpc_whereis(void *ud, edist_node *n, edist_arena *a,
     return EDIST_RPC_RETURN;
 }
 
-static int node_serve_rpc(edist_node *n)
+/* edist:send(Pid, Msg): Pid ! Msg from the echo mailbox (userdata). */
+static int rpc_send(void *ud, edist_node *n, edist_arena *a,
+                    const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)n, (void)a, (void)nargs;
+    if (args[0].type != EDIST_TERM_PID) {
+        *res = edist_mk_atom("badarg", 6);
+        return EDIST_RPC_ERROR;
+    }
+    edist_send(ud, &args[0], &args[1]);
+    *res = args[1];
+    return EDIST_RPC_RETURN;
+}
+
+static int node_serve_rpc(edist_node *n, edist_mbox *echo)
 {
     return edist_rpc_register(n, "erlang", "node", 0, rpc_node, NULL) ||
            edist_rpc_register(n, "erlang", "nodes", 0, rpc_nodes0, NULL) ||
            edist_rpc_register(n, "erlang", "nodes", 1, rpc_nodes1, NULL) ||
            edist_rpc_register(n, "erlang", "whereis", 1, rpc_whereis, NULL) ||
            edist_rpc_register(n, "edist", "echo", 1, rpc_echo, NULL) ||
+           edist_rpc_register(n, "edist", "send", 2, rpc_send, echo) ||
            edist_rpc_register(n, "edist", "raise", 2, rpc_raise, NULL);
 }
 
@@ -236,7 +252,7 @@ int cmd_node(int argc, char **argv)
     edist_mbox *echo, *events;
     if (edist_mbox_open(n, &echo) || edist_mbox_register(echo, "echo") ||
         edist_mbox_open(n, &events) || edist_monitor_nodes(events, 1) ||
-        node_serve_rpc(n)) {
+        node_serve_rpc(n, echo)) {
         cli_err("cannot open the echo mailbox");
         edist_node_stop(n);
         rc = CLI_FAIL;

@@ -38,8 +38,13 @@ out=$(run_erl 30 "$EP" b1 secret '
   catch exit:{exception, bye} -> ok end,
   try erpc:call(C1, edist, raise, [throw, ball]) of _ -> halt(5)
   catch throw:ball -> ok end,
-  ok = erpc:cast(C1, edist, echo, [cast_arg]),
-  true = rpc:cast(C1, edist, echo, [cast_arg2]),
+  ok = erpc:cast(C1, edist, send, [self(), cast_arg]),
+  receive cast_arg -> ok after 5000 -> halt(7) end,
+  true = rpc:cast(C1, edist, send, [self(), cast_arg2]),
+  receive cast_arg2 -> ok after 5000 -> halt(8) end,
+  %% a failing cast does not disturb later calls
+  ok = erpc:cast(C1, nosuch, fn, []),
+  ok = erpc:cast(C1, edist, raise, [error, x]),
   %% Concurrent calls are all answered.
   Self = self(),
   [spawn(fun() -> Self ! {done, I, rpc:call(C1, edist, echo, [I])} end) || I <- lists:seq(1, 50)],
