@@ -196,6 +196,31 @@ main([S1a, OsPidA, S2a]) ->
     ?NONE({got, 0, {'DOWN', R13, _, _, _}}, edist_down_after_demonitor),
     io:format("ok monitors edist -> BEAM~n"),
 
+    %% --- links and monitors between two mailboxes of the same edist node.
+    {La, _} = open(S),
+    {Lb, PLb} = open(S),
+    {Lc, PLc} = open(S),
+    ok(S, {register, self(), Lc, local_c}),
+    ok(S, {link, self(), La, PLb}),
+    {monitored, RLc} = cmd(S, {monitor, self(), La, PLc}),
+    {monitored, RLn} = cmd(S, {monitor, self(), La, local_c}),
+    cmd(S, {close, self(), Lb, local_reason}),
+    ?EXPECT({got, La, {'EXIT', PLb, local_reason}}, local_link_exit),
+    cmd(S, {close, self(), Lc, local_down}),
+    ?EXPECT({got, La, {'DOWN', RLc, process, PLc, local_down}}, local_down_pid),
+    ?EXPECT({got, La, {'DOWN', RLn, process, {local_c, S}, local_down}}, local_down_name),
+    ok(S, {link, self(), La, PLb}),
+    ?EXPECT({got, La, {'EXIT', PLb, noproc}}, local_link_noproc),
+    {monitored, RLx} = cmd(S, {monitor, self(), La, local_c}),
+    ?EXPECT({got, La, {'DOWN', RLx, process, {local_c, S}, noproc}}, local_noproc),
+    %% a local link undone by unlink: closing sends nothing
+    {Ld, PLd} = open(S),
+    ok(S, {link, self(), La, PLd}),
+    ok(S, {unlink, self(), La, PLd}),
+    cmd(S, {close, self(), Ld, after_unlink}),
+    ?NONE({got, La, {'EXIT', PLd, _}}, local_exit_after_unlink),
+    io:format("ok local links and monitors~n"),
+
     %% --- gen_server both ways.
     {reply, hello} = gen_server:call({ctl, S}, hello),
     {reply, {1, [2]}} = gen_server:call({ctl, S}, {1, [2]}, 2000),
