@@ -30,8 +30,7 @@ int main(int argc, char **argv)
     char alive[64], node[128];
     snprintf(alive, sizeof alive, "bench_ei_%d", (int)getpid());
     snprintf(node, sizeof node, "%s@127.0.0.1", alive);
-    if (ei_connect_xinit(&ec, "127.0.0.1", alive, node, NULL, argv[2], 0) <
-        0) {
+    if (ei_connect_xinit(&ec, "127.0.0.1", alive, node, NULL, argv[2], 0) < 0) {
         fprintf(stderr, "ei_connect_xinit failed\n");
         return 1;
     }
@@ -49,8 +48,8 @@ int main(int argc, char **argv)
     while (t - t0 < secs) {
         for (int i = 0; i < 100; i++) {
             res.index = 0;
-            if (ei_rpc(&ec, fd, "erlang", "node", args.buff, args.index,
-                       &res) < 0) {
+            if (ei_rpc(&ec, fd, "erlang", "node", args.buff, args.index, &res) <
+                0) {
                 fprintf(stderr, "ei_rpc failed\n");
                 return 1;
             }

@@ -44,8 +44,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < 100; i++) {
             edist_term res;
             edist_arena_reset(a);
-            int rc = edist_rpc(n, argv[1], "erlang", "node", NULL, 5000, a,
-                               &res);
+            int rc =
+                edist_rpc(n, argv[1], "erlang", "node", NULL, 5000, a, &res);
             if (rc != 0) {
                 fprintf(stderr, "rpc: %s\n", edist_strerror(rc));
                 return 1;
