@@ -199,7 +199,10 @@ typedef int (*edist_rpc_fn)(void *userdata, edist_node *node, edist_arena *a,
 /*
  * Makes Module:Function/arity callable from other nodes by rpc:call,
  * erpc:call, erpc:cast and rpc:cast (the node answers SPAWN_REQUEST for
- * erpc:execute_call/4 and execute_cast/3).  Strings are copied; userdata
+ * erpc:execute_call/4 and execute_cast/3), and through `rex` (erl_call,
+ * libei's ei_rpc, edist_rpc: {'$gen_call', From, {call, M, F, A, GL}} and
+ * {From, {call, ...}} answered as BEAM's rex does) unless a mailbox is
+ * registered as rex.  Strings are copied; userdata
  * is passed to fn.  Registering the same MFA again replaces it.  A call
  * to an MFA nobody registered fails like BEAM's undef.  Returns 0,
  * EDIST_EINVAL, EDIST_ENOMEM.

@@ -116,6 +116,26 @@ static int route_builtin(const edist_atom *name)
     return name->len == 10 && memcmp(name->name, "net_kernel", 10) == 0;
 }
 
+/* rex (rpc's server, the path of erl_call, ei_rpc and edist_rpc): served
+ * by the rpc server with the functions the program registered, unless a
+ * mailbox took the name. */
+static int route_rex(edist_node *n, const edist_dist_msg *m,
+                     const uint8_t *payload)
+{
+    edist_etf_reader r;
+    size_t len = (size_t)(m->data + m->len - payload);
+    edist_etf_reader_init(&r, payload, len, (const edist_atom *)m->atoms,
+                          m->natoms);
+    if (m->versioned && edist_etf_read_version(&r) < 0)
+        return 0;
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0)
+        rpc_rex_request(n, &t);
+    edist_arena_free(a);
+    return 0;
+}
+
 static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
                           edist_etf_reader *r, int tt)
 {
@@ -130,6 +150,8 @@ static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
         return route_deliver(mb, m, r->p);
     if (route_builtin(&name))
         return route_net_kernel(n, p, m, r->p);
+    if (name.len == 3 && memcmp(name.name, "rex", 3) == 0)
+        return route_rex(n, m, r->p);
     return 0;
 }
 

@@ -22,13 +22,14 @@
 #include "edist/proc.h"
 #include "rt/node_int.h"
 
-enum { JOB_CALL = 1, JOB_CAST, JOB_SPAWN };
+enum { JOB_CALL = 1, JOB_CAST, JOB_SPAWN, JOB_REX };
 
 typedef struct rpc_job {
     struct rpc_job *next;
     edist_mbox *mb;
     int kind;
-    uint8_t *blob; /* {Res, M, F, Args} encoded */
+    uint8_t *blob; /* {Res, M, F, Args} encoded; for rex Res is
+                      {To, Tag} or {To} (the old {rex, Result} form) */
     size_t len;
 } rpc_job;
 
@@ -185,6 +186,31 @@ static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
                         : cls == EDIST_RPC_EXIT  ? "exit"
                         : cls == EDIST_RPC_THROW ? "throw"
                                                  : "return";
+    if (j->kind == JOB_REX) {
+        /* rex's answers: the value, a thrown term as a value, or
+         * {badrpc, {'EXIT', Reason}} (error: {Reason, Stack}). */
+        edist_term out = value, ex, br, pair;
+        if (cls == EDIST_RPC_ERROR || cls == EDIST_RPC_EXIT) {
+            edist_term why = value;
+            if (cls == EDIST_RPC_ERROR) {
+                edist_term el[2] = {value, stack};
+                tuple(a, &why, 2, el);
+            }
+            edist_term el[2] = {atom("EXIT"), why};
+            tuple(a, &ex, 2, el);
+            edist_term el2[2] = {atom("badrpc"), ex};
+            tuple(a, &br, 2, el2);
+            out = br;
+        }
+        const edist_term *to = &res.v.tuple.elems[0];
+        edist_term el[2] = {
+            res.v.tuple.arity == 2 ? res.v.tuple.elems[1] : atom("rex"), out};
+        if (tuple(a, &pair, 2, el) == 0)
+            edist_send(j->mb, to, &pair);
+        edist_mbox_close(j->mb);
+        edist_arena_free(a);
+        return;
+    }
     if (j->kind == JOB_CALL) {
         /* What erpc:execute_call/4 exits with. */
         edist_term el[4] = {res, atom(cname), value, stack};
@@ -284,6 +310,8 @@ static int is_mfa(const edist_term *mfa, const char *m, const char *f,
            mfa->v.tuple.elems[2].v.i == ar;
 }
 
+static void rpc_enqueue(edist_node *n, rpc_server *s, rpc_job *j);
+
 int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
                       const edist_term *args)
 {
@@ -344,6 +372,15 @@ int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
         sig_add_monitor_in(mb, from, req, p->name, p->name_len);
     edist_term pid = edist_mbox_pid(mb);
     spawn_reply(p, req, from, flags, &pid);
+    rpc_enqueue(n, s, j);
+    return 0;
+}
+
+/* Hands j to the worker (started on first use); when the server is
+ * stopping the job's mailbox ends with `shutdown`. */
+static void rpc_enqueue(edist_node *n, rpc_server *s, rpc_job *j)
+{
+    edist_mbox *mb = j->mb;
     pthread_mutex_lock(&s->mu);
     int ok = !s->stop;
     if (ok && !s->started) {
@@ -366,5 +403,45 @@ int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
         free(j->blob);
         free(j);
     }
-    return 0;
+}
+
+void rpc_rex_request(edist_node *n, const edist_term *msg)
+{
+    /* {'$gen_call', {From, Tag}, Req} or {From, Req} */
+    if (msg->type != EDIST_TERM_TUPLE)
+        return;
+    const edist_term *el = msg->v.tuple.elems, *req;
+    edist_term to;
+    if (msg->v.tuple.arity == 3 && edist_term_is_atom(&el[0], "$gen_call") &&
+        el[1].type == EDIST_TERM_TUPLE && el[1].v.tuple.arity == 2) {
+        to = el[1];
+        req = &el[2];
+    } else if (msg->v.tuple.arity == 2) {
+        to.type = EDIST_TERM_TUPLE;
+        to.v.tuple.arity = 1;
+        to.v.tuple.elems = (edist_term *)&el[0];
+        req = &el[1];
+    } else {
+        return;
+    }
+    if (to.v.tuple.elems[0].type != EDIST_TERM_PID ||
+        req->type != EDIST_TERM_TUPLE || req->v.tuple.arity != 5 ||
+        (!edist_term_is_atom(&req->v.tuple.elems[0], "call") &&
+         !edist_term_is_atom(&req->v.tuple.elems[0], "block_call")))
+        return;
+    edist_term job, jel[4] = {to, req->v.tuple.elems[1], req->v.tuple.elems[2],
+                              req->v.tuple.elems[3]};
+    job.type = EDIST_TERM_TUPLE;
+    job.v.tuple.arity = 4;
+    job.v.tuple.elems = jel;
+    rpc_job *j = calloc(1, sizeof *j);
+    if (!j || sig_encode(&job, &j->blob, &j->len) < 0 ||
+        edist_mbox_open(n, &j->mb) < 0) {
+        if (j)
+            free(j->blob);
+        free(j);
+        return;
+    }
+    j->kind = JOB_REX;
+    rpc_enqueue(n, rpc_get(n), j);
 }

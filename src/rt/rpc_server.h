@@ -17,6 +17,12 @@ typedef struct rpc_server rpc_server;
 int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
                       const edist_term *args);
 
+/* A message to rex: {'$gen_call', {From, Tag}, {call, M, F, Args, GL}}
+ * (answered {Tag, Result}) or {From, {call, M, F, Args, GL}} (answered
+ * {rex, Result}), as rex answers: the value, the thrown term, or
+ * {badrpc, {'EXIT', Reason}}.  Other messages are ignored. */
+void rpc_rex_request(edist_node *n, const edist_term *msg);
+
 /* edist_node_stop(): ends the worker (queued requests fail with
  * `shutdown`) and frees the registry. */
 void rpc_server_stop(edist_node *n);

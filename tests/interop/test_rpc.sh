@@ -54,6 +54,23 @@ out=$(run_erl 30 "$EP" b1 secret '
 echo "$out" | grep -q "rpc ok" || fail "unexpected: $out"
 ok "rpc:call, erpc:call and erpc:cast into edist: values, undef, error/exit/throw"
 
+# rex served by edist: `edist rpc` and erl_call (libei's ei_rpc) into
+# `edist node`.
+res=$("$EDIST_CLI" rpc --cookie secret "$C1" edist echo '{x, [1], <<"b">>}') ||
+    fail "edist rpc into edist: $res"
+[ "$res" = '{x,[1],<<"b">>}' ] || fail "edist rpc into edist gave $res"
+res=$("$EDIST_CLI" rpc --cookie secret "$C1" nosuch fn 1)
+[ $? -eq 1 ] && [ "$res" = "{badrpc,{'EXIT',{undef,[{nosuch,fn,[1],[]}]}}}" ] ||
+    fail "edist rpc undef into edist gave $res"
+res=$("$EDIST_CLI" rpc --cookie secret "$C1" edist raise exit why)
+[ "$res" = "{badrpc,{'EXIT',why}}" ] || fail "edist rpc exit into edist gave $res"
+ERL_CALL=$(ls /usr/lib/erlang/lib/erl_interface-*/bin/erl_call 2>/dev/null | head -n 1)
+if [ -x "$ERL_CALL" ]; then
+    res=$(timeout 10 "$ERL_CALL" -c secret -n "$C1" -a 'erlang node')
+    [ "$res" = "'$C1'" ] || fail "erl_call into edist gave $res"
+fi
+ok "rex served by edist: edist rpc and erl_call into edist node"
+
 # edist -> BEAM.
 start_erl "$EP" b2 secret 'receive stop -> ok end.' >/dev/null
 wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name b2 '" ||
