@@ -389,5 +389,5 @@ void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up)
     if (up)
         sig_node_up(n, peer, len);
     else
-        sig_node_down(n, peer, len);
+        sig_conn_down(n, peer, len);
 }

@@ -652,5 +652,10 @@ void sig_node_down(edist_node *n, const char *peer, size_t len)
     }
     pthread_mutex_unlock(&n->sig.mu);
     edist_arena_free(a);
+}
+
+void sig_conn_down(edist_node *n, const char *peer, size_t len)
+{
+    sig_node_down(n, peer, len);
     nodes_notify(n, peer, len, 0);
 }

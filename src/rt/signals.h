@@ -34,8 +34,12 @@ void sig_destroy(edist_node *n);
 int sig_route(edist_node *n, edist_peer *p, int64_t op,
               const edist_dist_msg *m);
 
-/* mbox.c: the peer's connection came up / went down (I/O thread). */
+/* mbox.c: the peer's connection came up / went down (I/O thread):
+ * relations over it fire, monitor_nodes/2 subscribers are told. */
 void sig_node_up(edist_node *n, const char *peer, size_t len);
+void sig_conn_down(edist_node *n, const char *peer, size_t len);
+/* The relations with peer fire (noconnection, nodedown) without telling
+ * monitor_nodes subscribers: also for a node that never came up. */
 void sig_node_down(edist_node *n, const char *peer, size_t len);
 
 /* edist_node_stop(): tells every remote partner that our mailboxes end

@@ -20,6 +20,7 @@
  *                                     of hidden / nodedown_reason)
  *   {call, Obs, To, Req, Timeout}  -> {call, Rc, Reply}
  *   {rpc, Obs, Node, M, F, Args, Timeout} -> {rpc, Rc, Result}
+ *   {disconnect, Obs, Node}        -> {disconnect, Rc}
  *   {stop, Obs}                    -> {stopping} then edist_node_stop
  *
  * ctl also answers {'$gen_call', From, Req} with {reply, Req} (a tiny
@@ -92,7 +93,7 @@ static int command(edist_arena *a, const edist_term *t)
     static const char *const cmds[] = {
         "open", "close",   "link",      "unlink",       "register",
         "exit", "monitor", "demonitor", "monitor_node", "monitor_nodes",
-        "call", "rpc",     "stop"};
+        "call", "rpc",     "stop",      "disconnect"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         known |= edist_term_is_atom(cmd, cmds[i]);
@@ -192,6 +193,14 @@ static int command(edist_arena *a, const edist_term *t)
         int rc = edist_rpc(node, nd, m, f, &el[5], (int)el[6].v.i, a, &res);
         edist_term r[3] = {A("rpc"), rcterm(rc), res};
         tell(a, 3, r);
+    } else if (edist_term_is_atom(cmd, "disconnect") && ar == 3 &&
+               el[2].type == EDIST_TERM_ATOM) {
+        char nd[1024];
+        snprintf(nd, sizeof nd, "%.*s", (int)el[2].v.atom.len,
+                 el[2].v.atom.name);
+        int rc = edist_disconnect(node, nd);
+        edist_term r[2] = {A("disconnect"), rcterm(rc)};
+        tell(a, 2, r);
     } else if (edist_term_is_atom(cmd, "stop") && ar == 2) {
         edist_term r[1] = {A("stopping")};
         tell(a, 1, r);

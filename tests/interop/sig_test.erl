@@ -250,12 +250,23 @@ main([S1a, OsPidA, S2a]) ->
     ?EXPECT({got, 0, {'DOWN', R14, process, B2Pid, noconnection}}, down_noconnection),
     ?EXPECT({got, 0, {'EXIT', W15, noconnection}}, exit_noconnection),
     ?EXPECT({got, 0, {nodedown, B2}}, monitor_node_down),
-    ?EXPECT({got, 0, {nodedown, B2, [{nodedown_reason, _}]}}, monitor_nodes_down),
+    ?EXPECT({got, 0, {nodedown, B2, [{nodedown_reason, connection_closed}]}}, monitor_nodes_down),
     %% the peer controller ends with its node
     ?EXPECT({'EXIT', Peer, _}, peer_gone),
     ok(S, {monitor_node, self(), 'nosuch@127.0.0.1', true}),
     ?EXPECT({got, 0, {nodedown, 'nosuch@127.0.0.1'}}, monitor_node_unreachable),
-    io:format("ok node monitoring from edist, noconnection~n"),
+    %% ... but monitor_nodes subscribers hear only of nodes that were up
+    ?NONE({got, 0, {nodedown, 'nosuch@127.0.0.1', _}}, nodedown_never_up),
+    %% edist -> edist: monitor_node connects s1 to s2; rex of s2 answers
+    %% undef for what s2 does not serve; disconnect gives its reason.
+    ok(S, {monitor_node, self(), S2, true}),
+    ?EXPECT({got, 0, {nodeup, S2, []}}, nodeup_s2_from_s1),
+    {rpc, ebadrpc, {badrpc, {'EXIT', {undef, [{nosuch, fn, [], []}]}}}} =
+        cmd(S, {rpc, self(), S2, nosuch, fn, [], 5000}),
+    ok(S, {disconnect, self(), S2}),
+    ?EXPECT({got, 0, {nodedown, S2}}, disconnect_monitor_node),
+    ?EXPECT({got, 0, {nodedown, S2, [{nodedown_reason, disconnect}]}}, disconnect_reason),
+    io:format("ok node monitoring from edist, noconnection, edist -> edist~n"),
 
     %% --- a graceful stop of S2: links and monitors get `shutdown`.
     ok = net_kernel:monitor_nodes(true, [{node_type, all}]),
