@@ -20,6 +20,7 @@
  *                                     of hidden / nodedown_reason)
  *   {call, Obs, To, Req, Timeout}  -> {call, Rc, Reply}
  *   {rpc, Obs, Node, M, F, Args, Timeout} -> {rpc, Rc, Result}
+ *   {cast, Obs, To, Req}           -> {cast, Rc}
  *   {disconnect, Obs, Node}        -> {disconnect, Rc}
  *   {stop, Obs}                    -> {stopping} then edist_node_stop
  *
@@ -93,7 +94,7 @@ static int command(edist_arena *a, const edist_term *t)
     static const char *const cmds[] = {
         "open", "close",   "link",      "unlink",       "register",
         "exit", "monitor", "demonitor", "monitor_node", "monitor_nodes",
-        "call", "rpc",     "stop",      "disconnect"};
+        "call", "rpc",     "stop",      "disconnect",   "cast"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         known |= edist_term_is_atom(cmd, cmds[i]);
@@ -193,6 +194,10 @@ static int command(edist_arena *a, const edist_term *t)
         int rc = edist_rpc(node, nd, m, f, &el[5], (int)el[6].v.i, a, &res);
         edist_term r[3] = {A("rpc"), rcterm(rc), res};
         tell(a, 3, r);
+    } else if (edist_term_is_atom(cmd, "cast") && ar == 4) {
+        int rc = edist_cast(mbs[0], &el[2], &el[3]);
+        edist_term r[2] = {A("cast"), rcterm(rc)};
+        tell(a, 2, r);
     } else if (edist_term_is_atom(cmd, "disconnect") && ar == 3 &&
                el[2].type == EDIST_TERM_ATOM) {
         char nd[1024];

@@ -231,7 +231,15 @@ main([S1a, OsPidA, S2a]) ->
     {call, etimedout, _} = cmd(S, {call, self(), {silent, Me}, x, 300}),
     {call, enoproc, noproc} = cmd(S, {call, self(), {nosuch, Me}, x, 5000}),
     {rpc, 0, [1, 2, 3]} = cmd(S, {rpc, self(), Me, lists, seq, [1, 3], 5000}),
-    io:format("ok gen_server call both ways~n"),
+    ok = gen_server:cast({ctl, S}, {hello, cast}),
+    ?EXPECT({got, 0, {'$gen_cast', {hello, cast}}}, cast_in),
+    register(castee, self()),
+    ok(S, {cast, self(), {castee, Me}, {from, edist}}),
+    ?EXPECT({'$gen_cast', {from, edist}}, cast_out_name),
+    ok(S, {cast, self(), self(), {from, edist, pid}}),
+    ?EXPECT({'$gen_cast', {from, edist, pid}}, cast_out_pid),
+    unregister(castee),
+    io:format("ok gen_server call and cast both ways~n"),
 
     %% --- node monitoring both ways, with a second BEAM node.
     ok(S, {monitor_nodes, self(), [hidden, nodedown_reason]}),
