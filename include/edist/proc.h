@@ -116,10 +116,12 @@ enum {
 };
 
 /*
- * net_kernel:monitor_nodes(on, Options): one subscription per (mailbox,
- * options), as net_kernel keeps them.  Returns 0, EDIST_EINVAL,
- * EDIST_ENOMEM.  The plain edist_monitor_nodes() of edist/node.h reports
- * every peer, hidden or not, without reasons.
+ * net_kernel:monitor_nodes(on, Options): each call with on != 0 adds a
+ * subscription (and one message per event each, as net_kernel keeps
+ * them); on == 0 removes the mailbox's subscriptions with exactly these
+ * options (options 0: all of them; closing the mailbox removes them too).
+ * Returns 0, EDIST_EINVAL, EDIST_ENOMEM.  The plain edist_monitor_nodes() of
+ * edist/node.h reports every peer, hidden or not, without reasons.
  */
 EDIST_EXTERN int edist_monitor_nodes_opts(edist_mbox *mb, int on,
                                           unsigned options);
