@@ -64,5 +64,6 @@ int cmd_port(int argc, char **argv);
 int cmd_ping(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_node(int argc, char **argv);
+int cmd_rpc(int argc, char **argv);
 
 #endif

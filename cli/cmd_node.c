@@ -3,6 +3,14 @@
  * events and every message it receives, in Erlang syntax, answers ping
  * (the library does), and runs a process registered as `echo`: a message
  * {Pid, Term} sent to echo is answered by sending Term to Pid.
+ * It serves rpc (rpc:call, erpc:call, erpc:cast) for erlang:node/0,
+ * erlang:nodes/0, erlang:nodes/1 (connected, visible, hidden, known),
+ * erlang:whereis/1,
+ * edist:echo/1 (returns its argument), edist:send/2 (Pid ! Msg, for
+ * observing casts) and edist:raise/2 (raises Reason
+ * with Class error, exit or throw: for testing failures), and logs the
+ * exit signals and DOWN messages echo receives (links and monitors BEAM
+ * sets up on it).
  * --connect NODE (repeatable) connects at start.  SIGINT and SIGTERM stop
  * it cleanly (connections closed, EPMD registration dropped).
  */
@@ -18,6 +26,7 @@
 
 #include "cli.h"
 #include "edist/etf_text.h"
+#include "edist/proc.h"
 
 static void node_log(const char *fmt, const char *a, const char *b)
 {
@@ -57,7 +66,10 @@ static void node_echo(edist_node *n, edist_mbox *echo, edist_msg *m)
         return;
     }
     node_print(n, a, &t, &text);
-    node_log("echo <- %s%s", text, "");
+    int signal = t.type == EDIST_TERM_TUPLE && t.v.tuple.arity >= 3 &&
+                 (edist_term_is_atom(&t.v.tuple.elems[0], "EXIT") ||
+                  edist_term_is_atom(&t.v.tuple.elems[0], "DOWN"));
+    node_log(signal ? "echo signal <- %s%s" : "echo <- %s%s", text, "");
     if (t.type == EDIST_TERM_TUPLE && t.v.tuple.arity == 2 &&
         t.v.tuple.elems[0].type == EDIST_TERM_PID) {
         int rc = edist_send(echo, &t.v.tuple.elems[0], &t.v.tuple.elems[1]);
@@ -82,6 +94,128 @@ static void node_event(edist_node *n, edist_msg *m)
         node_log("event <- %s%s", text, "");
     }
     edist_arena_free(a);
+}
+
+/* ---- rpc functions served to other nodes */
+
+static int rpc_node(void *ud, edist_node *n, edist_arena *a,
+                    const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)a, (void)args, (void)nargs;
+    *res = edist_mk_atom(edist_node_name(n), strlen(edist_node_name(n)));
+    return EDIST_RPC_RETURN;
+}
+
+/* nodes(Which): which = 0 visible, 1 hidden, 2 connected, 3 known (with
+ * this node). */
+static int rpc_list_nodes(edist_node *n, edist_arena *a, int which,
+                          edist_term *res)
+{
+    const char *names[256];
+    char buf[256 * 64];
+    int k = edist_node_peers(n, names, 256, buf, sizeof buf);
+    if (k < 0)
+        k = 0;
+    if (k > 256)
+        k = 256;
+    edist_term items[257];
+    size_t m = 0;
+    if (which == 3)
+        items[m++] =
+            edist_mk_atom(edist_node_name(n), strlen(edist_node_name(n)));
+    for (int i = 0; i < k; i++) {
+        int vis = edist_node_peer_visible(n, names[i]);
+        if (vis < 0)
+            continue;
+        if ((which == 0 && vis != 1) || (which == 1 && vis != 0))
+            continue;
+        edist_term_atom(a, &items[m++], names[i], strlen(names[i]));
+    }
+    *res = edist_mk_nil();
+    if (m && edist_term_list(a, res, m) == 0)
+        memcpy(res->v.list.elems, items, m * sizeof *items);
+    return EDIST_RPC_RETURN;
+}
+
+static int rpc_nodes0(void *ud, edist_node *n, edist_arena *a,
+                      const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)args, (void)nargs;
+    return rpc_list_nodes(n, a, 0, res);
+}
+
+static int rpc_nodes1(void *ud, edist_node *n, edist_arena *a,
+                      const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)nargs;
+    static const char *const kinds[] = {"visible", "hidden", "connected",
+                                        "known"};
+    for (int i = 0; i < 4; i++)
+        if (edist_term_is_atom(&args[0], kinds[i]))
+            return rpc_list_nodes(n, a, i, res);
+    *res = edist_mk_atom("badarg", 6);
+    return EDIST_RPC_ERROR;
+}
+
+static int rpc_echo(void *ud, edist_node *n, edist_arena *a,
+                    const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)n, (void)a, (void)nargs;
+    *res = args[0];
+    return EDIST_RPC_RETURN;
+}
+
+static int rpc_raise(void *ud, edist_node *n, edist_arena *a,
+                     const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)n, (void)a, (void)nargs;
+    *res = args[1];
+    if (edist_term_is_atom(&args[0], "exit"))
+        return EDIST_RPC_EXIT;
+    if (edist_term_is_atom(&args[0], "throw"))
+        return EDIST_RPC_THROW;
+    return EDIST_RPC_ERROR;
+}
+
+static int rpc_whereis(void *ud, edist_node *n, edist_arena *a,
+                       const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)ud, (void)a, (void)nargs;
+    char name[1024];
+    if (args[0].type != EDIST_TERM_ATOM || args[0].v.atom.len >= sizeof name) {
+        *res = edist_mk_atom("badarg", 6);
+        return EDIST_RPC_ERROR;
+    }
+    memcpy(name, args[0].v.atom.name, args[0].v.atom.len);
+    name[args[0].v.atom.len] = '\0';
+    if (edist_whereis(n, name, res) < 0)
+        *res = edist_mk_atom("undefined", 9);
+    return EDIST_RPC_RETURN;
+}
+
+/* edist:send(Pid, Msg): Pid ! Msg from the echo mailbox (userdata). */
+static int rpc_send(void *ud, edist_node *n, edist_arena *a,
+                    const edist_term *args, size_t nargs, edist_term *res)
+{
+    (void)n, (void)a, (void)nargs;
+    if (args[0].type != EDIST_TERM_PID) {
+        *res = edist_mk_atom("badarg", 6);
+        return EDIST_RPC_ERROR;
+    }
+    edist_send(ud, &args[0], &args[1]);
+    *res = args[1];
+    return EDIST_RPC_RETURN;
+}
+
+static int node_serve_rpc(edist_node *n, edist_mbox *echo)
+{
+    return edist_rpc_register(n, "erlang", "node", 0, rpc_node, NULL) ||
+           edist_rpc_register(n, "erlang", "nodes", 0, rpc_nodes0, NULL) ||
+           edist_rpc_register(n, "erlang", "nodes", 1, rpc_nodes1, NULL) ||
+           edist_rpc_register(n, "erlang", "whereis", 1, rpc_whereis, NULL) ||
+           edist_rpc_register(n, "edist", "echo", 1, rpc_echo, NULL) ||
+           edist_rpc_register(n, "edist", "send", 2, rpc_send, echo) ||
+           edist_rpc_register(n, "edist", "raise", 2, rpc_raise, NULL);
 }
 
 int cmd_node(int argc, char **argv)
@@ -117,7 +251,8 @@ int cmd_node(int argc, char **argv)
     }
     edist_mbox *echo, *events;
     if (edist_mbox_open(n, &echo) || edist_mbox_register(echo, "echo") ||
-        edist_mbox_open(n, &events) || edist_monitor_nodes(events, 1)) {
+        edist_mbox_open(n, &events) || edist_monitor_nodes(events, 1) ||
+        node_serve_rpc(n, echo)) {
         cli_err("cannot open the echo mailbox");
         edist_node_stop(n);
         rc = CLI_FAIL;

@@ -123,10 +123,13 @@ EDIST_EXTERN int edist_node_start(const edist_node_opts *opts, edist_node **out,
                                   char *why, size_t why_len);
 
 /*
- * Stops a node: closes every mailbox (links and monitors are told, issue
- * 5), disconnects every peer, unregisters from EPMD, ends the I/O thread and
- * frees everything.  Mailboxes still open become invalid: close them first
- * if other threads use them.  NULL is a no-op.
+ * Stops a node gracefully: waits for a running rpc callback to return
+ * (queued rpc requests end with reason `shutdown`), tells every remote
+ * process linked to or monitoring a mailbox still open that it ended with
+ * reason `shutdown` (edist/proc.h), flushes what is queued, disconnects
+ * every peer, unregisters from EPMD, ends the I/O thread and frees the
+ * node.  Mailboxes still open become invalid (and are not freed): close
+ * them first if other threads use them.  NULL is a no-op.
  */
 EDIST_EXTERN void edist_node_stop(edist_node *node);
 
@@ -154,8 +157,10 @@ EDIST_EXTERN edist_term edist_make_ref(edist_node *node);
 EDIST_EXTERN int edist_mbox_open(edist_node *node, edist_mbox **out);
 
 /* Closes a mailbox: unregisters its name, drops queued messages and frees
- * it.  Any thread blocked in edist_recv() on it returns EDIST_ECLOSED
- * first.  NULL is a no-op. */
+ * it.  Like a process ending with reason `normal`: its links receive exit
+ * signals and its monitors DOWN messages (edist_mbox_close_reason() in
+ * edist/proc.h gives another reason).  Any thread blocked in edist_recv()
+ * on it returns EDIST_ECLOSED first.  NULL is a no-op. */
 EDIST_EXTERN void edist_mbox_close(edist_mbox *mb);
 
 /* Registers name (UTF-8, 1..255 bytes) for the mailbox, like
@@ -260,8 +265,9 @@ EDIST_EXTERN int edist_ping(edist_node *node, const char *peer, int timeout_ms,
 
 /*
  * Subscribes mb to node up/down events (net_kernel:monitor_nodes/1):
- * {nodeup, Node} and {nodedown, Node} messages.  on = 0 unsubscribes.
- * Returns 0, EDIST_ENOMEM.
+ * {nodeup, Node} and {nodedown, Node} messages for every peer, visible or
+ * hidden.  on = 0 unsubscribes.  Returns 0, EDIST_ENOMEM.  See
+ * edist_monitor_nodes_opts() (edist/proc.h) for net_kernel's options.
  */
 EDIST_EXTERN int edist_monitor_nodes(edist_mbox *mb, int on);
 

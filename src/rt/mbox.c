@@ -59,16 +59,7 @@ int edist_mbox_open(edist_node *n, edist_mbox **out)
     return 0;
 }
 
-void edist_mbox_close(edist_mbox *mb)
-{
-    if (!mb)
-        return;
-    edist_monitor_nodes(mb, 0);
-    edist_mqueue_close(&mb->q);
-    /* The table's reference goes; a delivery in flight keeps the mailbox
-     * alive until it drops its own. */
-    edist_procs_remove(&mb->node->procs, &mb->proc);
-}
+/* edist_mbox_close() is in signals.c: closing ends links and monitors. */
 
 int edist_mbox_register(edist_mbox *mb, const char *name)
 {
@@ -561,4 +552,10 @@ void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up)
             mbox_deliver_bytes(s->value, buf, w.len, 1);
     }
     pthread_mutex_unlock(&n->mon_mu);
+    /* Links, monitors and monitor_node over this connection, and the
+     * monitor_nodes/2 subscriptions. */
+    if (up)
+        sig_node_up(n, peer, len);
+    else
+        sig_conn_down(n, peer, len);
 }

@@ -296,6 +296,9 @@ static void node_free(edist_node *n)
         edist_epmd_unregister(n->reg);
     if (n->listen_fd >= 0)
         close(n->listen_fd);
+    sig_destroy(n);
+    nodemon_destroy(n);
+    rpc_server_stop(n);
     edist_procs_destroy(&n->procs);
     edist_hmap_free(&n->peers);
     edist_hmap_free(&n->monitors);
@@ -323,8 +326,15 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     pthread_mutex_init(&n->mon_mu, NULL);
     edist_hmap_init(&n->peers, al);
     edist_hmap_init(&n->monitors, al);
+    sig_init(n);
+    nodemon_init(n);
     int rc = edist_procs_init(&n->procs, 0, al);
+    if (rc == 0)
+        rc = rpc_server_init(n);
     if (rc < 0) {
+        sig_destroy(n);
+        nodemon_destroy(n);
+        rpc_server_stop(n);
         edist_mem_free(al, n);
         return rc;
     }
@@ -341,9 +351,12 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     edist_epmd_opts eo = {0};
     eo.port = (uint16_t)o->epmd_port;
     n->epmd_port = edist_epmd_port(&eo);
-    /* SPAWN lets BEAM's rpc:call reach us (issue 5 serves it); until the
-     * mesh work lands nodes are hidden by default (PUBLISHED per flag). */
-    n->flags = EDIST_DFLAGS_DEFAULT;
+    /* SPAWN: rpc:call/erpc into us (rpc_server.c); EXIT_PAYLOAD: we read
+     * the PAYLOAD_* exit forms (signals.c); ALIAS: ALIAS_SEND to the
+     * aliases edist_call uses as reply tags (route.c).  Until the mesh
+     * work lands nodes are hidden by default (PUBLISHED per flag). */
+    n->flags = EDIST_DFLAGS_DEFAULT | EDIST_DFLAG_SPAWN |
+               EDIST_DFLAG_EXIT_PAYLOAD | EDIST_DFLAG_ALIAS;
 
     if ((rc = node_set_name(n, o->name, why, why_len)) < 0)
         goto fail;
@@ -385,6 +398,11 @@ void edist_node_stop(edist_node *n)
 {
     if (!n)
         return;
+    /* Graceful: rpc callbacks end first, then every remote partner of a
+     * mailbox still open learns it ended (`shutdown`) before the
+     * connections close (node_on_stop flushes what is queued). */
+    rpc_server_stop(n);
+    sig_node_stop(n);
     edist_loop_stop(&n->loop);
     node_free(n);
 }

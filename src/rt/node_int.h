@@ -37,6 +37,8 @@
 #include "rt/mqueue.h"
 #include "rt/outq.h"
 #include "rt/procs.h"
+#include "rt/rpc_server.h"
+#include "rt/signals.h"
 
 #define NODE_READ_CHUNK (64u * 1024u)
 
@@ -169,6 +171,15 @@ struct edist_node {
         edist_msg *head, *tail;
         size_t count, bytes;
     } deliver;
+    sig_table sig; /* links and monitors (signals.c) */
+    struct {       /* monitor_nodes/2 subscriptions (nodemon.c) */
+        pthread_mutex_t mu;
+        struct nm_sub *subs;
+        size_t nsubs, capsubs;
+        struct nm_known *known;
+        size_t nknown, capknown;
+    } nm;
+    rpc_server *rpc; /* rpc_server.c */
 
     atomic_uint_fast64_t next_ref; /* make_ref counter */
     uint32_t ref_salt[2];          /* random words: refs of this node */
@@ -232,6 +243,14 @@ void mbox_batch_begin(edist_node *n);
 int mbox_batch_end(edist_node *n);
 void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up);
 int node_is_local(const edist_node *n, edist_atom node);
+
+/* ---- node monitoring with options (nodemon.c) */
+void nodemon_init(edist_node *n);
+void nodemon_destroy(edist_node *n);
+void nodes_notify(edist_node *n, const char *peer, size_t len, int up);
+
+/* ---- rpc server (rpc_server.c) */
+int rpc_server_init(edist_node *n);
 
 /* ---- outgoing control messages built in the runtime (send.c) */
 int node_send_to_pid(edist_node *n, const edist_term *from,

@@ -31,6 +31,8 @@ enum {
     OP_MONITOR_P_EXIT = 21,
     OP_SEND_SENDER = 22,
     OP_SEND_SENDER_TT = 23,
+    OP_ALIAS_SEND = 33,
+    OP_ALIAS_SEND_TT = 34,
     OP_UNLINK_ID = 35,
     OP_UNLINK_ID_ACK = 36
 };
@@ -63,26 +65,6 @@ static int route_deliver(edist_mbox *mb, const edist_dist_msg *m,
     int rc = mbox_deliver_bytes(mb, payload, len, m->versioned);
     edist_procs_put(&mb->proc);
     return rc == 1 ? 1 : 0;
-}
-
-/* Sends {Op, A, B, Atom} or, with ref, {Op, A, B, Ref, Atom}: the shape of
- * EXIT (noproc answers to LINK) and MONITOR_P_EXIT. */
-static void route_reply_signal(edist_peer *p, int op, const uint8_t *a,
-                               size_t alen, const uint8_t *b, size_t blen,
-                               const uint8_t *ref, size_t reflen,
-                               const char *reason)
-{
-    uint8_t buf[ROUTE_CTL_MAX];
-    edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
-    edist_etf_put_tuple_header(&w, ref ? 5 : 4);
-    edist_etf_put_int(&w, op);
-    edist_etf_put_raw(&w, a, alen);
-    edist_etf_put_raw(&w, b, blen);
-    if (ref)
-        edist_etf_put_raw(&w, ref, reflen);
-    if (edist_etf_put_atom_z(&w, reason) == 0)
-        peer_send(p, buf, w.len, NULL, 0);
 }
 
 /* net_kernel: {'$gen_call', {From, Tag}, {is_auth, Node}} -> {Tag, yes}.
@@ -134,6 +116,26 @@ static int route_builtin(const edist_atom *name)
     return name->len == 10 && memcmp(name->name, "net_kernel", 10) == 0;
 }
 
+/* rex (rpc's server, the path of erl_call, ei_rpc and edist_rpc): served
+ * by the rpc server with the functions the program registered, unless a
+ * mailbox took the name. */
+static int route_rex(edist_node *n, const edist_dist_msg *m,
+                     const uint8_t *payload)
+{
+    edist_etf_reader r;
+    size_t len = (size_t)(m->data + m->len - payload);
+    edist_etf_reader_init(&r, payload, len, (const edist_atom *)m->atoms,
+                          m->natoms);
+    if (m->versioned && edist_etf_read_version(&r) < 0)
+        return 0;
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0)
+        rpc_rex_request(n, &t);
+    edist_arena_free(a);
+    return 0;
+}
+
 static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
                           edist_etf_reader *r, int tt)
 {
@@ -148,6 +150,8 @@ static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
         return route_deliver(mb, m, r->p);
     if (route_builtin(&name))
         return route_net_kernel(n, p, m, r->p);
+    if (name.len == 3 && memcmp(name.name, "rex", 3) == 0)
+        return route_rex(n, m, r->p);
     return 0;
 }
 
@@ -162,82 +166,17 @@ static int route_send(edist_node *n, const edist_dist_msg *m,
     return route_deliver(route_local_pid(n, &to), m, r->p);
 }
 
-/* MONITOR_P {19, From, ToProc, Ref}: a target that does not exist must
- * be answered with MONITOR_P_EXIT noproc, or a remote gen:call with
- * infinity waits forever. */
-static int route_monitor(edist_node *n, edist_peer *p, edist_etf_reader *r)
+/* ALIAS_SEND {33, From, Alias} + Message: to the mailbox the alias (a
+ * reference edist_call made) belongs to; an inactive alias drops it, as
+ * on BEAM. */
+static int route_alias_send(edist_node *n, const edist_dist_msg *m,
+                            edist_etf_reader *r, int tt)
 {
-    const uint8_t *from, *to, *ref;
-    size_t from_len, to_len, ref_len;
-    if (edist_etf_read_raw(r, &from, &from_len) < 0)
+    edist_term alias;
+    if (edist_etf_skip(r, 0) < 0 || /* From */
+        edist_etf_read_ref(r, &alias) < 0 || (tt && edist_etf_skip(r, 0) < 0))
         return EDIST_EBADMSG;
-    edist_etf_reader at = *r;
-    if (edist_etf_read_raw(r, &to, &to_len) < 0 ||
-        edist_etf_read_raw(r, &ref, &ref_len) < 0)
-        return EDIST_EBADMSG;
-    int exists = 0;
-    edist_term pid;
-    edist_atom name;
-    if (edist_etf_read_pid(&at, &pid) == 0) {
-        edist_mbox *mb = route_local_pid(n, &pid);
-        exists = mb != NULL;
-        if (mb)
-            edist_procs_put(&mb->proc);
-    } else if (edist_etf_read_atom(&at, &name) == 0) {
-        edist_proc *pr = edist_procs_by_name(&n->procs, name.name, name.len);
-        exists = pr != NULL || route_builtin(&name);
-        if (pr)
-            edist_procs_put(pr);
-    }
-    if (!exists)
-        route_reply_signal(p, OP_MONITOR_P_EXIT, to, to_len, from, from_len,
-                           ref, ref_len, "noproc");
-    return 0;
-}
-
-/* LINK {1, From, To}: a link to a process that does not exist is answered
- * with an exit signal noproc. */
-static int route_link(edist_node *n, edist_peer *p, edist_etf_reader *r)
-{
-    const uint8_t *from, *to;
-    size_t from_len, to_len;
-    if (edist_etf_read_raw(r, &from, &from_len) < 0)
-        return EDIST_EBADMSG;
-    edist_etf_reader at = *r;
-    edist_term pid;
-    if (edist_etf_read_raw(r, &to, &to_len) < 0 ||
-        edist_etf_read_pid(&at, &pid) < 0)
-        return EDIST_EBADMSG;
-    edist_mbox *mb = route_local_pid(n, &pid);
-    if (mb)
-        edist_procs_put(&mb->proc);
-    else
-        route_reply_signal(p, OP_EXIT, to, to_len, from, from_len, NULL, 0,
-                           "noproc");
-    return 0;
-}
-
-/* UNLINK_ID {35, Id, From, To}: acknowledged with UNLINK_ID_ACK
- * {36, Id, To, From} before any other signal to From. */
-static int route_unlink_id(edist_peer *p, edist_etf_reader *r)
-{
-    const uint8_t *id, *from, *to;
-    size_t id_len, from_len, to_len;
-    if (edist_etf_read_raw(r, &id, &id_len) < 0 ||
-        edist_etf_read_raw(r, &from, &from_len) < 0 ||
-        edist_etf_read_raw(r, &to, &to_len) < 0)
-        return EDIST_EBADMSG;
-    uint8_t buf[ROUTE_CTL_MAX];
-    edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
-    edist_etf_put_tuple_header(&w, 4);
-    edist_etf_put_int(&w, OP_UNLINK_ID_ACK);
-    edist_etf_put_raw(&w, id, id_len);
-    edist_etf_put_raw(&w, to, to_len);
-    edist_etf_put_raw(&w, from, from_len);
-    if (!w.err)
-        peer_send(p, buf, w.len, NULL, 0);
-    return 0;
+    return route_deliver(sig_alias_lookup(n, &alias), m, r->p);
 }
 
 int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
@@ -264,16 +203,14 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
         return route_reg_send(n, p, m, &r, 0);
     case OP_REG_SEND_TT:
         return route_reg_send(n, p, m, &r, 1);
-    case OP_MONITOR_P:
-        return route_monitor(n, p, &r);
-    case OP_LINK:
-        return route_link(n, p, &r);
-    case OP_UNLINK_ID:
-        return route_unlink_id(p, &r);
+    case OP_ALIAS_SEND:
+        return route_alias_send(n, m, &r, 0);
+    case OP_ALIAS_SEND_TT:
+        return route_alias_send(n, m, &r, 1);
+    case OP_GROUP_LEADER:
+        return 0; /* a mailbox has no group leader */
     default:
-        /* GROUP_LEADER, DEMONITOR_P, UNLINK_ID_ACK, exit signals: links and
-         * monitors of mailboxes are the signals layer's (issue 5); nothing
-         * here can hang a peer by ignoring them. */
-        return 0;
+        /* Links, exit signals, monitors, spawn requests (signals.c). */
+        return sig_route(n, p, op, m);
     }
 }

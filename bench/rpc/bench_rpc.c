@@ -1,0 +1,61 @@
+/*
+ * bench_rpc.c: sequential rpc round trips from edist into a BEAM node
+ * (edist_rpc: a gen_server call to rex), calling erlang:node/0.
+ *
+ * usage: bench_rpc PEER COOKIE SECONDS
+ * prints: edist_rpc <calls> <seconds> <calls/s>
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edist/edist.h"
+#include "edist/proc.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: bench_rpc PEER COOKIE SECONDS\n");
+        return 2;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "bench_rpc_%d@127.0.0.1", (int)getpid());
+    edist_node_opts o = {0};
+    o.name = name;
+    o.cookie = argv[2];
+    edist_node *n;
+    char why[512];
+    if (edist_node_start(&o, &n, why, sizeof why) < 0) {
+        fprintf(stderr, "start: %s\n", why);
+        return 1;
+    }
+    edist_arena *a = edist_arena_new(NULL);
+    double secs = atof(argv[3]), t0 = now(), t = t0;
+    long calls = 0;
+    while (t - t0 < secs) {
+        for (int i = 0; i < 100; i++) {
+            edist_term res;
+            edist_arena_reset(a);
+            int rc =
+                edist_rpc(n, argv[1], "erlang", "node", NULL, 5000, a, &res);
+            if (rc != 0) {
+                fprintf(stderr, "rpc: %s\n", edist_strerror(rc));
+                return 1;
+            }
+            calls++;
+        }
+        t = now();
+    }
+    printf("edist_rpc %ld %.3f %.0f\n", calls, t - t0, calls / (t - t0));
+    edist_arena_free(a);
+    edist_node_stop(n);
+    return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * sig_int.h: what the signals layer's files share: the table entry, the
+ * queue of control messages to send after the table lock is released,
+ * and the helpers of sig_table.c.  See signals.c for the model.
+ */
+#ifndef EDIST_RT_SIG_INT_H
+#define EDIST_RT_SIG_INT_H
+
+/* node_int.h names the connection type edist_link (see proc.h). */
+#define EDIST_PROC_NO_LINK_API
+#include "edist/proc.h"
+#include "proto/linksm.h"
+#include "rt/node_int.h"
+
+enum { SIG_LINK = 1, SIG_MON_OUT, SIG_MON_IN, SIG_NODE, SIG_ALIAS };
+
+enum {
+    OP_LINK = 1,
+    OP_EXIT = 3,
+    OP_EXIT2 = 8,
+    OP_EXIT_TT = 13,
+    OP_EXIT2_TT = 18,
+    OP_MONITOR_P = 19,
+    OP_DEMONITOR_P = 20,
+    OP_MONITOR_P_EXIT = 21,
+    OP_PAYLOAD_EXIT = 24,
+    OP_PAYLOAD_EXIT_TT = 25,
+    OP_PAYLOAD_EXIT2 = 26,
+    OP_PAYLOAD_EXIT2_TT = 27,
+    OP_PAYLOAD_MONITOR_P_EXIT = 28,
+    OP_SPAWN_REQUEST = 29,
+    OP_SPAWN_REQUEST_TT = 30,
+    OP_UNLINK_ID = 35,
+    OP_UNLINK_ID_ACK = 36
+};
+
+/* The connection setup a link or monitor to a remote node waits for
+ * (net_setuptime's default). */
+#define SIG_CONNECT_MS 7000
+
+struct sig_ent {
+    int kind;
+    uint32_t id, serial; /* the local mailbox */
+    char *node;          /* the other side's node (NUL-terminated) */
+    size_t node_len;
+    uint8_t *other; /* LINK: the pid; MON_IN: the monitoring pid */
+    size_t other_len;
+    uint8_t *ref; /* MON_*: the reference */
+    size_t ref_len;
+    uint8_t *who; /* MON_OUT: Who of DOWN; MON_IN: FromProc (pid or name) */
+    size_t who_len;
+    uint8_t *target; /* MON_OUT: ToProc as sent (pid or name atom) */
+    size_t target_len;
+    uint64_t unlink_id;
+};
+
+/* A control message to send once the lock is released. */
+typedef struct sig_out {
+    struct sig_out *next;
+    char *node;
+    uint8_t *ctl;
+    size_t ctl_len;
+} sig_out;
+
+/* sig_table.c.  The sig_tab_* and sig_lsm_apply callers hold n->sig.mu;
+ * sig_out_push queues under it, sig_out_flush sends after it. */
+void sig_ent_free(sig_ent *e);
+int sig_bytes_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+char *sig_strdup(const char *s, size_t len);
+int sig_tab_add(edist_node *n, sig_ent *e);
+void sig_tab_del(edist_node *n, size_t i);
+ptrdiff_t sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
+                       const uint8_t *other, size_t other_len,
+                       const uint8_t *ref, size_t ref_len);
+edist_linksm sig_lsm_of(const sig_ent *e);
+void sig_lsm_apply(edist_node *n, size_t i, const edist_linksm *s, int act);
+int sig_is_local_pid(edist_node *n, const edist_term *pid);
+edist_mbox *sig_local_mbox(edist_node *n, const edist_term *pid);
+edist_term sig_pid_of(edist_node *n, uint32_t id, uint32_t serial);
+void sig_deliver_to(edist_node *n, uint32_t id, uint32_t serial,
+                    const edist_term *t);
+int sig_dec(edist_arena *a, const uint8_t *b, size_t len, edist_term *out);
+edist_term sig_atom(const char *s);
+void sig_deliver_exit(edist_node *n, edist_arena *a, uint32_t id,
+                      uint32_t serial, const edist_term *from,
+                      const edist_term *reason);
+void sig_deliver_down(edist_node *n, edist_arena *a, const sig_ent *e,
+                      const edist_term *reason);
+void sig_out_push(sig_out **out, const char *node, size_t node_len, int op,
+                  const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                  const uint8_t *c, size_t clen, const edist_term *last);
+void sig_out_flush(edist_node *n, sig_out *list);
+int sig_connect_for(edist_node *n, const edist_atom *node);
+int sig_peer_is_up(edist_node *n, const char *name, size_t len);
+
+#endif

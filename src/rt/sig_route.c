@@ -1,0 +1,369 @@
+/*
+ * sig_route.c: incoming signals (protocol.md 3.5, 3.6): LINK, EXIT,
+ * EXIT2 and their _TT and PAYLOAD_ forms, UNLINK_ID and its ack,
+ * MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT, and SPAWN_REQUEST (handed to
+ * rpc_server.c).  Runs on the I/O thread; see signals.c for the table.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "edist/err.h"
+#include "rt/sig_int.h"
+#include "rt/rpc_server.h"
+
+/* ------------------------------------------------- incoming signals */
+
+int sig_add_monitor_in(edist_mbox *mb, const edist_term *origin,
+                       const edist_term *ref, const char *node, size_t len)
+{
+    edist_node *n = mb->node;
+    edist_term self = edist_mbox_pid(mb);
+    sig_ent e = {0};
+    e.kind = SIG_MON_IN;
+    e.id = mb->proc.id;
+    e.serial = mb->proc.serial;
+    e.node = sig_strdup(node, len);
+    e.node_len = len;
+    int rc = e.node ? 0 : EDIST_ENOMEM;
+    if (rc == 0)
+        rc = sig_encode(origin, &e.other, &e.other_len);
+    if (rc == 0)
+        rc = sig_encode(ref, &e.ref, &e.ref_len);
+    if (rc == 0)
+        rc = sig_encode(&self, &e.who, &e.who_len);
+    if (rc < 0) {
+        sig_ent_free(&e);
+        return rc;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    rc = sig_tab_add(n, &e);
+    pthread_mutex_unlock(&n->sig.mu);
+    return rc;
+}
+
+int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
+                    size_t len)
+{
+    edist_node *n = mb->node;
+    sig_ent e = {0};
+    e.kind = SIG_LINK;
+    e.id = mb->proc.id;
+    e.serial = mb->proc.serial;
+    e.node = sig_strdup(node, len);
+    e.node_len = len;
+    int rc = e.node ? sig_encode(origin, &e.other, &e.other_len) : EDIST_ENOMEM;
+    if (rc < 0) {
+        sig_ent_free(&e);
+        return rc;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    rc = sig_tab_add(n, &e);
+    pthread_mutex_unlock(&n->sig.mu);
+    return rc;
+}
+
+/* Sends {op, A, B, Reason-atom} or with ref {op, A, B, Ref, Reason}. */
+static void reply_noproc(edist_peer *p, int op, const edist_term *a,
+                         const edist_term *b, const edist_term *ref)
+{
+    edist_term ctl, parts[5];
+    size_t k = 0;
+    parts[k++] = edist_mk_int(op);
+    parts[k++] = *a;
+    parts[k++] = *b;
+    if (ref)
+        parts[k++] = *ref;
+    parts[k++] = sig_atom("noproc");
+    ctl.type = EDIST_TERM_TUPLE;
+    ctl.v.tuple.arity = k;
+    ctl.v.tuple.elems = parts;
+    edist_etf_writer w;
+    edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
+    if (edist_etf_put_term(&w, &ctl) == 0)
+        peer_send(p, w.buf, w.len, NULL, 0);
+    edist_etf_writer_free(&w);
+}
+
+static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
+                   const edist_term *to)
+{
+    if (from->type != EDIST_TERM_PID || to->type != EDIST_TERM_PID)
+        return EDIST_EBADMSG;
+    uint8_t *other;
+    size_t other_len;
+    if (sig_encode(from, &other, &other_len) < 0)
+        return 0;
+    pthread_mutex_lock(&n->sig.mu);
+    edist_mbox *mb = sig_local_mbox(n, to);
+    int rc = 0;
+    if (mb) {
+        ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial,
+                                   other, other_len, NULL, 0);
+        /* protocol.md 3.6: a LINK while our unlink is outstanding is
+         * ignored (the peer will see our UNLINK_ID next). */
+        if (i < 0) {
+            sig_ent e = {0};
+            e.kind = SIG_LINK;
+            e.id = mb->proc.id;
+            e.serial = mb->proc.serial;
+            e.node = sig_strdup(p->name, p->name_len);
+            e.node_len = p->name_len;
+            e.other = other;
+            e.other_len = other_len;
+            other = NULL;
+            rc = e.node ? sig_tab_add(n, &e) : (sig_ent_free(&e), 0);
+        }
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(other);
+    if (mb)
+        edist_procs_put(&mb->proc);
+    else
+        reply_noproc(p, OP_EXIT, to, from, NULL);
+    return rc < 0 ? 0 : 0;
+}
+
+/* EXIT through a link (link = 1) or EXIT2 (exit/2). */
+static int in_exit(edist_node *n, edist_arena *a, const edist_term *from,
+                   const edist_term *to, const edist_term *reason, int link)
+{
+    if (to->type != EDIST_TERM_PID)
+        return EDIST_EBADMSG;
+    if (!sig_is_local_pid(n, to) || to->v.pid.creation != n->creation)
+        return 0;
+    if (!link) {
+        sig_deliver_exit(n, a, to->v.pid.id, to->v.pid.serial, from, reason);
+        return 0;
+    }
+    uint8_t *other;
+    size_t other_len;
+    if (sig_encode(from, &other, &other_len) < 0)
+        return 0;
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
+                               other, other_len, NULL, 0);
+    if (i >= 0) {
+        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+        int act = edist_linksm_recv_exit(&st);
+        sig_lsm_apply(n, (size_t)i, &st, act);
+        if (act & EDIST_LSM_DELIVER_EXIT)
+            sig_deliver_exit(n, a, to->v.pid.id, to->v.pid.serial, from,
+                             reason);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(other);
+    return 0;
+}
+
+static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
+                        const edist_term *from, const edist_term *to, int ack)
+{
+    if (from->type != EDIST_TERM_PID || to->type != EDIST_TERM_PID)
+        return EDIST_EBADMSG;
+    uint8_t *other;
+    size_t other_len;
+    if (sig_encode(from, &other, &other_len) < 0)
+        return 0;
+    uint64_t idv = id->type == EDIST_TERM_INT ? (uint64_t)id->v.i : 0;
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
+                               other, other_len, NULL, 0);
+    if (i >= 0 && sig_is_local_pid(n, to)) {
+        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+        int act = ack ? edist_linksm_recv_ack(&st, idv)
+                      : edist_linksm_recv_unlink(&st);
+        sig_lsm_apply(n, (size_t)i, &st, act);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(other);
+    if (!ack) {
+        /* {36, Id, To, From}, before anything else goes to From. */
+        edist_term ctl, parts[4];
+        parts[0] = edist_mk_int(OP_UNLINK_ID_ACK);
+        parts[1] = *id;
+        parts[2] = *to;
+        parts[3] = *from;
+        ctl.type = EDIST_TERM_TUPLE;
+        ctl.v.tuple.arity = 4;
+        ctl.v.tuple.elems = parts;
+        edist_etf_writer w;
+        edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
+        if (edist_etf_put_term(&w, &ctl) == 0)
+            peer_send(p, w.buf, w.len, NULL, 0);
+        edist_etf_writer_free(&w);
+    }
+    return 0;
+}
+
+static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
+                      const edist_term *to, const edist_term *ref)
+{
+    if (from->type != EDIST_TERM_PID || ref->type != EDIST_TERM_REF)
+        return EDIST_EBADMSG;
+    pthread_mutex_lock(&n->sig.mu);
+    edist_mbox *mb = NULL;
+    if (to->type == EDIST_TERM_PID)
+        mb = sig_local_mbox(n, to);
+    else if (to->type == EDIST_TERM_ATOM)
+        mb = (edist_mbox *)edist_procs_by_name(&n->procs, to->v.atom.name,
+                                               to->v.atom.len);
+    int builtin =
+        to->type == EDIST_TERM_ATOM && edist_term_is_atom(to, "net_kernel");
+    if (mb) {
+        sig_ent e = {0};
+        e.kind = SIG_MON_IN;
+        e.id = mb->proc.id;
+        e.serial = mb->proc.serial;
+        e.node = sig_strdup(p->name, p->name_len);
+        e.node_len = p->name_len;
+        if (!e.node || sig_encode(from, &e.other, &e.other_len) < 0 ||
+            sig_encode(ref, &e.ref, &e.ref_len) < 0 ||
+            sig_encode(to, &e.who, &e.who_len) < 0)
+            sig_ent_free(&e);
+        else
+            sig_tab_add(n, &e);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    if (mb)
+        edist_procs_put(&mb->proc);
+    else if (!builtin)
+        reply_noproc(p, OP_MONITOR_P_EXIT, to, from, ref);
+    return 0;
+}
+
+static int in_demonitor(edist_node *n, edist_peer *p, const edist_term *ref)
+{
+    uint8_t *rb;
+    size_t rlen;
+    if (sig_encode(ref, &rb, &rlen) < 0)
+        return 0;
+    pthread_mutex_lock(&n->sig.mu);
+    for (size_t i = 0; i < n->sig.n; i++) {
+        sig_ent *e = &n->sig.ents[i];
+        if (e->kind == SIG_MON_IN &&
+            sig_bytes_eq(e->ref, e->ref_len, rb, rlen) &&
+            sig_bytes_eq((const uint8_t *)e->node, e->node_len,
+                         (const uint8_t *)p->name, p->name_len)) {
+            sig_tab_del(n, i);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+    return 0;
+}
+
+static int in_monitor_exit(edist_node *n, edist_arena *a, const edist_term *to,
+                           const edist_term *ref, const edist_term *reason)
+{
+    if (to->type != EDIST_TERM_PID || !sig_is_local_pid(n, to))
+        return 0;
+    uint8_t *rb;
+    size_t rlen;
+    if (sig_encode(ref, &rb, &rlen) < 0)
+        return 0;
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i = sig_tab_find(n, SIG_MON_OUT, to->v.pid.id, to->v.pid.serial,
+                               NULL, 0, rb, rlen);
+    if (i >= 0) {
+        sig_deliver_down(n, a, &n->sig.ents[i], reason);
+        sig_tab_del(n, (size_t)i);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+    return 0;
+}
+
+int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
+{
+    switch (op) {
+    case OP_LINK:
+    case OP_EXIT:
+    case OP_EXIT2:
+    case OP_EXIT_TT:
+    case OP_EXIT2_TT:
+    case OP_MONITOR_P:
+    case OP_DEMONITOR_P:
+    case OP_MONITOR_P_EXIT:
+    case OP_UNLINK_ID:
+    case OP_UNLINK_ID_ACK:
+        break;
+    default:
+        if (op >= OP_PAYLOAD_EXIT && op <= OP_SPAWN_REQUEST_TT)
+            break;
+        return 0; /* ops we do not know (or that OTP no longer sends) */
+    }
+    edist_etf_reader r;
+    edist_etf_reader_init(&r, m->data, m->len, (const edist_atom *)m->atoms,
+                          m->natoms);
+    if (m->versioned && edist_etf_read_version(&r) < 0)
+        return EDIST_EBADMSG;
+    edist_arena *a = edist_arena_new(NULL);
+    if (!a)
+        return 0;
+    edist_term ctl, payload = {0};
+    int rc = EDIST_EBADMSG, has_payload = 0;
+    if (edist_etf_read_term(&r, a, NULL, &ctl) < 0 ||
+        ctl.type != EDIST_TERM_TUPLE || ctl.v.tuple.arity < 3)
+        goto out;
+    if ((op >= OP_PAYLOAD_EXIT && op <= OP_SPAWN_REQUEST_TT)) {
+        if ((m->versioned && edist_etf_read_version(&r) < 0) ||
+            edist_etf_read_term(&r, a, NULL, &payload) < 0)
+            goto out;
+        has_payload = 1;
+    }
+    edist_term *el = ctl.v.tuple.elems;
+    size_t ar = ctl.v.tuple.arity;
+    (void)has_payload;
+    switch (op) {
+    case OP_LINK:
+        rc = in_link(n, p, &el[1], &el[2]);
+        break;
+    case OP_EXIT:
+    case OP_EXIT2:
+        rc = ar == 4 ? in_exit(n, a, &el[1], &el[2], &el[3], op == OP_EXIT)
+                     : EDIST_EBADMSG;
+        break;
+    case OP_EXIT_TT:
+    case OP_EXIT2_TT:
+        rc = ar == 5 ? in_exit(n, a, &el[1], &el[2], &el[4], op == OP_EXIT_TT)
+                     : EDIST_EBADMSG;
+        break;
+    case OP_PAYLOAD_EXIT:
+    case OP_PAYLOAD_EXIT_TT:
+    case OP_PAYLOAD_EXIT2:
+    case OP_PAYLOAD_EXIT2_TT:
+        rc = in_exit(n, a, &el[1], &el[2], &payload,
+                     op == OP_PAYLOAD_EXIT || op == OP_PAYLOAD_EXIT_TT);
+        break;
+    case OP_UNLINK_ID:
+    case OP_UNLINK_ID_ACK:
+        rc = ar == 4 ? in_unlink_id(n, p, &el[1], &el[2], &el[3],
+                                    op == OP_UNLINK_ID_ACK)
+                     : EDIST_EBADMSG;
+        break;
+    case OP_MONITOR_P:
+        rc = ar == 4 ? in_monitor(n, p, &el[1], &el[2], &el[3]) : EDIST_EBADMSG;
+        break;
+    case OP_DEMONITOR_P:
+        rc = ar == 4 ? in_demonitor(n, p, &el[3]) : EDIST_EBADMSG;
+        break;
+    case OP_MONITOR_P_EXIT:
+        rc = ar == 5 ? in_monitor_exit(n, a, &el[2], &el[3], &el[4])
+                     : EDIST_EBADMSG;
+        break;
+    case OP_PAYLOAD_MONITOR_P_EXIT:
+        rc = ar == 4 ? in_monitor_exit(n, a, &el[2], &el[3], &payload)
+                     : EDIST_EBADMSG;
+        break;
+    case OP_SPAWN_REQUEST:
+    case OP_SPAWN_REQUEST_TT:
+        rc = ar >= 6 ? rpc_spawn_request(n, p, &ctl, &payload) : EDIST_EBADMSG;
+        break;
+    default:
+        rc = 0;
+    }
+out:
+    edist_arena_free(a);
+    return rc;
+}

@@ -1,0 +1,661 @@
+/*
+ * signals.c: links, exit signals and monitors of mailboxes, local and
+ * across nodes (protocol.md 3.5, 3.6).
+ *
+ * One table per node holds every relation a local mailbox takes part in:
+ *
+ *   LINK     mailbox <-> other pid; unlink_id != 0 while our UNLINK_ID
+ *            waits for its UNLINK_ID_ACK (exit signals through the link
+ *            are then ignored, and the entry goes when the ack with that
+ *            id arrives);
+ *   MON_OUT  the mailbox monitors `target` (pid or name) with ref;
+ *   MON_IN   `other` monitors the mailbox (by pid or by name) with ref;
+ *   NODE     monitor_node(Node) held by the mailbox;
+ *   ALIAS    ref is an alias of the mailbox (edist_call's reply tag):
+ *            ALIAS_SEND to it reaches the mailbox.
+ *
+ * Pids, references and targets are kept encoded (ETF without the version
+ * byte, as our encoder writes them), so equality is a byte comparison.
+ * A relation between two local mailboxes is two entries, one each side,
+ * exactly as across nodes, with "node" our own name.
+ *
+ * Locking: sig.mu guards the table.  Local deliveries (a queue push that
+ * never blocks) happen under it; anything that may block (peer_send waits
+ * for room) is collected and sent after it is released.  Order: sig.mu ->
+ * procs.mu -> mailbox queue.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "edist/err.h"
+#include "rt/sig_int.h"
+
+/* ---------------------------------------------------------------- links */
+
+int sig_link(edist_mbox *mb, const edist_term *pid)
+{
+    if (!mb || !pid)
+        return EDIST_EINVAL;
+    if (pid->type != EDIST_TERM_PID)
+        return EDIST_ETYPE;
+    edist_node *n = mb->node;
+    edist_term self = edist_mbox_pid(mb);
+    if (edist_term_equal(&self, pid))
+        return 0;
+    edist_arena *a = edist_arena_new(NULL);
+    if (!a)
+        return EDIST_ENOMEM;
+    int rc = 0, remote = !sig_is_local_pid(n, pid);
+    if (remote && !sig_connect_for(n, &pid->v.pid.node)) {
+        edist_term r = sig_atom("noconnection");
+        sig_deliver_exit(n, a, mb->proc.id, mb->proc.serial, pid, &r);
+        edist_arena_free(a);
+        return 0;
+    }
+    sig_ent e = {0}, e2 = {0};
+    uint8_t *me = NULL;
+    size_t me_len = 0;
+    if ((rc = sig_encode(pid, &e.other, &e.other_len)) < 0 ||
+        (rc = sig_encode(&self, &me, &me_len)) < 0)
+        goto out;
+    pthread_mutex_lock(&n->sig.mu);
+    edist_mbox *peer_mb = remote ? NULL : sig_local_mbox(n, pid);
+    if (!remote && !peer_mb) {
+        pthread_mutex_unlock(&n->sig.mu);
+        edist_term r = sig_atom("noproc");
+        sig_deliver_exit(n, a, mb->proc.id, mb->proc.serial, pid, &r);
+        goto out;
+    }
+    ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial,
+                               e.other, e.other_len, NULL, 0);
+    int send_link = 0;
+    if (i >= 0) {
+        /* Linked already (nothing to do), or linking again while
+         * unlinking (active again, LINK goes out). */
+        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+        int act = edist_linksm_link(&st);
+        sig_lsm_apply(n, (size_t)i, &st, act);
+        send_link = (act & EDIST_LSM_SEND_LINK) != 0;
+    } else {
+        edist_linksm st = {0, 0};
+        send_link = (edist_linksm_link(&st) & EDIST_LSM_SEND_LINK) != 0;
+        e.kind = SIG_LINK;
+        e.id = mb->proc.id;
+        e.serial = mb->proc.serial;
+        e.node = sig_strdup(pid->v.pid.node.name, pid->v.pid.node.len);
+        e.node_len = pid->v.pid.node.len;
+        rc = e.node ? sig_tab_add(n, &e) : EDIST_ENOMEM;
+        e.other = NULL;
+        e.node = NULL;
+        if (rc == 0 && peer_mb &&
+            sig_tab_find(n, SIG_LINK, peer_mb->proc.id, peer_mb->proc.serial,
+                         me, me_len, NULL, 0) < 0) {
+            e2.kind = SIG_LINK;
+            e2.id = peer_mb->proc.id;
+            e2.serial = peer_mb->proc.serial;
+            e2.node = sig_strdup(n->name, n->name_len);
+            e2.node_len = n->name_len;
+            e2.other = me;
+            e2.other_len = me_len;
+            me = NULL;
+            rc = e2.node ? sig_tab_add(n, &e2) : EDIST_ENOMEM;
+        }
+    }
+    send_link = send_link && rc == 0 && remote;
+    pthread_mutex_unlock(&n->sig.mu);
+    if (peer_mb)
+        edist_procs_put(&peer_mb->proc);
+    if (send_link) {
+        /* {1, Self, Pid} */
+        edist_term ctl;
+        if (edist_term_tuple(a, &ctl, 3) == 0) {
+            ctl.v.tuple.elems[0] = edist_mk_int(OP_LINK);
+            ctl.v.tuple.elems[1] = self;
+            ctl.v.tuple.elems[2] = *pid;
+            sig_send_ctl(n, &pid->v.pid.node, &ctl, NULL);
+        }
+        if (!sig_peer_is_up(n, pid->v.pid.node.name, pid->v.pid.node.len))
+            sig_node_down(n, pid->v.pid.node.name, pid->v.pid.node.len);
+    }
+out:
+    free(me);
+    sig_ent_free(&e);
+    edist_arena_free(a);
+    return rc;
+}
+
+int sig_unlink(edist_mbox *mb, const edist_term *pid)
+{
+    if (!mb || !pid)
+        return EDIST_EINVAL;
+    if (pid->type != EDIST_TERM_PID)
+        return EDIST_ETYPE;
+    edist_node *n = mb->node;
+    edist_term self = edist_mbox_pid(mb);
+    uint8_t *other, *me;
+    size_t other_len, me_len;
+    int rc = sig_encode(pid, &other, &other_len);
+    if (rc < 0)
+        return rc;
+    if ((rc = sig_encode(&self, &me, &me_len)) < 0) {
+        free(other);
+        return rc;
+    }
+    uint64_t id = 0;
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
+                               other_len, NULL, 0);
+    if (i >= 0 && !sig_is_local_pid(n, pid)) {
+        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+        int act = edist_linksm_unlink(&st, n->sig.next_unlink_id);
+        sig_lsm_apply(n, (size_t)i, &st, act);
+        if (act & EDIST_LSM_SEND_UNLINK_ID)
+            id = n->sig.next_unlink_id++;
+    } else if (i >= 0) {
+        sig_tab_del(n, (size_t)i);
+        if (pid->v.pid.creation == n->creation) {
+            ptrdiff_t j = sig_tab_find(n, SIG_LINK, pid->v.pid.id,
+                                       pid->v.pid.serial, me, me_len, NULL, 0);
+            if (j >= 0)
+                sig_tab_del(n, (size_t)j);
+        }
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(other);
+    free(me);
+    if (id) {
+        /* {35, Id, Self, Pid} */
+        edist_term ctl, parts[4];
+        parts[0] = edist_mk_int(OP_UNLINK_ID);
+        parts[1] = edist_mk_int((int64_t)id);
+        parts[2] = self;
+        parts[3] = *pid;
+        ctl.type = EDIST_TERM_TUPLE;
+        ctl.v.tuple.arity = 4;
+        ctl.v.tuple.elems = parts;
+        rc = sig_send_ctl(n, &pid->v.pid.node, &ctl, NULL);
+        if (rc == EDIST_ENOCONN)
+            rc = 0;
+    }
+    return rc;
+}
+
+int edist_exit(edist_mbox *mb, const edist_term *pid, const edist_term *reason)
+{
+    if (!mb || !pid || !reason)
+        return EDIST_EINVAL;
+    if (pid->type != EDIST_TERM_PID)
+        return EDIST_ETYPE;
+    edist_node *n = mb->node;
+    edist_term self = edist_mbox_pid(mb);
+    if (sig_is_local_pid(n, pid)) {
+        edist_arena *a = edist_arena_new(NULL);
+        if (!a)
+            return EDIST_ENOMEM;
+        if (pid->v.pid.creation == n->creation)
+            sig_deliver_exit(n, a, pid->v.pid.id, pid->v.pid.serial, &self,
+                             reason);
+        edist_arena_free(a);
+        return 0;
+    }
+    /* {8, Self, Pid, Reason} */
+    edist_term ctl, parts[4];
+    parts[0] = edist_mk_int(OP_EXIT2);
+    parts[1] = self;
+    parts[2] = *pid;
+    parts[3] = *reason;
+    ctl.type = EDIST_TERM_TUPLE;
+    ctl.v.tuple.arity = 4;
+    ctl.v.tuple.elems = parts;
+    return sig_send_ctl(n, &pid->v.pid.node, &ctl, NULL);
+}
+
+/* ------------------------------------------------------------- monitors */
+
+int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
+{
+    if (!mb || !target || !ref)
+        return EDIST_EINVAL;
+    edist_node *n = mb->node;
+    edist_atom node = edist_node_atom(n);
+    edist_term to, who;
+    if (target->type == EDIST_TERM_PID) {
+        node = target->v.pid.node;
+        to = who = *target;
+    } else if (target->type == EDIST_TERM_ATOM) {
+        to = *target;
+        who = *target; /* completed below */
+    } else if (target->type == EDIST_TERM_TUPLE && target->v.tuple.arity == 2 &&
+               target->v.tuple.elems[0].type == EDIST_TERM_ATOM &&
+               target->v.tuple.elems[1].type == EDIST_TERM_ATOM) {
+        to = target->v.tuple.elems[0];
+        node = target->v.tuple.elems[1].v.atom;
+        who = *target;
+    } else {
+        return EDIST_ETYPE;
+    }
+    edist_arena *a = edist_arena_new(NULL);
+    if (!a)
+        return EDIST_ENOMEM;
+    edist_term self = edist_mbox_pid(mb), node_t = {0};
+    node_t.type = EDIST_TERM_ATOM;
+    node_t.v.atom = node;
+    if (target->type == EDIST_TERM_ATOM) {
+        edist_term_tuple(a, &who, 2);
+        who.v.tuple.elems[0] = *target;
+        who.v.tuple.elems[1] = node_t;
+    }
+    *ref = edist_make_ref(n);
+    int local = node_is_local(n, node), rc;
+    sig_ent e = {0}, e2 = {0};
+    e.kind = SIG_MON_OUT;
+    e.id = mb->proc.id;
+    e.serial = mb->proc.serial;
+    e.node = sig_strdup(node.name, node.len);
+    e.node_len = node.len;
+    if (!e.node || (rc = sig_encode(ref, &e.ref, &e.ref_len)) < 0 ||
+        (rc = sig_encode(&who, &e.who, &e.who_len)) < 0 ||
+        (rc = sig_encode(&to, &e.target, &e.target_len)) < 0) {
+        sig_ent_free(&e);
+        edist_arena_free(a);
+        return e.node ? rc : EDIST_ENOMEM;
+    }
+    if (!local && !sig_connect_for(n, &node)) {
+        edist_term r = sig_atom("noconnection");
+        sig_deliver_down(n, a, &e, &r);
+        sig_ent_free(&e);
+        edist_arena_free(a);
+        return 0;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    edist_mbox *tmb = NULL;
+    if (local) {
+        tmb = to.type == EDIST_TERM_PID
+                  ? sig_local_mbox(n, &to)
+                  : (edist_mbox *)edist_procs_by_name(&n->procs, to.v.atom.name,
+                                                      to.v.atom.len);
+        if (!tmb) {
+            pthread_mutex_unlock(&n->sig.mu);
+            edist_term r = sig_atom("noproc");
+            sig_deliver_down(n, a, &e, &r);
+            sig_ent_free(&e);
+            edist_arena_free(a);
+            return 0;
+        }
+        /* The target's side: monitored by self, FromProc as asked. */
+        e2.kind = SIG_MON_IN;
+        e2.id = tmb->proc.id;
+        e2.serial = tmb->proc.serial;
+        e2.node = sig_strdup(n->name, n->name_len);
+        e2.node_len = n->name_len;
+        rc = sig_encode(&self, &e2.other, &e2.other_len);
+        if (rc == 0)
+            rc = sig_encode(ref, &e2.ref, &e2.ref_len);
+        if (rc == 0)
+            rc = sig_encode(&to, &e2.who, &e2.who_len);
+        if (rc < 0 || !e2.node) {
+            sig_ent_free(&e2);
+            e2.kind = 0;
+        }
+    }
+    rc = sig_tab_add(n, &e);
+    if (rc == 0 && e2.kind)
+        rc = sig_tab_add(n, &e2);
+    else if (e2.kind == 0 && local)
+        rc = EDIST_ENOMEM;
+    pthread_mutex_unlock(&n->sig.mu);
+    if (tmb)
+        edist_procs_put(&tmb->proc);
+    if (rc == 0 && !local) {
+        /* {19, Self, ToProc, Ref} */
+        edist_term ctl, parts[4];
+        parts[0] = edist_mk_int(OP_MONITOR_P);
+        parts[1] = self;
+        parts[2] = to;
+        parts[3] = *ref;
+        ctl.type = EDIST_TERM_TUPLE;
+        ctl.v.tuple.arity = 4;
+        ctl.v.tuple.elems = parts;
+        sig_send_ctl(n, &node, &ctl, NULL);
+        if (!sig_peer_is_up(n, node.name, node.len))
+            sig_node_down(n, node.name, node.len);
+    }
+    edist_arena_free(a);
+    return rc;
+}
+
+int edist_demonitor(edist_mbox *mb, const edist_term *ref)
+{
+    if (!mb || !ref)
+        return EDIST_EINVAL;
+    edist_node *n = mb->node;
+    uint8_t *rb;
+    size_t rlen;
+    int rc = sig_encode(ref, &rb, &rlen);
+    if (rc < 0)
+        return rc;
+    sig_out *out = NULL;
+    uint8_t *me;
+    size_t me_len;
+    edist_term self = edist_mbox_pid(mb);
+    if ((rc = sig_encode(&self, &me, &me_len)) < 0) {
+        free(rb);
+        return rc;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i = sig_tab_find(n, SIG_MON_OUT, mb->proc.id, mb->proc.serial,
+                               NULL, 0, rb, rlen);
+    if (i >= 0) {
+        sig_ent *e = &n->sig.ents[i];
+        if (node_is_local(n, (edist_atom){e->node, e->node_len})) {
+            for (size_t j = 0; j < n->sig.n; j++) {
+                sig_ent *f = &n->sig.ents[j];
+                if (f->kind == SIG_MON_IN &&
+                    sig_bytes_eq(f->ref, f->ref_len, rb, rlen)) {
+                    sig_tab_del(n, j);
+                    break;
+                }
+            }
+            i = sig_tab_find(n, SIG_MON_OUT, mb->proc.id, mb->proc.serial, NULL,
+                             0, rb, rlen);
+        } else {
+            sig_out_push(&out, e->node, e->node_len, OP_DEMONITOR_P, me, me_len,
+                         e->target, e->target_len, rb, rlen, NULL);
+        }
+        if (i >= 0)
+            sig_tab_del(n, (size_t)i);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    sig_out_flush(n, out);
+    free(rb);
+    free(me);
+    return 0;
+}
+
+int edist_monitor_node(edist_mbox *mb, const char *node, int on)
+{
+    if (!mb || !node)
+        return EDIST_EINVAL;
+    edist_node *n = mb->node;
+    size_t len = strlen(node);
+    if (edist_node_name_check(node, len) != 0)
+        return EDIST_EBADNAME;
+    if (!on) {
+        pthread_mutex_lock(&n->sig.mu);
+        for (size_t i = 0; i < n->sig.n;) {
+            sig_ent *e = &n->sig.ents[i];
+            if (e->kind == SIG_NODE && e->id == mb->proc.id &&
+                e->serial == mb->proc.serial &&
+                sig_bytes_eq((const uint8_t *)e->node, e->node_len,
+                             (const uint8_t *)node, len))
+                sig_tab_del(n, i);
+            else
+                i++;
+        }
+        pthread_mutex_unlock(&n->sig.mu);
+        return 0;
+    }
+    edist_atom na = {node, len};
+    if (node_is_local(n, na))
+        return 0; /* our own node never goes down while we run */
+    sig_ent e = {0};
+    e.kind = SIG_NODE;
+    e.id = mb->proc.id;
+    e.serial = mb->proc.serial;
+    e.node = sig_strdup(node, len);
+    e.node_len = len;
+    if (!e.node)
+        return EDIST_ENOMEM;
+    pthread_mutex_lock(&n->sig.mu);
+    int rc = sig_tab_add(n, &e);
+    pthread_mutex_unlock(&n->sig.mu);
+    if (rc == 0 && (!sig_connect_for(n, &na) || !sig_peer_is_up(n, node, len)))
+        sig_node_down(n, node, len);
+    return rc;
+}
+
+/* ------------------------------------------------ a mailbox that ends */
+
+/* Removes every entry of mailbox (id, serial), telling partners it ended
+ * with reason (encoded).  Caller holds mu; sends go to *out. */
+static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
+                     uint32_t serial, const edist_term *reason, sig_out **out)
+{
+    edist_term self = sig_pid_of(n, id, serial);
+    uint8_t *me = NULL;
+    size_t me_len = 0;
+    if (sig_encode(&self, &me, &me_len) < 0)
+        return;
+    for (size_t i = 0; i < n->sig.n;) {
+        sig_ent *e = &n->sig.ents[i];
+        if (e->id != id || e->serial != serial) {
+            i++;
+            continue;
+        }
+        int local = node_is_local(n, (edist_atom){e->node, e->node_len});
+        edist_term other;
+        switch (e->kind) {
+        case SIG_LINK:
+            if (e->unlink_id)
+                break; /* unlinking: no exit signal */
+            if (!local) {
+                edist_linksm st = sig_lsm_of(e);
+                if (edist_linksm_local_exit(&st) & EDIST_LSM_SEND_EXIT)
+                    sig_out_push(out, e->node, e->node_len, OP_EXIT, me, me_len,
+                                 e->other, e->other_len, NULL, 0, reason);
+            } else if (sig_dec(a, e->other, e->other_len, &other) == 0 &&
+                       other.type == EDIST_TERM_PID) {
+                ptrdiff_t j =
+                    sig_tab_find(n, SIG_LINK, other.v.pid.id,
+                                 other.v.pid.serial, me, me_len, NULL, 0);
+                if (j >= 0) {
+                    int active = n->sig.ents[j].unlink_id == 0;
+                    sig_tab_del(n, (size_t)j);
+                    if (active)
+                        sig_deliver_exit(n, a, other.v.pid.id,
+                                         other.v.pid.serial, &self, reason);
+                    i = 0; /* the table moved */
+                    continue;
+                }
+            }
+            break;
+        case SIG_MON_IN:
+            if (!local) {
+                sig_out_push(out, e->node, e->node_len, OP_MONITOR_P_EXIT,
+                             e->who, e->who_len, e->other, e->other_len, e->ref,
+                             e->ref_len, reason);
+            } else if (sig_dec(a, e->other, e->other_len, &other) == 0 &&
+                       other.type == EDIST_TERM_PID) {
+                ptrdiff_t j = sig_tab_find(n, SIG_MON_OUT, other.v.pid.id,
+                                           other.v.pid.serial, NULL, 0, e->ref,
+                                           e->ref_len);
+                if (j >= 0) {
+                    sig_deliver_down(n, a, &n->sig.ents[j], reason);
+                    sig_tab_del(n, (size_t)j);
+                    i = 0;
+                    continue;
+                }
+            }
+            break;
+        case SIG_MON_OUT:
+            if (!local) {
+                sig_out_push(out, e->node, e->node_len, OP_DEMONITOR_P, me,
+                             me_len, e->target, e->target_len, e->ref,
+                             e->ref_len, NULL);
+            } else {
+                int found = 0;
+                for (size_t j = 0; j < n->sig.n && !found; j++) {
+                    sig_ent *f = &n->sig.ents[j];
+                    if (f->kind == SIG_MON_IN &&
+                        sig_bytes_eq(f->ref, f->ref_len, e->ref, e->ref_len)) {
+                        sig_tab_del(n, j);
+                        found = 1;
+                    }
+                }
+                if (found) {
+                    i = 0; /* the table moved; this entry goes next pass */
+                    continue;
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        sig_tab_del(n, i);
+    }
+    free(me);
+}
+
+void edist_mbox_close_reason(edist_mbox *mb, const edist_term *reason)
+{
+    if (!mb)
+        return;
+    edist_node *n = mb->node;
+    edist_term normal = sig_atom("normal");
+    if (!reason)
+        reason = &normal;
+    edist_monitor_nodes(mb, 0);
+    edist_monitor_nodes_opts(mb, 0, 0);
+    edist_mqueue_close(&mb->q);
+    edist_procs_get(&mb->proc);
+    /* Out of the table first: a LINK or MONITOR_P arriving from now on is
+     * answered noproc instead of being recorded for a mailbox that is
+     * going (lookups happen under sig.mu, see route). */
+    edist_procs_remove(&n->procs, &mb->proc);
+    edist_arena *a = edist_arena_new(NULL);
+    sig_out *out = NULL;
+    pthread_mutex_lock(&n->sig.mu);
+    if (a)
+        end_mbox(n, a, mb->proc.id, mb->proc.serial, reason, &out);
+    pthread_mutex_unlock(&n->sig.mu);
+    sig_out_flush(n, out);
+    edist_arena_free(a);
+    edist_procs_put(&mb->proc);
+}
+
+void edist_mbox_close(edist_mbox *mb)
+{
+    edist_mbox_close_reason(mb, NULL);
+}
+
+void sig_node_stop(edist_node *n)
+{
+    edist_arena *a = edist_arena_new(NULL);
+    if (!a)
+        return;
+    edist_term reason = sig_atom("shutdown");
+    sig_out *out = NULL;
+    pthread_mutex_lock(&n->sig.mu);
+    while (n->sig.n > 0) {
+        sig_ent *e = &n->sig.ents[0];
+        end_mbox(n, a, e->id, e->serial, &reason, &out);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    sig_out_flush(n, out);
+    edist_arena_free(a);
+}
+
+/* -------------------------------------------------------------- aliases */
+
+int sig_alias_add(edist_mbox *mb, const edist_term *ref)
+{
+    edist_node *n = mb->node;
+    sig_ent e = {0};
+    e.kind = SIG_ALIAS;
+    e.id = mb->proc.id;
+    e.serial = mb->proc.serial;
+    e.node = sig_strdup(n->name, n->name_len);
+    e.node_len = n->name_len;
+    int rc = e.node ? sig_encode(ref, &e.ref, &e.ref_len) : EDIST_ENOMEM;
+    if (rc < 0) {
+        sig_ent_free(&e);
+        return rc;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    rc = sig_tab_add(n, &e);
+    pthread_mutex_unlock(&n->sig.mu);
+    return rc;
+}
+
+void sig_alias_del(edist_mbox *mb, const edist_term *ref)
+{
+    edist_node *n = mb->node;
+    uint8_t *rb;
+    size_t rlen;
+    if (sig_encode(ref, &rb, &rlen) < 0)
+        return;
+    pthread_mutex_lock(&n->sig.mu);
+    ptrdiff_t i = sig_tab_find(n, SIG_ALIAS, mb->proc.id, mb->proc.serial, NULL,
+                               0, rb, rlen);
+    if (i >= 0)
+        sig_tab_del(n, (size_t)i);
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+}
+
+edist_mbox *sig_alias_lookup(edist_node *n, const edist_term *ref)
+{
+    uint8_t *rb;
+    size_t rlen;
+    if (sig_encode(ref, &rb, &rlen) < 0)
+        return NULL;
+    edist_mbox *mb = NULL;
+    pthread_mutex_lock(&n->sig.mu);
+    for (size_t i = 0; i < n->sig.n && !mb; i++) {
+        sig_ent *e = &n->sig.ents[i];
+        if (e->kind == SIG_ALIAS && sig_bytes_eq(e->ref, e->ref_len, rb, rlen))
+            mb = (edist_mbox *)edist_procs_by_pid(&n->procs, e->id, e->serial);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+    return mb;
+}
+
+/* -------------------------------------------------------- node up/down */
+
+void sig_node_up(edist_node *n, const char *peer, size_t len)
+{
+    nodes_notify(n, peer, len, 1);
+}
+
+void sig_node_down(edist_node *n, const char *peer, size_t len)
+{
+    edist_arena *a = edist_arena_new(NULL);
+    if (!a)
+        return;
+    edist_term noconn = sig_atom("noconnection"), other;
+    pthread_mutex_lock(&n->sig.mu);
+    for (size_t i = 0; i < n->sig.n;) {
+        sig_ent *e = &n->sig.ents[i];
+        if (!sig_bytes_eq((const uint8_t *)e->node, e->node_len,
+                          (const uint8_t *)peer, len)) {
+            i++;
+            continue;
+        }
+        edist_linksm st = sig_lsm_of(e);
+        if (e->kind == SIG_LINK &&
+            (edist_linksm_conn_down(&st) & EDIST_LSM_DELIVER_EXIT) &&
+            sig_dec(a, e->other, e->other_len, &other) == 0)
+            sig_deliver_exit(n, a, e->id, e->serial, &other, &noconn);
+        else if (e->kind == SIG_MON_OUT)
+            sig_deliver_down(n, a, e, &noconn);
+        else if (e->kind == SIG_NODE) {
+            edist_term t, nd;
+            nd = edist_mk_atom(peer, len);
+            if (edist_term_tuple(a, &t, 2) == 0) {
+                t.v.tuple.elems[0] = sig_atom("nodedown");
+                t.v.tuple.elems[1] = nd;
+                sig_deliver_to(n, e->id, e->serial, &t);
+            }
+        }
+        sig_tab_del(n, i);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    edist_arena_free(a);
+}
+
+void sig_conn_down(edist_node *n, const char *peer, size_t len)
+{
+    sig_node_down(n, peer, len);
+    nodes_notify(n, peer, len, 0);
+}

@@ -1,0 +1,78 @@
+/*
+ * signals.h: the node's table of links, monitors and node monitors, and
+ * the entry points the rest of the runtime calls (route.c for incoming
+ * control messages, mbox.c on close and on node up/down, node.c on stop).
+ */
+#ifndef EDIST_RT_SIGNALS_H
+#define EDIST_RT_SIGNALS_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edist/dist.h"
+#include "edist/term.h"
+
+typedef struct edist_node edist_node;
+typedef struct edist_peer edist_peer;
+typedef struct edist_mbox edist_mbox;
+typedef struct sig_ent sig_ent;
+
+/* The node's part (embedded in edist_node). */
+typedef struct sig_table {
+    pthread_mutex_t mu;
+    sig_ent *ents;
+    size_t n, cap;
+    uint64_t next_unlink_id;
+} sig_table;
+
+void sig_init(edist_node *n);
+void sig_destroy(edist_node *n);
+
+/* route.c: a signal op (LINK, EXIT*, UNLINK_ID*, MONITOR_P*, DEMONITOR_P,
+ * SPAWN_REQUEST*).  Returns 0 or EDIST_EBADMSG (close the connection). */
+int sig_route(edist_node *n, edist_peer *p, int64_t op,
+              const edist_dist_msg *m);
+
+/* mbox.c: the peer's connection came up / went down (I/O thread):
+ * relations over it fire, monitor_nodes/2 subscribers are told. */
+void sig_node_up(edist_node *n, const char *peer, size_t len);
+void sig_conn_down(edist_node *n, const char *peer, size_t len);
+/* The relations with peer fire (noconnection, nodedown) without telling
+ * monitor_nodes subscribers: also for a node that never came up. */
+void sig_node_down(edist_node *n, const char *peer, size_t len);
+
+/* edist_node_stop(): tells every remote partner that our mailboxes end
+ * with reason `shutdown`, and forgets them. */
+void sig_node_stop(edist_node *n);
+
+/* Adds the monitor a spawn request asked for (rpc_server.c): origin
+ * monitors the local mailbox mb with ref. */
+int sig_add_monitor_in(edist_mbox *mb, const edist_term *origin,
+                       const edist_term *ref, const char *node, size_t len);
+/* And the link it asked for. */
+int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
+                    size_t len);
+
+/* edist_link / edist_unlink (proc_link.c wraps them: see proc.h). */
+int sig_link(edist_mbox *mb, const edist_term *pid);
+int sig_unlink(edist_mbox *mb, const edist_term *pid);
+
+/* Aliases (ALIAS_SEND targets) of a mailbox: edist_call's reply tags.
+ * lookup returns the mailbox with a reference taken, or NULL. */
+int sig_alias_add(edist_mbox *mb, const edist_term *ref);
+void sig_alias_del(edist_mbox *mb, const edist_term *ref);
+edist_mbox *sig_alias_lookup(edist_node *n, const edist_term *ref);
+
+/* Encodes t (no version byte) into owned bytes; 0 or an error. */
+int sig_encode(const edist_term *t, uint8_t **out, size_t *len);
+
+/* Sends ctl (+ payload term when not NULL) to node, connecting if needed. */
+int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
+                 const edist_term *payload);
+
+/* Delivers t to the local pid (no-op when gone). */
+void sig_deliver_local(edist_node *n, const edist_term *pid,
+                       const edist_term *t);
+
+#endif
