@@ -246,7 +246,7 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
         who.v.tuple.elems[1] = node_t;
     }
     *ref = edist_make_ref(n);
-    int local = node_is_local(n, node), rc;
+    int local = node_is_local(n, node), rc = EDIST_ENOMEM;
     sig_ent e = {0}, e2 = {0};
     e.kind = SIG_MON_OUT;
     e.id = mb->proc.id;
@@ -258,7 +258,7 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
         (rc = sig_encode(&to, &e.target, &e.target_len)) < 0) {
         sig_ent_free(&e);
         edist_arena_free(a);
-        return e.node ? rc : EDIST_ENOMEM;
+        return rc;
     }
     if (!local && !sig_connect_for(n, &node)) {
         edist_term r = sig_atom("noconnection");
