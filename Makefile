@@ -5,7 +5,8 @@
 #                   test: unit, fuzz corpus replay, interop with real OTP
 #   make run        the main job: see scripts/run
 #   make ci         what .ci/run does: format check, gcc and clang -Werror
-#                   builds, exported-symbol check, make test
+#                   builds, optimised -Werror build, exported-symbol check,
+#                   make test
 #   make fuzz       libFuzzer binaries (clang) in build/fuzz
 #   make bench      release build and every benchmark under bench/
 #   make format     clang-format the tree in place
@@ -14,7 +15,7 @@ JOBS ?= 2
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 .PHONY: all bootstrap test run ci fuzz bench format format-check clang \
-        symbols clean
+        release-check symbols clean
 
 all:
 	cmake --preset dev >/dev/null
@@ -38,6 +39,12 @@ clang: bootstrap
 	cmake --preset clang >/dev/null
 	cmake --build --preset clang -j $(JOBS)
 
+# The optimised build (what make run and the benchmarks use) must be
+# warning-free too: -O2 finds what -O0 does not.
+release-check: bootstrap
+	cmake --preset release -DEDIST_WERROR=ON >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
 fuzz: bootstrap
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
@@ -57,7 +64,7 @@ format-check:
 symbols: all
 	scripts/check-symbols build/dev/src/libedist.so
 
-ci: bootstrap format-check all clang symbols test
+ci: bootstrap format-check all clang release-check symbols test
 
 clean:
 	rm -rf build
