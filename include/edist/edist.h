@@ -15,6 +15,11 @@
 #include "edist/etf_text.h"
 #include "edist/mem.h"
 #include "edist/term.h"
+#include "edist/cookie.h"
+#include "edist/epmd.h"
+#include "edist/proto.h"
+#include "edist/node.h"
+#include "edist/proc.h"
 
 #define EDIST_VERSION_MAJOR  0
 #define EDIST_VERSION_MINOR  1

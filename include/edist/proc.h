@@ -37,9 +37,6 @@ extern "C" {
 
 /* ------------------------------------------------------------- links */
 
-/* The runtime's own sources name an internal type edist_link; they define
- * EDIST_PROC_NO_LINK_API to leave these two declarations out. */
-#ifndef EDIST_PROC_NO_LINK_API
 /*
  * link(Pid): links mb with pid (local or remote).  A remote node is
  * connected first.  When pid does not exist mb receives {'EXIT', Pid,
@@ -57,7 +54,6 @@ EDIST_EXTERN int edist_link(edist_mbox *mb, const edist_term *pid);
  * EDIST_ENOMEM.
  */
 EDIST_EXTERN int edist_unlink(edist_mbox *mb, const edist_term *pid);
-#endif
 
 /*
  * exit(Pid, Reason): sends an exit signal (EXIT2) from mb to pid.  reason

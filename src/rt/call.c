@@ -11,8 +11,6 @@
  * after a timeout is dropped with the private mailbox, as a late reply to
  * an alias is dropped on BEAM.
  */
-/* node_int.h names the connection type edist_link (see proc.h). */
-#define EDIST_PROC_NO_LINK_API
 #include <string.h>
 
 #include "edist/err.h"

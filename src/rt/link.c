@@ -24,9 +24,9 @@
 static void link_on_poll(uv_poll_t *h, int status, int events);
 static void link_on_timer(uv_timer_t *t);
 
-static edist_link *link_new(edist_node *n, int role, int fd)
+static rt_link *link_new(edist_node *n, int role, int fd)
 {
-    edist_link *l = edist_mem_alloc(n->alloc, sizeof *l);
+    rt_link *l = edist_mem_alloc(n->alloc, sizeof *l);
     if (!l)
         return NULL;
     memset(l, 0, sizeof *l);
@@ -42,7 +42,7 @@ static edist_link *link_new(edist_node *n, int role, int fd)
     return l;
 }
 
-static void link_free(edist_link *l)
+static void link_free(rt_link *l)
 {
     edist_node *n = l->node;
     if (l->fd >= 0)
@@ -58,12 +58,12 @@ static void link_free(edist_link *l)
  * callback (or the end of a cancelled lookup) frees it. */
 static void link_on_closed(uv_handle_t *h)
 {
-    edist_link *l = h->data;
+    rt_link *l = h->data;
     if (--l->closing == 1)
         link_free(l);
 }
 
-void link_close(edist_link *l, int code, const char *reason)
+void link_close(rt_link *l, int code, const char *reason)
 {
     if (l->closing)
         return;
@@ -101,7 +101,7 @@ void link_close(edist_link *l, int code, const char *reason)
     }
 }
 
-void link_update_poll(edist_link *l)
+void link_update_poll(rt_link *l)
 {
     if (l->closing || l->fd < 0)
         return;
@@ -133,7 +133,7 @@ void link_update_poll(edist_link *l)
 
 /* ---- handshake */
 
-static void link_arm_deadline(edist_link *l)
+static void link_arm_deadline(rt_link *l)
 {
     uint64_t d = l->hs ? edist_hs_next_deadline(l->hs) : EDIST_NO_DEADLINE;
     if (d == EDIST_NO_DEADLINE) {
@@ -145,7 +145,7 @@ static void link_arm_deadline(edist_link *l)
 }
 
 /* Writes the handshake's pending bytes; returns 0 or -1 on a dead socket. */
-static int link_hs_write(edist_link *l)
+static int link_hs_write(rt_link *l)
 {
     const uint8_t *p;
     size_t n;
@@ -164,10 +164,10 @@ static int link_hs_write(edist_link *l)
     return 0;
 }
 
-static int link_read_frames(edist_link *l, const uint8_t *in, size_t len);
+static int link_read_frames(rt_link *l, const uint8_t *in, size_t len);
 
 /* Acceptor: decide the status from the peer table (net_kernel's rules). */
-static void link_need_status(edist_link *l, const edist_hs_event *ev)
+static void link_need_status(rt_link *l, const edist_hs_event *ev)
 {
     edist_node *n = l->node;
     uint64_t now = node_now_ms();
@@ -184,7 +184,7 @@ static void link_need_status(edist_link *l, const edist_hs_event *ev)
     }
     pthread_mutex_lock(&p->mu);
     int state = p->state;
-    edist_link *other = p->link;
+    rt_link *other = p->link;
     if (created || (state == PEER_PENDING && !other))
         p->link = l;
     pthread_mutex_unlock(&p->mu);
@@ -211,7 +211,7 @@ static void link_need_status(edist_link *l, const edist_hs_event *ev)
 }
 
 /* Acceptor, alive path: the old connection is replaced by this one. */
-static void link_replace_old(edist_link *l)
+static void link_replace_old(rt_link *l)
 {
     edist_node *n = l->node;
     edist_peer *old = l->peer;
@@ -228,7 +228,7 @@ static void link_replace_old(edist_link *l)
     edist_hs_old_gone(l->hs, node_now_ms());
 }
 
-static void link_completed(edist_link *l, const edist_hs_event *ev)
+static void link_completed(rt_link *l, const edist_hs_event *ev)
 {
     edist_dist_rx_options ro = {0};
     ro.flags = ev->flags;
@@ -257,7 +257,7 @@ static void link_completed(edist_link *l, const edist_hs_event *ev)
     }
 }
 
-static void link_hs_events(edist_link *l)
+static void link_hs_events(rt_link *l)
 {
     edist_hs_event ev;
     while (!l->closing && l->hs && edist_hs_next_event(l->hs, &ev) > 0) {
@@ -297,7 +297,7 @@ static void link_hs_events(edist_link *l)
     link_update_poll(l);
 }
 
-static int link_start_hs(edist_link *l)
+static int link_start_hs(rt_link *l)
 {
     edist_node *n = l->node;
     edist_hs_options o = {0};
@@ -330,7 +330,7 @@ void link_accept(edist_node *n, int fd)
         close(fd);
         return;
     }
-    edist_link *l = link_new(n, EDIST_HS_ACCEPTOR, fd);
+    rt_link *l = link_new(n, EDIST_HS_ACCEPTOR, fd);
     if (!l) {
         close(fd);
         return;
@@ -387,21 +387,21 @@ int link_resolve(const char *host, const char *alive, unsigned epmd_port,
 
 static void link_lookup_work(uv_work_t *w)
 {
-    edist_link *l = w->data;
+    rt_link *l = w->data;
     link_resolve(l->host, l->alive, l->epmd_port, EDIST_HS_SETUP_TIMEOUT_MS,
                  &l->addr, &l->addrlen, &l->lookup_err);
 }
 
-static void link_fail(edist_link *l, int code, const char *reason)
+static void link_fail(rt_link *l, int code, const char *reason)
 {
     link_close(l, code, reason);
 }
 
-static void link_connect_addr(edist_link *l);
+static void link_connect_addr(rt_link *l);
 
 static void link_lookup_done(uv_work_t *w, int status)
 {
-    edist_link *l = w->data;
+    rt_link *l = w->data;
     w->type = UV_UNKNOWN_REQ;
     if (l->closing) {
         /* Closed while the lookup ran: finish what link_close began. */
@@ -417,7 +417,7 @@ static void link_lookup_done(uv_work_t *w, int status)
 }
 
 /* Starts the non-blocking connect() to the address the lookup found. */
-static void link_connect_addr(edist_link *l)
+static void link_connect_addr(rt_link *l)
 {
     if (l->lookup_err.code) {
         link_fail(l, l->lookup_err.code, l->lookup_err.reason);
@@ -451,7 +451,7 @@ void link_dial(edist_node *n, edist_peer *p)
     pthread_mutex_unlock(&p->mu);
     if (busy || n->stopping)
         return;
-    edist_link *l = link_new(n, EDIST_HS_INITIATOR, -1);
+    rt_link *l = link_new(n, EDIST_HS_INITIATOR, -1);
     if (!l) {
         peer_down(p, EDIST_ENOMEM, "out of memory");
         return;
@@ -497,7 +497,7 @@ void link_dial(edist_node *n, edist_peer *p)
 /* Routes every complete frame.  Deliveries are batched per mailbox for
  * the duration (mbox_batch_begin/end): one lock and at most one wake-up
  * per batch instead of per message. */
-static int link_read_frames(edist_link *l, const uint8_t *in, size_t len)
+static int link_read_frames(rt_link *l, const uint8_t *in, size_t len)
 {
     edist_peer *p = l->peer;
     edist_node *n = l->node;
@@ -538,7 +538,7 @@ static int link_read_frames(edist_link *l, const uint8_t *in, size_t len)
     return rc;
 }
 
-static void link_on_readable(edist_link *l)
+static void link_on_readable(rt_link *l)
 {
     edist_node *n = l->node;
     /* Bounded, so one busy peer cannot starve the others. */
@@ -571,7 +571,7 @@ static void link_on_readable(edist_link *l)
     }
 }
 
-static void link_on_connected(edist_link *l)
+static void link_on_connected(rt_link *l)
 {
     int err = 0;
     socklen_t el = sizeof err;
@@ -592,7 +592,7 @@ static void link_on_connected(edist_link *l)
 
 static void link_on_poll(uv_poll_t *h, int status, int events)
 {
-    edist_link *l = h->data;
+    rt_link *l = h->data;
     if (l->closing)
         return;
     if (l->state == LINK_CONNECTING) {
@@ -617,7 +617,7 @@ static void link_on_poll(uv_poll_t *h, int status, int events)
 
 static void link_on_timer(uv_timer_t *t)
 {
-    edist_link *l = t->data;
+    rt_link *l = t->data;
     if (l->closing)
         return;
     if (l->state == LINK_HANDSHAKE) {
@@ -633,7 +633,7 @@ static void link_on_timer(uv_timer_t *t)
 void node_resume_links(uv_async_t *h)
 {
     edist_node *n = h->data;
-    for (edist_link *l = n->links; l; l = l->next) {
+    for (rt_link *l = n->links; l; l = l->next) {
         if (!l->paused || l->closing)
             continue;
         l->paused = 0;

@@ -12,7 +12,7 @@
  *                waiters.  Shared by user threads (which queue messages)
  *                and the I/O thread; guarded by peer->mu; reference-counted
  *                (the peer table holds one reference).
- *   edist_link   one socket and its handshake, dial or accepted.  I/O
+ *   rt_link      one socket and its handshake, dial or accepted.  I/O
  *                thread only.  A link becomes the peer's link when its
  *                handshake completes (or, when dialling, from the start).
  *
@@ -55,7 +55,7 @@ enum peer_state {
     PEER_DOWN = 3 /* gone: removed from the table, queue dropped */
 };
 
-typedef struct edist_link edist_link;
+typedef struct rt_link rt_link;
 
 typedef struct edist_peer {
     atomic_uint refs;
@@ -82,8 +82,8 @@ typedef struct edist_peer {
     edist_conn_error pre_err;
 
     /* I/O thread only. */
-    edist_link *link; /* the dial in progress, or the up connection */
-    uint64_t flags;   /* negotiated */
+    rt_link *link;  /* the dial in progress, or the up connection */
+    uint64_t flags; /* negotiated */
     int visible;
     uint32_t creation;
     edist_ticker ticker;
@@ -99,11 +99,11 @@ enum link_state {
     LINK_CLOSED
 };
 
-struct edist_link {
+struct rt_link {
     edist_node *node;
-    edist_link *next, *prev; /* the node's list of live links */
-    int state;               /* enum link_state */
-    int role;                /* EDIST_HS_INITIATOR or EDIST_HS_ACCEPTOR */
+    rt_link *next, *prev; /* the node's list of live links */
+    int state;            /* enum link_state */
+    int role;             /* EDIST_HS_INITIATOR or EDIST_HS_ACCEPTOR */
     int fd;
     uv_poll_t poll;
     int poll_started;
@@ -153,8 +153,8 @@ struct edist_node {
     edist_epmd_reg *reg;
 
     pthread_mutex_t peers_mu;
-    edist_hmap peers;  /* name -> edist_peer (one reference each) */
-    edist_link *links; /* every live link (I/O thread only) */
+    edist_hmap peers; /* name -> edist_peer (one reference each) */
+    rt_link *links;   /* every live link (I/O thread only) */
 
     pthread_mutex_t dirty_mu;
     edist_peer *dirty; /* peers with queued bytes to flush */
@@ -208,7 +208,7 @@ int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
 /* I/O thread: writes what is queued; arms POLLOUT when the socket is full. */
 void peer_flush(edist_peer *p);
 /* I/O thread: the peer's connection is up / gone. */
-void peer_up(edist_peer *p, edist_link *l, const edist_hs_event *ev);
+void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev);
 void peer_down(edist_peer *p, int code, const char *reason);
 void node_flush_dirty(uv_async_t *h);
 void node_tick(uv_timer_t *t);
@@ -221,8 +221,8 @@ int link_resolve(const char *host, const char *alive, unsigned epmd_port,
                  int timeout_ms, struct sockaddr_storage *addr,
                  socklen_t *addrlen, edist_conn_error *e);
 void link_accept(edist_node *n, int fd);
-void link_close(edist_link *l, int code, const char *reason);
-void link_update_poll(edist_link *l);
+void link_close(rt_link *l, int code, const char *reason);
+void link_update_poll(rt_link *l);
 void node_resume_links(uv_async_t *h);
 
 /* ---- routing of incoming control messages (route.c) */

@@ -4,8 +4,6 @@
  * up or goes down; we remember each up peer (a reference to it) so that
  * its visibility and the reason it went down can be read when it goes.
  */
-/* node_int.h names the connection type edist_link (see proc.h). */
-#define EDIST_PROC_NO_LINK_API
 #include <stdlib.h>
 #include <string.h>
 

@@ -349,7 +349,7 @@ void peer_flush(edist_peer *p)
 {
     pthread_mutex_lock(&p->mu);
     p->flush_pending = 0;
-    edist_link *l = p->link;
+    rt_link *l = p->link;
     if (p->state != PEER_UP || !l) {
         pthread_mutex_unlock(&p->mu);
         return;
@@ -384,7 +384,7 @@ void node_flush_dirty(uv_async_t *h)
     }
 }
 
-void peer_up(edist_peer *p, edist_link *l, const edist_hs_event *ev)
+void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev)
 {
     edist_node *n = p->node;
     pthread_mutex_lock(&p->mu);
@@ -422,7 +422,7 @@ void peer_down(edist_peer *p, int code, const char *reason)
     edist_outq_clear(&p->q);
     p->err.code = code;
     snprintf(p->err.reason, sizeof p->err.reason, "%s", reason);
-    edist_link *l = p->link;
+    rt_link *l = p->link;
     p->link = NULL;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
@@ -471,7 +471,7 @@ void node_tick(uv_timer_t *t)
         int up = p->state == PEER_UP;
         int empty = edist_outq_empty(&p->q) && !p->writing;
         /* A link paused by a full mailbox is alive; we are the slow one. */
-        edist_link *l = p->link;
+        rt_link *l = p->link;
         if (up && l && l->paused)
             edist_ticker_note_read(&p->ticker);
         int action = up ? edist_ticker_poll(&p->ticker, now, empty) : 0;

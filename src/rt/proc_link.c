@@ -1,7 +1,6 @@
 /*
- * proc_link.c: the public edist_link / edist_unlink.  They live in a file
- * of their own because the runtime's internal headers use the name
- * edist_link for a connection (see edist/proc.h); signals.c does the work.
+ * proc_link.c: the public edist_link / edist_unlink, thin entry points
+ * over the signals layer (signals.c does the work).
  */
 #include "edist/proc.h"
 #include "rt/signals.h"

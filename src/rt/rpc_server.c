@@ -13,8 +13,6 @@
  * An MFA nobody registered exits like BEAM's undef:
  * {Res, error, undef, [{M, F, Args, []}]}.
  */
-/* node_int.h names the connection type edist_link (see proc.h). */
-#define EDIST_PROC_NO_LINK_API
 #include <stdlib.h>
 #include <string.h>
 

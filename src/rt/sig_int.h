@@ -6,8 +6,6 @@
 #ifndef EDIST_RT_SIG_INT_H
 #define EDIST_RT_SIG_INT_H
 
-/* node_int.h names the connection type edist_link (see proc.h). */
-#define EDIST_PROC_NO_LINK_API
 #include "edist/proc.h"
 #include "proto/linksm.h"
 #include "rt/node_int.h"
