@@ -66,6 +66,13 @@ void sig_ent_free(sig_ent *e);
 int sig_bytes_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 char *sig_strdup(const char *s, size_t len);
 int sig_tab_add(edist_node *n, sig_ent *e);
+/* Starts *e as an entry of kind for mailbox mb about node (copied).
+ * Returns 0, or EDIST_ENOMEM (e then holds nothing that needs freeing). */
+int sig_ent_init(sig_ent *e, int kind, const edist_mbox *mb, const char *node,
+                 size_t len);
+/* Adds e to the table under its lock, unless rc (the result of filling e
+ * in) is negative, in which case e is freed.  Returns rc or the add's. */
+int sig_ent_commit(edist_node *n, sig_ent *e, int rc);
 void sig_tab_del(edist_node *n, size_t i);
 ptrdiff_t sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
                        const uint8_t *other, size_t other_len,

@@ -16,50 +16,26 @@
 int sig_add_monitor_in(edist_mbox *mb, const edist_term *origin,
                        const edist_term *ref, const char *node, size_t len)
 {
-    edist_node *n = mb->node;
     edist_term self = edist_mbox_pid(mb);
-    sig_ent e = {0};
-    e.kind = SIG_MON_IN;
-    e.id = mb->proc.id;
-    e.serial = mb->proc.serial;
-    e.node = sig_strdup(node, len);
-    e.node_len = len;
-    int rc = e.node ? 0 : EDIST_ENOMEM;
+    sig_ent e;
+    int rc = sig_ent_init(&e, SIG_MON_IN, mb, node, len);
     if (rc == 0)
         rc = sig_encode(origin, &e.other, &e.other_len);
     if (rc == 0)
         rc = sig_encode(ref, &e.ref, &e.ref_len);
     if (rc == 0)
         rc = sig_encode(&self, &e.who, &e.who_len);
-    if (rc < 0) {
-        sig_ent_free(&e);
-        return rc;
-    }
-    pthread_mutex_lock(&n->sig.mu);
-    rc = sig_tab_add(n, &e);
-    pthread_mutex_unlock(&n->sig.mu);
-    return rc;
+    return sig_ent_commit(mb->node, &e, rc);
 }
 
 int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
                     size_t len)
 {
-    edist_node *n = mb->node;
-    sig_ent e = {0};
-    e.kind = SIG_LINK;
-    e.id = mb->proc.id;
-    e.serial = mb->proc.serial;
-    e.node = sig_strdup(node, len);
-    e.node_len = len;
-    int rc = e.node ? sig_encode(origin, &e.other, &e.other_len) : EDIST_ENOMEM;
-    if (rc < 0) {
-        sig_ent_free(&e);
-        return rc;
-    }
-    pthread_mutex_lock(&n->sig.mu);
-    rc = sig_tab_add(n, &e);
-    pthread_mutex_unlock(&n->sig.mu);
-    return rc;
+    sig_ent e;
+    int rc = sig_ent_init(&e, SIG_LINK, mb, node, len);
+    if (rc == 0)
+        rc = sig_encode(origin, &e.other, &e.other_len);
+    return sig_ent_commit(mb->node, &e, rc);
 }
 
 /* Sends {op, A, B, Reason-atom} or with ref {op, A, B, Ref, Reason}. */

@@ -69,6 +69,30 @@ char *sig_strdup(const char *s, size_t len)
     return d;
 }
 
+int sig_ent_init(sig_ent *e, int kind, const edist_mbox *mb, const char *node,
+                 size_t len)
+{
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->id = mb->proc.id;
+    e->serial = mb->proc.serial;
+    e->node = sig_strdup(node, len);
+    e->node_len = len;
+    return e->node ? 0 : EDIST_ENOMEM;
+}
+
+int sig_ent_commit(edist_node *n, sig_ent *e, int rc)
+{
+    if (rc < 0) {
+        sig_ent_free(e);
+        return rc;
+    }
+    pthread_mutex_lock(&n->sig.mu);
+    rc = sig_tab_add(n, e);
+    pthread_mutex_unlock(&n->sig.mu);
+    return rc;
+}
+
 /* Appends e (its buffers now owned by the table).  Caller holds mu. */
 int sig_tab_add(edist_node *n, sig_ent *e)
 {

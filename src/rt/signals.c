@@ -398,17 +398,9 @@ int edist_monitor_node(edist_mbox *mb, const char *node, int on)
     edist_atom na = {node, len};
     if (node_is_local(n, na))
         return 0; /* our own node never goes down while we run */
-    sig_ent e = {0};
-    e.kind = SIG_NODE;
-    e.id = mb->proc.id;
-    e.serial = mb->proc.serial;
-    e.node = sig_strdup(node, len);
-    e.node_len = len;
-    if (!e.node)
-        return EDIST_ENOMEM;
-    pthread_mutex_lock(&n->sig.mu);
-    int rc = sig_tab_add(n, &e);
-    pthread_mutex_unlock(&n->sig.mu);
+    sig_ent e;
+    int rc = sig_ent_init(&e, SIG_NODE, mb, node, len);
+    rc = sig_ent_commit(n, &e, rc);
     if (rc == 0 && (!sig_connect_for(n, &na) || !sig_peer_is_up(n, node, len)))
         sig_node_down(n, node, len);
     return rc;
@@ -560,21 +552,11 @@ void sig_node_stop(edist_node *n)
 int sig_alias_add(edist_mbox *mb, const edist_term *ref)
 {
     edist_node *n = mb->node;
-    sig_ent e = {0};
-    e.kind = SIG_ALIAS;
-    e.id = mb->proc.id;
-    e.serial = mb->proc.serial;
-    e.node = sig_strdup(n->name, n->name_len);
-    e.node_len = n->name_len;
-    int rc = e.node ? sig_encode(ref, &e.ref, &e.ref_len) : EDIST_ENOMEM;
-    if (rc < 0) {
-        sig_ent_free(&e);
-        return rc;
-    }
-    pthread_mutex_lock(&n->sig.mu);
-    rc = sig_tab_add(n, &e);
-    pthread_mutex_unlock(&n->sig.mu);
-    return rc;
+    sig_ent e;
+    int rc = sig_ent_init(&e, SIG_ALIAS, mb, n->name, n->name_len);
+    if (rc == 0)
+        rc = sig_encode(ref, &e.ref, &e.ref_len);
+    return sig_ent_commit(n, &e, rc);
 }
 
 void sig_alias_del(edist_mbox *mb, const edist_term *ref)
