@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,12 @@ static int node_start_epmd(const char *prog, unsigned port)
     if (pid < 0)
         return EDIST_ESYS;
     if (pid == 0) {
+        /* The daemon outlives us: it must not inherit a signal mask that
+         * blocks SIGTERM (a program such as `edist node` blocks it to take
+         * signals through a signalfd), or nothing could stop it. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         execlp(prog, prog, "-daemon", "-port", portstr, (char *)NULL);
         _exit(127);
     }

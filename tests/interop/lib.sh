@@ -34,6 +34,9 @@ lib_cleanup() {
         kill -KILL "$pid" 2>/dev/null
         wait "$pid" 2>/dev/null
     done
+    for pid in $(cat "$LIB_TMP"/beam-*.pid 2>/dev/null); do
+        kill -KILL "$pid" 2>/dev/null
+    done
     # Daemons we caused to start (EPMD auto-start) are not our children:
     # stop them through their own protocol, on the ports we gave them.
     for port in "${LIB_EPMD_PORTS[@]}"; do
@@ -129,12 +132,14 @@ start_edist_epmd() {
 
 # start_erl EPMD_PORT NAME COOKIE EXPR [ERL ARGS...]: a BEAM node in the
 # background with long name NAME@127.0.0.1, running EXPR.  Prints its pid.
+# Called as PID=$(start_erl ...) it runs in a subshell whose tracking is
+# lost: `track "$PID"` afterwards.
 # Its stdout/stderr go to $LIB_TMP/erl-NAME.log.
 start_erl() {
     local eport=$1 name=$2 cookie=$3 expr=$4
     shift 4
     ERL_EPMD_PORT=$eport "$OTP_ERL" -noshell -name "$name@127.0.0.1" \
-        -setcookie "$cookie" "$@" -eval "$expr" \
+        -setcookie "$cookie" "$@" -eval "$(erl_pidfile "$name")$expr" \
         >"$LIB_TMP/erl-$name.log" 2>&1 &
     local pid=$!
     track "$pid"
@@ -148,7 +153,15 @@ run_erl() {
     local secs=$1 eport=$2 name=$3 cookie=$4 expr=$5
     shift 5
     ERL_EPMD_PORT=$eport timeout -k 2 "$secs" "$OTP_ERL" -noshell \
-        -name "$name@127.0.0.1" -setcookie "$cookie" "$@" -eval "$expr"
+        -name "$name@127.0.0.1" -setcookie "$cookie" "$@" \
+        -eval "$(erl_pidfile "$name")$expr"
+}
+
+# erl_pidfile NAME: an expression that records the BEAM's own pid.  `erl`
+# is a wrapper whose child is the BEAM, so the pid `$!` gives is not the
+# one to stop; lib_cleanup kills every pid recorded this way.
+erl_pidfile() {
+    printf 'file:write_file("%s/beam-%s.pid", os:getpid()), ' "$LIB_TMP" "$1"
 }
 
 # wait_for SECONDS CMD...: retries CMD until it succeeds or time runs out.

@@ -59,6 +59,7 @@ ok "SIGSTOP of edist seen by BEAM after $out ms"
 T3=$(start_erl "$EP" t3 secret "
   pong = net_adm:ping(list_to_atom(\"c2@127.0.0.1\")),
   io:format(\"UP~n\"), receive after infinity -> ok end." $TT)
+track "$T3" # start_erl ran in a subshell: record the pid here
 wait_for 10 grep -q UP "$LIB_TMP/erl-t3.log" || fail "t3: $(cat "$LIB_TMP/erl-t3.log")"
 wait_for 5 grep -q "nodeup t3@" "$LIB_TMP/c2.log" || fail "c2 saw no nodeup"
 sleep 1.5
@@ -76,6 +77,7 @@ ok "SIGSTOP of BEAM seen by edist after $ms ms"
 T4=$(start_erl "$EP" t4 secret "
   pong = net_adm:ping(list_to_atom(\"c2@127.0.0.1\")),
   io:format(\"UP~n\"), receive after infinity -> ok end." $TT)
+track "$T4"
 wait_for 10 grep -q UP "$LIB_TMP/erl-t4.log" || fail "t4"
 wait_for 5 grep -q "nodeup t4@" "$LIB_TMP/c2.log" || fail "c2 saw no nodeup t4"
 kill -KILL "$T4"
