@@ -453,15 +453,8 @@ int edist_connect(edist_node *n, const char *peer, int timeout_ms,
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     struct timespec deadline;
-    if (timeout_ms > 0) {
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    if (timeout_ms > 0)
+        node_deadline(&deadline, timeout_ms);
     int rc = 0;
     pthread_mutex_lock(&p->mu);
     while (p->state == PEER_PENDING) {

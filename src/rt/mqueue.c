@@ -7,6 +7,7 @@
 
 #include "core/mem.h"
 #include "edist/err.h"
+#include "rt/clock.h"
 #include "rt/mqueue.h"
 
 edist_msg *edist_msg_alloc(const edist_allocator *alloc, size_t len)
@@ -34,15 +35,7 @@ int edist_mqueue_init(edist_mqueue *q, size_t limit)
     q->on_drain = NULL;
     q->drain_ud = NULL;
     q->efd = -1;
-    pthread_condattr_t ca;
-    if (pthread_condattr_init(&ca) != 0)
-        return EDIST_ESYS;
-    /* Timeouts are relative: measure them on the monotonic clock so that a
-     * wall-clock jump neither cuts a wait short nor stretches it. */
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&q->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc != 0)
+    if (node_cond_init(&q->cv) != 0)
         return EDIST_ESYS;
     if (pthread_mutex_init(&q->mu, NULL) != 0) {
         pthread_cond_destroy(&q->cv);
@@ -141,23 +134,12 @@ int edist_mqueue_push(edist_mqueue *q, edist_msg *m)
     return edist_mqueue_push_chain(q, m, m, 1, m->len);
 }
 
-static void mqueue_deadline(struct timespec *ts, int timeout_ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += timeout_ms / 1000;
-    ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
                           int timeout_ms)
 {
     struct timespec deadline;
     if (timeout_ms > 0)
-        mqueue_deadline(&deadline, timeout_ms);
+        node_deadline(&deadline, timeout_ms);
     pthread_mutex_lock(&q->mu);
     while (!q->head) {
         if (q->closed) {

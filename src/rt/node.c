@@ -26,13 +26,6 @@
 #define NODE_DEFAULT_SEND_TIMEOUT_MS 10000
 #define NODE_EPMD_START_WAIT_MS      3000
 
-uint64_t node_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void node_why(char *why, size_t len, const char *fmt, ...)
 {
     if (!why || !len)

@@ -33,6 +33,7 @@
 #include "edist/etf.h"
 #include "edist/node.h"
 #include "edist/proto.h"
+#include "rt/clock.h"
 #include "rt/loop.h"
 #include "rt/mqueue.h"
 #include "rt/outq.h"
@@ -186,9 +187,6 @@ struct edist_node {
     int stopping;
     uint8_t rbuf[NODE_READ_CHUNK]; /* I/O thread's read buffer */
 };
-
-/* ---- time */
-uint64_t node_now_ms(void);
 
 /* ---- peers (peer.c) */
 edist_peer *peer_get_or_create(edist_node *n, const char *name, size_t len,

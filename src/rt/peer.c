@@ -52,11 +52,7 @@ static edist_peer *peer_new(edist_node *n, const char *name, size_t len)
     p->state = PEER_PENDING;
     p->fd = -1;
     edist_outq_init(&p->q, n->max_out_queue, n->alloc);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    node_cond_init(&p->cv);
     pthread_mutex_init(&p->mu, NULL);
     return p;
 }
@@ -91,24 +87,6 @@ edist_peer *peer_get_or_create(edist_node *n, const char *name, size_t len,
         peer_ref(p);
     pthread_mutex_unlock(&n->peers_mu);
     return p;
-}
-
-static void peer_deadline(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
-static uint64_t peer_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void peer_schedule_flush(edist_peer *p)
@@ -313,7 +291,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
             pthread_cond_wait(&p->cv, &p->mu);
         } else {
             if (!have_deadline) {
-                peer_deadline(&deadline, n->send_timeout_ms);
+                node_deadline(&deadline, n->send_timeout_ms);
                 have_deadline = 1;
             }
             if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT)
@@ -322,7 +300,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
         p->waiters--;
     }
     if (rc == 0 && p->state == PEER_UP && !p->writing && !p->flush_pending) {
-        uint64_t now = peer_now_ns();
+        uint64_t now = node_now_ns();
         int direct = !on_io && !p->writable_wait &&
                      now - p->last_send_ns > PEER_DIRECT_GAP_NS;
         p->last_send_ns = now;
@@ -333,7 +311,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
             schedule = 1;
         }
     } else if (rc == 0) {
-        p->last_send_ns = peer_now_ns();
+        p->last_send_ns = node_now_ns();
     }
     pthread_mutex_unlock(&p->mu);
     if (schedule) {
