@@ -273,32 +273,20 @@ static int mbox_encode(const edist_term *msg, edist_etf_writer *w)
     return edist_etf_put_term(w, msg);
 }
 
-int node_send_to_pid(edist_node *n, const edist_term *from,
-                     const edist_term *to, const uint8_t *payload,
-                     size_t payload_len)
+/* Encodes msg and delivers it to the local process pr (a reference that
+ * is dropped here).  A NULL pr is a process that does not exist: the
+ * message is dropped, as in Erlang, once it was found encodable. */
+static int mbox_send_local(edist_proc *pr, const edist_term *msg)
 {
-    (void)from;
-    if (node_is_local(n, to->v.pid.node)) {
-        if (to->v.pid.creation != n->creation)
-            return 0;
-        edist_proc *pr =
-            edist_procs_by_pid(&n->procs, to->v.pid.id, to->v.pid.serial);
-        if (!pr)
-            return 0;
-        int rc = mbox_deliver_bytes((edist_mbox *)pr, payload, payload_len, 1);
-        edist_procs_put(pr);
-        return rc == EDIST_ENOMEM ? rc : 0;
+    edist_etf_writer w;
+    int rc = mbox_encode(msg, &w);
+    if (rc == 0 && pr) {
+        rc = mbox_deliver_bytes((edist_mbox *)pr, w.buf, w.len, 1);
+        rc = rc == EDIST_ENOMEM ? rc : 0;
     }
-    uint8_t ctl[MBOX_CTL_MAX];
-    size_t ctl_len = 0;
-    int rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len);
-    if (rc < 0)
-        return rc;
-    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
-    if (!p)
-        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
-    rc = peer_send(p, ctl, ctl_len, payload + 1, payload_len - 1);
-    peer_unref(p);
+    edist_etf_writer_free(&w);
+    if (pr)
+        edist_procs_put(pr);
     return rc;
 }
 
@@ -361,14 +349,12 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
     edist_node *n = from->node;
     int rc;
     if (node_is_local(n, to->v.pid.node)) {
-        edist_etf_writer w;
-        rc = mbox_encode(msg, &w);
-        if (rc == 0) {
-            edist_term self = edist_mbox_pid(from);
-            rc = node_send_to_pid(n, &self, to, w.buf, w.len);
-        }
-        edist_etf_writer_free(&w);
-        return rc;
+        /* A pid of an earlier incarnation of this node names nobody. */
+        edist_proc *pr =
+            to->v.pid.creation != n->creation
+                ? NULL
+                : edist_procs_by_pid(&n->procs, to->v.pid.id, to->v.pid.serial);
+        return mbox_send_local(pr, msg);
     }
     uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
     size_t ctl_len = 0, len, size;
@@ -392,19 +378,8 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     size_t nlen = strlen(name);
     int rc;
     edist_atom peer = {node, node ? strlen(node) : 0};
-    if (!node || node_is_local(n, peer)) {
-        edist_etf_writer w;
-        rc = mbox_encode(msg, &w);
-        edist_proc *pr =
-            rc < 0 ? NULL : edist_procs_by_name(&n->procs, name, nlen);
-        if (pr) {
-            rc = mbox_deliver_bytes((edist_mbox *)pr, w.buf, w.len, 1);
-            rc = rc == EDIST_ENOMEM ? rc : 0;
-            edist_procs_put(pr);
-        }
-        edist_etf_writer_free(&w);
-        return rc;
-    }
+    if (!node || node_is_local(n, peer))
+        return mbox_send_local(edist_procs_by_name(&n->procs, name, nlen), msg);
     uint8_t ctl[MBOX_CTL_MAX];
     edist_etf_writer cw;
     edist_term self = edist_mbox_pid(from);

@@ -250,9 +250,4 @@ void nodes_notify(edist_node *n, const char *peer, size_t len, int up);
 /* ---- rpc server (rpc_server.c) */
 int rpc_server_init(edist_node *n);
 
-/* ---- outgoing control messages built in the runtime (send.c) */
-int node_send_to_pid(edist_node *n, const edist_term *from,
-                     const edist_term *to, const uint8_t *payload,
-                     size_t payload_len);
-
 #endif
