@@ -61,6 +61,17 @@ int edist_mbox_open(edist_node *n, edist_mbox **out)
 
 /* edist_mbox_close() is in signals.c: closing ends links and monitors. */
 
+edist_mbox *node_local_mbox(edist_node *n, const edist_term *pid)
+{
+    if (pid->type != EDIST_TERM_PID || !node_is_local(n, pid->v.pid.node))
+        return NULL;
+    /* A pid of an earlier incarnation of this node names nobody. */
+    if (pid->v.pid.creation != n->creation)
+        return NULL;
+    return (edist_mbox *)edist_procs_by_pid(&n->procs, pid->v.pid.id,
+                                            pid->v.pid.serial);
+}
+
 int edist_mbox_register(edist_mbox *mb, const char *name)
 {
     if (!mb || !name)
@@ -349,12 +360,8 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
     edist_node *n = from->node;
     int rc;
     if (node_is_local(n, to->v.pid.node)) {
-        /* A pid of an earlier incarnation of this node names nobody. */
-        edist_proc *pr =
-            to->v.pid.creation != n->creation
-                ? NULL
-                : edist_procs_by_pid(&n->procs, to->v.pid.id, to->v.pid.serial);
-        return mbox_send_local(pr, msg);
+        edist_mbox *mb = node_local_mbox(n, to);
+        return mbox_send_local(mb ? &mb->proc : NULL, msg);
     }
     uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
     size_t ctl_len = 0, len, size;

@@ -238,18 +238,8 @@ static void node_on_stop(void *ctx)
     /* Flushes scheduled but not yet run hold peer references. */
     node_flush_dirty(&n->flush_async);
     /* Close every link; their close callbacks free them. */
-    pthread_mutex_lock(&n->peers_mu);
-    size_t cap = n->peers.cap;
-    edist_peer **list = cap ? calloc(cap, sizeof *list) : NULL;
-    size_t k = 0;
-    for (size_t i = 0; i < cap && list; i++) {
-        edist_hmap_slot *s = &n->peers.slots[i];
-        if (s->key && s->value && s->klen) {
-            list[k] = s->value;
-            peer_ref(list[k++]);
-        }
-    }
-    pthread_mutex_unlock(&n->peers_mu);
+    edist_peer **list;
+    size_t k = peer_snapshot(n, &list);
     for (size_t i = 0; i < k; i++) {
         /* What was sent before the stop leaves first (best effort: a
          * socket that is full now is not waited for). */

@@ -210,6 +210,9 @@ void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev);
 void peer_down(edist_peer *p, int code, const char *reason);
 void node_flush_dirty(uv_async_t *h);
 void node_tick(uv_timer_t *t);
+/* Referenced pointers to every peer in *out (free() the array, unref each
+ * peer); returns their number.  For passes that must not hold peers_mu. */
+size_t peer_snapshot(edist_node *n, edist_peer ***out);
 
 /* ---- links (link.c) */
 void link_dial(edist_node *n, edist_peer *p);
@@ -241,6 +244,9 @@ void mbox_batch_begin(edist_node *n);
 int mbox_batch_end(edist_node *n);
 void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up);
 int node_is_local(const edist_node *n, edist_atom node);
+/* The mailbox a pid of this node (and this incarnation) names, with a
+ * reference taken (edist_procs_put), or NULL. */
+edist_mbox *node_local_mbox(edist_node *n, const edist_term *pid);
 
 /* ---- node monitoring with options (nodemon.c) */
 void nodemon_init(edist_node *n);

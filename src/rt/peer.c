@@ -418,9 +418,7 @@ void peer_down(edist_peer *p, int code, const char *reason)
         peer_unref(p); /* the table's reference */
 }
 
-/* Collects referenced pointers to every peer, for passes that must not
- * hold peers_mu while they work. */
-static size_t peer_snapshot(edist_node *n, edist_peer ***out)
+size_t peer_snapshot(edist_node *n, edist_peer ***out)
 {
     pthread_mutex_lock(&n->peers_mu);
     size_t k = 0, cap = n->peers.count;

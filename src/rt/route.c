@@ -45,17 +45,6 @@ enum {
 _Static_assert(sizeof(edist_atom_ref) == sizeof(edist_atom),
                "edist_atom_ref and edist_atom must share a layout");
 
-static edist_mbox *route_local_pid(edist_node *n, const edist_term *pid)
-{
-    if (pid->type != EDIST_TERM_PID || !node_is_local(n, pid->v.pid.node))
-        return NULL;
-    /* A pid of an earlier incarnation of this node names nobody. */
-    if (pid->v.pid.creation != n->creation)
-        return NULL;
-    return (edist_mbox *)edist_procs_by_pid(&n->procs, pid->v.pid.id,
-                                            pid->v.pid.serial);
-}
-
 static int route_deliver(edist_mbox *mb, const edist_dist_msg *m,
                          const uint8_t *payload)
 {
@@ -163,7 +152,7 @@ static int route_send(edist_node *n, const edist_dist_msg *m,
         edist_etf_read_pid(r, &to) < 0 || (tt && edist_etf_skip(r, 0) < 0))
         return EDIST_EBADMSG;
     (void)has_from;
-    return route_deliver(route_local_pid(n, &to), m, r->p);
+    return route_deliver(node_local_mbox(n, &to), m, r->p);
 }
 
 /* ALIAS_SEND {33, From, Alias} + Message: to the mailbox the alias (a
