@@ -315,9 +315,11 @@ EDIST_EXTERN bool edist_term_equal(const edist_term *x, const edist_term *y);
 EDIST_EXTERN bool edist_term_is_atom(const edist_term *t, const char *name);
 
 /* Deep copy of src into arena a (atoms, binaries and arrays copied), so
- * that the copy outlives src's storage.  Returns 0 or EDIST_ENOMEM; on
- * failure *out is untouched (partial copies stay in the arena until it is
- * reset or freed). */
+ * that the copy outlives src's storage.  The C stack grows with the
+ * nesting of containers in src (as the decoder and parser cap it), not
+ * with chains of list tails.  Returns 0 or EDIST_ENOMEM; on failure *out
+ * is untouched (partial copies stay in the arena until it is reset or
+ * freed). */
 EDIST_EXTERN int edist_term_copy(edist_arena *a, edist_term *out,
                                  const edist_term *src);
 

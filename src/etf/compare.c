@@ -33,6 +33,7 @@
 
 #include "core/mem.h"
 #include "etf/funinfo.h"
+#include "etf/keyorder.h"
 #include "edist/term.h"
 
 static int cmp_term(const edist_term *a, const edist_term *b, int exact);
@@ -290,18 +291,19 @@ static int cmp_list(const edist_term *a, const edist_term *b, int exact)
     }
 }
 
-/* Stable merge sort of key indices by exact order. */
-static void sort_keys(const edist_term *keys, size_t *idx, size_t *tmp,
-                      size_t n)
+/* Stable merge sort of key indices by exact order; key i is
+ * keys[i * stride]. */
+static void sort_keys(const edist_term *keys, size_t stride, size_t *idx,
+                      size_t *tmp, size_t n)
 {
     if (n < 2)
         return;
     size_t h = n / 2;
-    sort_keys(keys, idx, tmp, h);
-    sort_keys(keys, idx + h, tmp, n - h);
+    sort_keys(keys, stride, idx, tmp, h);
+    sort_keys(keys, stride, idx + h, tmp, n - h);
     size_t i = 0, j = h, k = 0;
     while (i < h && j < n) {
-        if (cmp_term(&keys[idx[j]], &keys[idx[i]], 1) < 0)
+        if (cmp_term(&keys[idx[j] * stride], &keys[idx[i] * stride], 1) < 0)
             tmp[k++] = idx[j++];
         else
             tmp[k++] = idx[i++];
@@ -311,6 +313,14 @@ static void sort_keys(const edist_term *keys, size_t *idx, size_t *tmp,
     while (j < n)
         tmp[k++] = idx[j++];
     memcpy(idx, tmp, n * sizeof *idx);
+}
+
+void term_key_order(const edist_term *keys, size_t stride, size_t *idx,
+                    size_t *tmp, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    sort_keys(keys, stride, idx, tmp, n);
 }
 
 /* Index of the smallest key strictly greater than prev (or the smallest
@@ -375,15 +385,13 @@ static int cmp_map(const edist_term *a, const edist_term *b, int exact)
     }
     const edist_allocator *al = edist_default_allocator();
     size_t *ix = NULL;
-    if (n <= SIZE_MAX / (4 * sizeof *ix))
-        ix = edist_mem_alloc(al, 4 * n * sizeof *ix);
+    if (n <= SIZE_MAX / (3 * sizeof *ix))
+        ix = edist_mem_alloc(al, 3 * n * sizeof *ix);
     if (!ix)
         return cmp_map_slow(a, b, exact);
     size_t *ia = ix, *ib = ix + n, *tmp = ix + 2 * n;
-    for (size_t i = 0; i < n; i++)
-        ia[i] = ib[i] = i;
-    sort_keys(a->v.map.keys, ia, tmp, n);
-    sort_keys(b->v.map.keys, ib, tmp, n);
+    term_key_order(a->v.map.keys, 1, ia, tmp, n);
+    term_key_order(b->v.map.keys, 1, ib, tmp, n);
     int c = 0;
     for (size_t i = 0; !c && i < n; i++)
         c = cmp_term(&a->v.map.keys[ia[i]], &b->v.map.keys[ib[i]], 1);

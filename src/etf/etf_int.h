@@ -25,6 +25,11 @@
 int etf_skip_terms(edist_etf_reader *r, size_t max_terms, size_t *terms,
                    int *saw_cache_ref);
 
+/* Reads a SMALL_INTEGER_EXT or INTEGER_EXT, where OTP wants nothing else
+ * (an export's arity, a fun's OldIndex and OldUniq): any other tag is
+ * EDIST_EBADMSG.  On error r stays put. */
+int etf_read_small_int(edist_etf_reader *r, int64_t *v);
+
 /* Reads the arity of an EXPORT_EXT: SMALL_INTEGER_EXT or INTEGER_EXT in
  * 0..255 (OTP accepts both); EDIST_EBADMSG otherwise. */
 int etf_export_arity(edist_etf_reader *r, size_t *arity);

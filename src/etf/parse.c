@@ -24,6 +24,8 @@
 
 #include "core/utf8.h"
 #include "edist/err.h"
+#include "etf/atomsyntax.h"
+#include "etf/keyorder.h"
 #include "etf/parse_int.h"
 
 #define DEFAULT_MAX_DEPTH 1000
@@ -77,35 +79,17 @@ static int expect(pstate *p, const char *tok, const char *what)
 
 /* ------------------------------------------------------------- atoms */
 
-static int atom_start(uint32_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7);
-}
-
-static int atom_char(uint32_t c)
-{
-    return atom_start(c) || (c >= 'A' && c <= 'Z') ||
-           (c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= '0' && c <= '9') ||
-           c == '_' || c == '@';
-}
-
-static const char *const reserved[] = {
-    "after",  "begin", "case", "try", "cond", "catch", "andalso",
-    "orelse", "end",   "fun",  "if",  "let",  "of",    "receive",
-    "when",   "bnot",  "not",  "div", "rem",  "band",  "and",
-    "bor",    "bxor",  "bsl",  "bsr", "or",   "xor"};
-
 /* Length in bytes of the unquoted atom at pos (0 if none). */
 static size_t bare_atom_len(const pstate *p, size_t pos)
 {
     size_t i = pos;
     uint32_t c;
     int k = edist_utf8_decode(p->s + i, p->n - i, &c);
-    if (k <= 0 || !atom_start(c))
+    if (k <= 0 || !text_atom_start(c))
         return 0;
     i += (size_t)k;
     while (i < p->n && (k = edist_utf8_decode(p->s + i, p->n - i, &c)) > 0 &&
-           atom_char(c))
+           text_atom_char(c))
         i += (size_t)k;
     return i - pos;
 }
@@ -289,25 +273,6 @@ static int tuple_lit(pstate *p, edist_term *out)
     return 0;
 }
 
-/* Stable merge sort of pair indices by key, exact order. */
-static void sort_pairs(const edist_term *kv, size_t *ix, size_t *tmp, size_t n)
-{
-    if (n < 2)
-        return;
-    size_t h = n / 2, i = 0, j = h, k = 0;
-    sort_pairs(kv, ix, tmp, h);
-    sort_pairs(kv, ix + h, tmp, n - h);
-    while (i < h && j < n)
-        tmp[k++] = edist_term_compare_exact(&kv[2 * ix[j]], &kv[2 * ix[i]]) < 0
-                       ? ix[j++]
-                       : ix[i++];
-    while (i < h)
-        tmp[k++] = ix[i++];
-    while (j < n)
-        tmp[k++] = ix[j++];
-    memcpy(ix, tmp, n * sizeof *ix);
-}
-
 static int map_lit(pstate *p, edist_term *out)
 {
     size_t at = p->pos;
@@ -340,10 +305,8 @@ static int map_lit(pstate *p, edist_term *out)
     size_t *ix = n ? edist_arena_calloc(p->a, 2 * n, sizeof *ix) : NULL;
     if (n && !ix)
         return p_fail(p, EDIST_ENOMEM, at, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        ix[i] = i;
     if (n)
-        sort_pairs(kv, ix, ix + n, n);
+        term_key_order(kv, 2, ix, ix + n, n);
     /* Of equal keys (adjacent now, in input order), keep the last. */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -634,17 +597,14 @@ static int p_term_inner(pstate *p, edist_term *out)
     }
     size_t n = bare_atom_len(p, at);
     if (n) {
-        for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++) {
-            if (strlen(reserved[i]) != n || memcmp(reserved[i], p->s + at, n))
-                continue;
-            if (n == 3 && memcmp("fun", p->s + at, 3) == 0) {
-                p->pos += 3;
-                return fun_lit(p, out);
-            }
-            return p_fail(p, EDIST_ESYNTAX, at,
-                          "reserved word '%s' is not a term (quote it)",
-                          reserved[i]);
+        const char *word = text_reserved_word(p->s + at, n);
+        if (word && strcmp(word, "fun") == 0) {
+            p->pos += 3;
+            return fun_lit(p, out);
         }
+        if (word)
+            return p_fail(p, EDIST_ESYNTAX, at,
+                          "reserved word '%s' is not a term (quote it)", word);
         p->pos += n;
         out->type = EDIST_TERM_ATOM;
         return make_atom(p, &out->v.atom, (const char *)p->s + at, n, at);

@@ -21,7 +21,9 @@
 #include "core/mem.h"
 #include "core/utf8.h"
 #include "edist/err.h"
+#include "etf/atomsyntax.h"
 #include "etf/funinfo.h"
+#include "etf/keyorder.h"
 #include "etf/text_int.h"
 
 #define PRINT_DEFAULT_MAX ((size_t)64 << 20)
@@ -184,49 +186,17 @@ static size_t next_cp(const uint8_t *s, size_t n, uint32_t *cp)
     return 1;
 }
 
-static int name_start(uint32_t c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 0xDF && c <= 0xFF && c != 0xF7);
-}
-
-static int name_char(uint32_t c)
-{
-    return name_start(c) || (c >= 'A' && c <= 'Z') ||
-           (c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= '0' && c <= '9') ||
-           c == '_' || c == '@';
-}
-
-/* erl_scan:reserved_word/1 of OTP 25 (without feature keywords). */
-static const struct {
-    const char *name;
-    size_t len;
-} reserved[] = {
-#define R(s)                                                                   \
-    {                                                                          \
-        s, sizeof(s) - 1                                                       \
-    }
-    R("after"),   R("begin"),   R("case"), R("try"),  R("cond"), R("catch"),
-    R("andalso"), R("orelse"),  R("end"),  R("fun"),  R("if"),   R("let"),
-    R("of"),      R("receive"), R("when"), R("bnot"), R("not"),  R("div"),
-    R("rem"),     R("band"),    R("and"),  R("bor"),  R("bxor"), R("bsl"),
-    R("bsr"),     R("or"),      R("xor")
-#undef R
-};
-
 static int atom_needs_quotes(const uint8_t *s, size_t n)
 {
-    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-        if (reserved[i].len == n && memcmp(reserved[i].name, s, n) == 0)
-            return 1;
-    if (n == 0)
+    if (n == 0 || text_reserved_word(s, n))
         return 1;
     uint32_t c;
     size_t i = next_cp(s, n, &c);
-    if (!name_start(c))
+    if (!text_atom_start(c))
         return 1;
     while (i < n) {
         i += next_cp(s + i, n - i, &c);
-        if (!name_char(c))
+        if (!text_atom_char(c))
             return 1;
     }
     return 0;
@@ -571,36 +541,13 @@ static void put_list(text_out *o, const edist_term *t,
 
 /* --------------------------------------------------------------- maps */
 
-static void sort_idx(const edist_term *keys, size_t *idx, size_t *tmp, size_t n)
-{
-    if (n < 2)
-        return;
-    size_t h = n / 2, i = 0, j = h, k = 0;
-    sort_idx(keys, idx, tmp, h);
-    sort_idx(keys, idx + h, tmp, n - h);
-    while (i < h && j < n) {
-        /* Map keys sort in exact order (integers before floats). */
-        if (edist_term_compare_exact(&keys[idx[j]], &keys[idx[i]]) < 0)
-            tmp[k++] = idx[j++];
-        else
-            tmp[k++] = idx[i++];
-    }
-    while (i < h)
-        tmp[k++] = idx[i++];
-    while (j < n)
-        tmp[k++] = idx[j++];
-    memcpy(idx, tmp, n * sizeof *idx);
-}
-
 int text_map_order(const edist_term *m, size_t *idx, const edist_allocator *al)
 {
     size_t n = m->v.map.size;
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
     size_t *tmp = edist_mem_alloc(al, n * sizeof *tmp);
     if (!tmp)
         return EDIST_ENOMEM;
-    sort_idx(m->v.map.keys, idx, tmp, n);
+    term_key_order(m->v.map.keys, 1, idx, tmp, n);
     edist_mem_free(al, tmp);
     return 0;
 }

@@ -540,14 +540,19 @@ fail:
     return rc;
 }
 
+int etf_read_small_int(edist_etf_reader *r, int64_t *v)
+{
+    if (r->p < r->end && *r->p != EDIST_ETF_SMALL_INTEGER &&
+        *r->p != EDIST_ETF_INTEGER)
+        return EDIST_EBADMSG;
+    return edist_etf_read_int64(r, v);
+}
+
 int etf_export_arity(edist_etf_reader *r, size_t *arity)
 {
     const uint8_t *save = r->p;
     int64_t v;
-    if (r->p < r->end && *r->p != EDIST_ETF_SMALL_INTEGER &&
-        *r->p != EDIST_ETF_INTEGER)
-        return EDIST_EBADMSG;
-    int rc = edist_etf_read_int64(r, &v);
+    int rc = etf_read_small_int(r, &v);
     if (rc < 0)
         return rc;
     if (v < 0 || v > 255) {

@@ -85,21 +85,6 @@ int edist_etf_peek_type(const edist_etf_reader *r)
     }
 }
 
-/* Reads a SMALL_INTEGER_EXT or INTEGER_EXT (the OldIndex and OldUniq of a
- * fun, which OTP requires to be small). */
-static int skip_small_int(edist_etf_reader *r)
-{
-    const uint8_t *save = r->p;
-    int64_t v;
-    if (r->p < r->end && *r->p != EDIST_ETF_SMALL_INTEGER &&
-        *r->p != EDIST_ETF_INTEGER)
-        return EDIST_EBADMSG;
-    int rc = edist_etf_read_int64(r, &v);
-    if (rc < 0)
-        r->p = save;
-    return rc;
-}
-
 static int skip_impl(edist_etf_reader *r, size_t max_terms, size_t *terms,
                      int *saw_cache_ref, int fun_depth);
 
@@ -123,11 +108,14 @@ static int skip_fun(edist_etf_reader *r, size_t max_terms, size_t *terms,
     sub.p += 29;
     edist_atom module;
     edist_term pid;
+    int64_t old_index, old_uniq;
     int rc;
     if (sub.p < sub.end && *sub.p == EDIST_ETF_ATOM_CACHE_REF)
         *saw_cache_ref = 1;
+    /* OTP requires OldIndex and OldUniq to be small integers. */
     if ((rc = edist_etf_read_atom(&sub, &module)) < 0 ||
-        (rc = skip_small_int(&sub)) < 0 || (rc = skip_small_int(&sub)) < 0)
+        (rc = etf_read_small_int(&sub, &old_index)) < 0 ||
+        (rc = etf_read_small_int(&sub, &old_uniq)) < 0)
         return rc == EDIST_EAGAIN || rc == EDIST_ETYPE ? EDIST_EBADMSG : rc;
     if (sub.p < sub.end && sub.p + 1 < sub.end &&
         sub.p[1] == EDIST_ETF_ATOM_CACHE_REF)

@@ -277,15 +277,26 @@ int edist_term_copy(edist_arena *a, edist_term *out, const edist_term *src)
                                  src->v.tuple.arity);
         break;
     case EDIST_TERM_LIST: {
-        edist_term *e = NULL;
-        rc = edist_term_list(a, &t, src->v.list.len);
-        if (rc < 0)
-            break;
-        e = t.v.list.elems;
-        for (size_t i = 0; rc == 0 && i < src->v.list.len; i++)
-            rc = edist_term_copy(a, &e[i], &src->v.list.elems[i]);
-        if (rc == 0)
-            rc = edist_term_copy(a, t.v.list.tail, src->v.list.tail);
+        /* Tails that are lists are walked, not recursed into: the decoder
+         * accepts chains of them at constant depth, so recursing could
+         * exhaust the stack on a small input. */
+        const edist_term *s = src;
+        edist_term *d = &t;
+        for (;;) {
+            rc = edist_term_list(a, d, s->v.list.len);
+            if (rc < 0 || d->type != EDIST_TERM_LIST)
+                break;
+            for (size_t i = 0; rc == 0 && i < s->v.list.len; i++)
+                rc = edist_term_copy(a, &d->v.list.elems[i],
+                                     &s->v.list.elems[i]);
+            d = d->v.list.tail;
+            s = s->v.list.tail;
+            if (rc < 0 || s->type != EDIST_TERM_LIST) {
+                if (rc == 0)
+                    rc = edist_term_copy(a, d, s);
+                break;
+            }
+        }
         break;
     }
     case EDIST_TERM_MAP:

@@ -226,10 +226,7 @@ static int plan_atom(const char *utf8, size_t len, unsigned flags,
                      atom_plan *pl)
 {
     const uint8_t *s = (const uint8_t *)utf8;
-    uint8_t acc = 0;
-    for (size_t i = 0; i < len; i++)
-        acc |= s[i];
-    if (acc < 0x80) {
+    if (etf_all_ascii(s, len)) {
         if (len > EDIST_ETF_MAX_ATOM_CHARS)
             return EDIST_EATOMLEN;
         pl->wire_len = len;
@@ -266,13 +263,18 @@ static int plan_atom(const char *utf8, size_t len, unsigned flags,
     return 0;
 }
 
+static size_t plan_size(const atom_plan *pl)
+{
+    return pl->wire_len + (pl->tag == EDIST_ETF_SMALL_ATOM_UTF8 ? 2 : 3);
+}
+
 long etf_atom_size(const char *utf8, size_t len, unsigned flags)
 {
     atom_plan pl;
     int rc = plan_atom(utf8, len, flags, &pl);
     if (rc < 0)
         return rc;
-    return (long)(pl.wire_len + (pl.tag == EDIST_ETF_SMALL_ATOM_UTF8 ? 2 : 3));
+    return (long)plan_size(&pl);
 }
 
 /* Writes a planned atom at o; returns the byte after it. */
@@ -301,11 +303,6 @@ static uint8_t *emit_atom(uint8_t *o, const char *utf8, size_t len,
     return d;
 }
 
-static size_t plan_size(const atom_plan *pl)
-{
-    return pl->wire_len + (pl->tag == EDIST_ETF_SMALL_ATOM_UTF8 ? 2 : 3);
-}
-
 /* Plans an atom for the writer, recording a failure. */
 static int plan_for(edist_etf_writer *w, edist_atom a, atom_plan *pl)
 {
@@ -315,30 +312,11 @@ static int plan_for(edist_etf_writer *w, edist_atom a, atom_plan *pl)
     return rc < 0 ? put_fail(w, rc) : 0;
 }
 
-/* True when s[0..n) is ASCII (n <= 255): word loads, no byte loop for
- * the common lengths. */
-static inline int ascii_text(const uint8_t *s, size_t n)
-{
-    uint64_t acc = 0, x;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 < n; i += 8) {
-            memcpy(&x, s + i, 8);
-            acc |= x;
-        }
-        memcpy(&x, s + n - 8, 8);
-        return !((acc | x) & 0x8080808080808080u);
-    }
-    uint8_t t = 0;
-    for (size_t i = 0; i < n; i++)
-        t |= s[i];
-    return t < 0x80;
-}
-
 int edist_etf_put_atom(edist_etf_writer *w, const char *utf8, size_t len)
 {
     /* The common case: a short ASCII atom, the same bytes in both modes. */
     if (utf8 && len <= EDIST_ETF_MAX_ATOM_CHARS &&
-        ascii_text((const uint8_t *)utf8, len)) {
+        etf_all_ascii((const uint8_t *)utf8, len)) {
         int l1 = (w->flags & EDIST_ETF_ATOMS_LATIN1) != 0;
         size_t hdr = l1 ? 3 : 2;
         ROOM(w, hdr + len);

@@ -115,6 +115,42 @@ static void test_bigint_normalise(void **state)
     edist_arena_free(a);
 }
 
+/* A list whose tail is a list, and so on, as the decoder accepts (LIST_EXT
+ * of one element whose tail is another LIST_EXT): copying it must walk the
+ * tails, not recurse on them, like the decoder and the comparison do. */
+static void test_copy_tail_chain(void **state)
+{
+    (void)state;
+    enum { CHAIN = 1000000 };
+    edist_arena *a = edist_arena_new(NULL);
+    assert_non_null(a);
+    edist_term *cells = edist_arena_alloc(a, CHAIN * 2 * sizeof *cells);
+    assert_non_null(cells);
+    edist_term end = edist_mk_int(-1); /* the last tail: improper */
+    for (size_t i = 0; i < CHAIN; i++) {
+        edist_term *l = &cells[2 * i];
+        l->type = EDIST_TERM_LIST;
+        l->v.list.len = 1;
+        l->v.list.elems = &cells[2 * i + 1];
+        l->v.list.tail = i + 1 < CHAIN ? &cells[2 * i + 2] : &end;
+        cells[2 * i + 1] = edist_mk_int((int64_t)i);
+    }
+    edist_term copy;
+    assert_int_equal(edist_term_copy(a, &copy, &cells[0]), 0);
+    assert_true(edist_term_equal(&copy, &cells[0]));
+    const edist_term *c = &copy;
+    for (size_t i = 0; i < CHAIN; i++) {
+        assert_int_equal(c->type, EDIST_TERM_LIST);
+        assert_int_equal(c->v.list.len, 1);
+        assert_ptr_not_equal(c, &cells[2 * i]);
+        assert_true(c->v.list.elems[0].v.i == (int64_t)i);
+        c = c->v.list.tail;
+    }
+    assert_int_equal(c->type, EDIST_TERM_INT);
+    assert_true(c->v.i == -1);
+    edist_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +158,7 @@ int main(void)
         cmocka_unit_test(test_arena_limit),
         cmocka_unit_test(test_constructors),
         cmocka_unit_test(test_bigint_normalise),
+        cmocka_unit_test(test_copy_tail_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
