@@ -327,20 +327,15 @@ int edist_hs_set_named(edist_hs *hs, const char *name, uint32_t creation,
     const char *at = strchr(name, '@');
     if (strcmp(at + 1, hs->peer_name) != 0)
         return EDIST_EBADNAME;
-    uint8_t h[6 + 2];
-    memcpy(h, "named:", 6);
-    edist_put16(h + 6, (uint16_t)nlen);
-    uint8_t c[4];
-    edist_put32(c, creation);
     /* The status packet is 's' "named:" Nlen Name Creation. */
-    int rc = edist_buf_reserve(&hs->out, 2 + 1 + 8 + nlen + 4);
+    uint8_t st[6 + 2 + EDIST_NODE_NAME_MAX + 4];
+    memcpy(st, "named:", 6);
+    edist_put16(st + 6, (uint16_t)nlen);
+    memcpy(st + 8, name, nlen);
+    edist_put32(st + 8 + nlen, creation);
+    int rc = hs_send(hs, 's', st, 8 + nlen + 4, NULL, 0, now_ms);
     if (rc < 0)
-        return hs_fail(hs, rc, "cannot queue handshake output");
-    edist_buf_put16(&hs->out, (uint16_t)(1 + 8 + nlen + 4));
-    edist_buf_put8(&hs->out, 's');
-    edist_buf_append(&hs->out, h, 8);
-    edist_buf_append(&hs->out, name, nlen);
-    edist_buf_append(&hs->out, c, 4);
+        return rc;
     hs_copy_name(hs->peer_name, &hs->peer_len, name, nlen);
     hs->peer_creation = creation;
     rc = hs_send_challenge(hs, now_ms);

@@ -36,18 +36,36 @@
 #include "edist/proto.h"
 #include "proto/hs_internal.h"
 
-/* ---- acceptor ------------------------------------------------------------ */
+/* ---- both roles ---------------------------------------------------------- */
 
-int hs_send_challenge(edist_hs *hs, uint64_t now_ms)
+/* The flags we advertise, remembered in sent_flags.  dist_util
+ * publish_flag: with NAME_ME (asked for, or answering the request) NAME_ME
+ * and no PUBLISHED; otherwise PUBLISHED unless we are hidden. */
+static uint64_t hs_advertise(edist_hs *hs)
 {
     uint64_t f = hs->base_flags;
-    /* dist_util publish_flag: a NAME_ME request is answered with NAME_ME
-     * and without PUBLISHED; otherwise PUBLISHED unless we are hidden. */
     if (hs->name_me)
         f |= EDIST_DFLAG_NAME_ME;
     else if (!hs->hidden)
         f |= EDIST_DFLAG_PUBLISHED;
     hs->sent_flags = f;
+    return f;
+}
+
+/* The digest of our cookie with challenge into out; fails the handshake
+ * when libcrypto does. */
+static int hs_digest(edist_hs *hs, uint32_t challenge, uint8_t out[16])
+{
+    if (edist_hs_digest(hs->cookie, hs->cookie_len, challenge, out) < 0)
+        return hs_fail(hs, EDIST_ESYS, "MD5 digest failed (libcrypto)");
+    return 0;
+}
+
+/* ---- acceptor ------------------------------------------------------------ */
+
+int hs_send_challenge(edist_hs *hs, uint64_t now_ms)
+{
+    uint64_t f = hs_advertise(hs);
     uint8_t h[18];
     edist_put64(h, f);
     edist_put32(h + 8, hs->challenge);
@@ -160,18 +178,17 @@ int hs_acceptor_packet(edist_hs *hs, const uint8_t *p, size_t n,
                            "got tag %u, %zu bytes)",
                            hs_peer(hs), (unsigned)p[0], n);
         uint8_t want[16];
-        if (edist_hs_digest(hs->cookie, hs->cookie_len, hs->challenge, want) <
-            0)
-            return hs_fail(hs, EDIST_ESYS, "MD5 digest failed (libcrypto)");
+        int rc = hs_digest(hs, hs->challenge, want);
+        if (rc < 0)
+            return rc;
         if (CRYPTO_memcmp(want, p + 5, 16) != 0)
             return hs_fail(hs, EDIST_ECOOKIE,
                            "connection attempt from %s rejected: invalid "
                            "challenge reply, the two nodes use different "
                            "cookies",
                            hs_peer(hs));
-        if (edist_hs_digest(hs->cookie, hs->cookie_len, edist_get32(p + 1),
-                            hs->ack_digest) < 0)
-            return hs_fail(hs, EDIST_ESYS, "MD5 digest failed (libcrypto)");
+        if ((rc = hs_digest(hs, edist_get32(p + 1), hs->ack_digest)) < 0)
+            return rc;
         hs->negotiated = hs->sent_flags & hs->peer_flags;
         if (hs->replace_old) {
             /* dist_util wait_pending: the old connection must be gone
@@ -180,7 +197,7 @@ int hs_acceptor_packet(edist_hs *hs, const uint8_t *p, size_t n,
             hs_push(hs, EDIST_HS_EV_REPLACE_OLD);
             return 0;
         }
-        int rc = hs_send(hs, 'a', hs->ack_digest, 16, NULL, 0, now_ms);
+        rc = hs_send(hs, 'a', hs->ack_digest, 16, NULL, 0, now_ms);
         return rc < 0 ? rc : 1; /* complete once the packet is consumed */
     }
     default:
@@ -195,12 +212,7 @@ int hs_acceptor_packet(edist_hs *hs, const uint8_t *p, size_t n,
 
 int hs_send_name(edist_hs *hs, uint64_t now_ms)
 {
-    uint64_t f = hs->base_flags;
-    if (hs->name_me)
-        f |= EDIST_DFLAG_NAME_ME;
-    else if (!hs->hidden)
-        f |= EDIST_DFLAG_PUBLISHED;
-    hs->sent_flags = f;
+    uint64_t f = hs_advertise(hs);
     uint8_t h[14];
     edist_put64(h, f);
     edist_put32(h + 8, hs->name_me ? 0 : hs->this_creation);
@@ -312,9 +324,9 @@ static int hs_recv_challenge(edist_hs *hs, const uint8_t *p, size_t n,
     hs->negotiated = hs->sent_flags & hs->peer_flags;
     uint8_t r[20];
     edist_put32(r, hs->challenge);
-    if (edist_hs_digest(hs->cookie, hs->cookie_len, their, r + 4) < 0)
-        return hs_fail(hs, EDIST_ESYS, "MD5 digest failed (libcrypto)");
-    int rc = hs_send(hs, 'r', r, sizeof r, NULL, 0, now_ms);
+    int rc = hs_digest(hs, their, r + 4);
+    if (rc == 0)
+        rc = hs_send(hs, 'r', r, sizeof r, NULL, 0, now_ms);
     if (rc < 0)
         return rc;
     hs->state = HS_I_WAIT_ACK;
@@ -336,9 +348,9 @@ int hs_initiator_packet(edist_hs *hs, const uint8_t *p, size_t n,
                            "got tag %u, %zu bytes)",
                            hs_peer(hs), (unsigned)p[0], n);
         uint8_t want[16];
-        if (edist_hs_digest(hs->cookie, hs->cookie_len, hs->challenge, want) <
-            0)
-            return hs_fail(hs, EDIST_ESYS, "MD5 digest failed (libcrypto)");
+        int rc = hs_digest(hs, hs->challenge, want);
+        if (rc < 0)
+            return rc;
         if (CRYPTO_memcmp(want, p + 1, 16) != 0)
             return hs_fail(hs, EDIST_ECOOKIE,
                            "connection attempt to %s cancelled: invalid "

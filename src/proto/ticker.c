@@ -21,9 +21,7 @@ int edist_ticker_init(edist_ticker *t, uint32_t ticktime_ms, uint32_t intensity,
     if (!t)
         return EDIST_EINVAL;
     memset(t, 0, sizeof *t);
-    if (intensity == 0)
-        intensity = 4;
-    if (intensity < 4)
+    if (intensity < 4) /* also 0, the default: 4 */
         intensity = 4;
     if (intensity > 1000)
         intensity = 1000;

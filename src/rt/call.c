@@ -17,11 +17,6 @@
 #include "edist/proc.h"
 #include "rt/node_int.h"
 
-static edist_term atom(const char *s)
-{
-    return edist_mk_atom(s, strlen(s));
-}
-
 /* Sends msg to to: a pid, an atom (local name) or {Name, Node}. */
 static int call_send(edist_mbox *mb, const edist_term *to,
                      const edist_term *msg)
@@ -96,23 +91,16 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
     /* {'$gen_call', {Self, Tag}, Request} with Tag = [alias | Mref] as
      * gen:call sends since OTP 24 (the reply may come to the alias), or
      * the plain Mref for a peer without aliases. */
-    edist_term tag = mref, tail = mref, head = atom("alias");
+    edist_term tag = mref, tail = mref, head = sig_atom("alias");
     if (call_alias_ok(n, to) && sig_alias_add(me, &mref) == 0) {
         tag.type = EDIST_TERM_LIST;
         tag.v.list.len = 1;
         tag.v.list.elems = &head;
         tag.v.list.tail = &tail;
     }
-    edist_term from, msg, self = edist_mbox_pid(me);
-    edist_term fel[2] = {self, tag};
-    edist_term mel[3] = {atom("$gen_call"), {0}, *request};
-    from.type = EDIST_TERM_TUPLE;
-    from.v.tuple.arity = 2;
-    from.v.tuple.elems = fel;
-    mel[1] = from;
-    msg.type = EDIST_TERM_TUPLE;
-    msg.v.tuple.arity = 3;
-    msg.v.tuple.elems = mel;
+    edist_term fel[2] = {edist_mbox_pid(me), tag};
+    edist_term mel[3] = {sig_atom("$gen_call"), sig_tuple(fel, 2), *request};
+    edist_term msg = sig_tuple(mel, 3);
     rc = call_send(me, to, &msg);
     while (rc == 0) {
         edist_msg *m;
@@ -145,10 +133,8 @@ int edist_cast(edist_mbox *mb, const edist_term *to, const edist_term *request)
 {
     if (!mb || !to || !request)
         return EDIST_EINVAL;
-    edist_term msg, el[2] = {atom("$gen_cast"), *request};
-    msg.type = EDIST_TERM_TUPLE;
-    msg.v.tuple.arity = 2;
-    msg.v.tuple.elems = el;
+    edist_term el[2] = {sig_atom("$gen_cast"), *request};
+    edist_term msg = sig_tuple(el, 2);
     return call_send(mb, to, &msg);
 }
 
@@ -160,10 +146,8 @@ int edist_reply(edist_mbox *mb, const edist_term *from, const edist_term *reply)
         from->v.tuple.elems[0].type != EDIST_TERM_PID)
         return EDIST_EINVAL;
     /* The tag goes back as it came: [alias | Ref] stays improper. */
-    edist_term msg, el[2] = {from->v.tuple.elems[1], *reply};
-    msg.type = EDIST_TERM_TUPLE;
-    msg.v.tuple.arity = 2;
-    msg.v.tuple.elems = el;
+    edist_term el[2] = {from->v.tuple.elems[1], *reply};
+    edist_term msg = sig_tuple(el, 2);
     return edist_send(mb, &from->v.tuple.elems[0], &msg);
 }
 
@@ -171,7 +155,7 @@ static int badrpc(edist_arena *a, const edist_term *why, edist_term *out)
 {
     if (edist_term_tuple(a, out, 2) < 0)
         return EDIST_ENOMEM;
-    out->v.tuple.elems[0] = atom("badrpc");
+    out->v.tuple.elems[0] = sig_atom("badrpc");
     out->v.tuple.elems[1] = *why;
     return EDIST_EBADRPC;
 }
@@ -188,7 +172,7 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     uint64_t deadline =
         node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
     if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
-        why = atom("nodedown");
+        why = sig_atom("nodedown");
         return badrpc(a, &why, result);
     }
     edist_mbox *mb;
@@ -204,17 +188,12 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     }
     /* {'$gen_call', {Self, Ref}, {call, M, F, Args, user}} to {rex, Peer} */
     edist_term ref = edist_make_ref(n), self = edist_mbox_pid(mb);
-    edist_term fel[2] = {self, ref}, from, msg, req;
-    edist_term rel[5] = {atom("call"), atom(module), atom(function), *args,
-                         atom("user")};
-    from.type = req.type = msg.type = EDIST_TERM_TUPLE;
-    from.v.tuple.arity = 2;
-    from.v.tuple.elems = fel;
-    req.v.tuple.arity = 5;
-    req.v.tuple.elems = rel;
-    edist_term mel[3] = {atom("$gen_call"), from, req};
-    msg.v.tuple.arity = 3;
-    msg.v.tuple.elems = mel;
+    edist_term fel[2] = {self, ref};
+    edist_term rel[5] = {sig_atom("call"), sig_atom(module), sig_atom(function),
+                         *args, sig_atom("user")};
+    edist_term mel[3] = {sig_atom("$gen_call"), sig_tuple(fel, 2),
+                         sig_tuple(rel, 5)};
+    edist_term msg = sig_tuple(mel, 3);
     rc = edist_send_named(mb, "rex", peer, &msg);
     while (rc == 0) {
         edist_msg *m;
@@ -237,7 +216,7 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     }
     edist_mbox_close(mb);
     if (rc == EDIST_ETIMEDOUT || rc == EDIST_ENOCONN || rc == EDIST_ECLOSED) {
-        why = atom(rc == EDIST_ETIMEDOUT ? "timeout" : "nodedown");
+        why = sig_atom(rc == EDIST_ETIMEDOUT ? "timeout" : "nodedown");
         return badrpc(a, &why, result);
     }
     if (rc < 0)

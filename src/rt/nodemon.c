@@ -127,42 +127,25 @@ void nodes_notify(edist_node *n, const char *peer, size_t len, int up)
         nm_sub *s = &n->nm.subs[i];
         if (!visible && !(s->options & EDIST_MONITOR_NODES_HIDDEN))
             continue;
-        edist_term t, el[3], info, pair, pe[2];
-        el[0] = edist_mk_atom(up ? "nodeup" : "nodedown", up ? 6 : 8);
-        el[1] = edist_mk_atom(peer, len);
-        t.type = EDIST_TERM_TUPLE;
-        t.v.tuple.elems = el;
-        t.v.tuple.arity = 2;
-        if (s->options & (EDIST_MONITOR_NODES_REASON)) {
-            t.v.tuple.arity = 3;
-            el[2] = edist_mk_nil();
-            if (!up) {
-                pe[0] = edist_mk_atom("nodedown_reason", 15);
-                pe[1] = edist_mk_atom(reason, strlen(reason));
-                pair.type = EDIST_TERM_TUPLE;
-                pair.v.tuple.arity = 2;
-                pair.v.tuple.elems = pe;
-                edist_term nil = edist_mk_nil();
-                info.type = EDIST_TERM_LIST;
-                info.v.list.len = 1;
-                info.v.list.elems = &pair;
-                info.v.list.tail = &nil;
-                el[2] = info;
-                edist_term pid = edist_mk_pid(edist_node_atom(n), s->id,
-                                              s->serial, n->creation);
-                sig_deliver_local(n, &pid, &t);
-                continue;
-            }
-        }
+        /* With the reason option the info list: [] on nodeup,
+         * [{nodedown_reason, R}] on nodedown. */
+        edist_term pe[2] = {sig_atom("nodedown_reason"), sig_atom(reason)};
+        edist_term pair = sig_tuple(pe, 2), nil = edist_mk_nil(), info;
+        info.type = EDIST_TERM_LIST;
+        info.v.list.len = 1;
+        info.v.list.elems = &pair;
+        info.v.list.tail = &nil;
+        edist_term el[3] = {sig_atom(up ? "nodeup" : "nodedown"),
+                            edist_mk_atom(peer, len), up ? nil : info};
+        edist_term t =
+            sig_tuple(el, s->options & EDIST_MONITOR_NODES_REASON ? 3 : 2);
         edist_term pid =
             edist_mk_pid(edist_node_atom(n), s->id, s->serial, n->creation);
         sig_deliver_local(n, &pid, &t);
     }
     pthread_mutex_unlock(&n->nm.mu);
-    if (p && !up)
-        peer_unref(p);
-    else if (p)
-        peer_unref(p); /* the lookup's reference */
+    if (p)
+        peer_unref(p); /* the lookup's reference, or the table's on down */
 }
 
 int edist_node_peer_visible(edist_node *n, const char *peer)

@@ -112,11 +112,6 @@ int edist_rpc_register(edist_node *n, const char *module, const char *function,
     return rc;
 }
 
-static edist_term atom(const char *s)
-{
-    return edist_mk_atom(s, strlen(s));
-}
-
 static int tuple(edist_arena *a, edist_term *t, size_t k, const edist_term *el)
 {
     if (edist_term_tuple(a, t, k) < 0)
@@ -141,7 +136,7 @@ static int stack1(edist_arena *a, const edist_term *m, const edist_term *f,
 static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
 {
     edist_arena *a = edist_arena_new(NULL);
-    edist_term in, reason = atom("normal");
+    edist_term in, reason = sig_atom("normal");
     edist_etf_decode_opts o = {0};
     o.flags = EDIST_ETF_NO_VERSION;
     if (!a || edist_etf_decode(a, j->blob, j->len, &o, &in, NULL) < 0) {
@@ -173,7 +168,7 @@ static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
     int cls;
     if (!fn) {
         cls = EDIST_RPC_ERROR;
-        value = atom("undef");
+        value = sig_atom("undef");
         stack1(a, &m, &f, &args, &stack);
     } else {
         cls = fn(ud, n, a, argv, nargs, &value);
@@ -194,15 +189,16 @@ static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
                 edist_term el[2] = {value, stack};
                 tuple(a, &why, 2, el);
             }
-            edist_term el[2] = {atom("EXIT"), why};
+            edist_term el[2] = {sig_atom("EXIT"), why};
             tuple(a, &ex, 2, el);
-            edist_term el2[2] = {atom("badrpc"), ex};
+            edist_term el2[2] = {sig_atom("badrpc"), ex};
             tuple(a, &br, 2, el2);
             out = br;
         }
         const edist_term *to = &res.v.tuple.elems[0];
-        edist_term el[2] = {
-            res.v.tuple.arity == 2 ? res.v.tuple.elems[1] : atom("rex"), out};
+        edist_term el[2] = {res.v.tuple.arity == 2 ? res.v.tuple.elems[1]
+                                                   : sig_atom("rex"),
+                            out};
         if (tuple(a, &pair, 2, el) == 0)
             edist_send(j->mb, to, &pair);
         edist_mbox_close(j->mb);
@@ -211,7 +207,7 @@ static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
     }
     if (j->kind == JOB_CALL) {
         /* What erpc:execute_call/4 exits with. */
-        edist_term el[4] = {res, atom(cname), value, stack};
+        edist_term el[4] = {res, sig_atom(cname), value, stack};
         tuple(a, &reason, cls == EDIST_RPC_ERROR ? 4 : 3, el);
     } else if (cls == EDIST_RPC_ERROR) {
         edist_term el[2] = {value, stack};
@@ -219,7 +215,7 @@ static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
     } else if (cls == EDIST_RPC_EXIT) {
         reason = value;
     } else if (cls == EDIST_RPC_THROW) {
-        edist_term nc, el[2] = {atom("nocatch"), value};
+        edist_term nc, el[2] = {sig_atom("nocatch"), value};
         tuple(a, &nc, 2, el);
         edist_term el2[2] = {nc, stack};
         tuple(a, &reason, 2, el2);
@@ -245,7 +241,7 @@ static void *rpc_worker(void *arg)
         int stop = s->stop;
         pthread_mutex_unlock(&s->mu);
         if (stop) {
-            edist_term r = atom("shutdown");
+            edist_term r = sig_atom("shutdown");
             edist_mbox_close_reason(j->mb, &r);
         } else {
             rpc_run(n, s, j);
@@ -286,16 +282,10 @@ static void spawn_reply(edist_peer *p, const edist_term *req,
                         const edist_term *to, int flags,
                         const edist_term *result)
 {
-    edist_term ctl,
-        el[5] = {edist_mk_int(31), *req, *to, edist_mk_int(flags), *result};
-    ctl.type = EDIST_TERM_TUPLE;
-    ctl.v.tuple.arity = 5;
-    ctl.v.tuple.elems = el;
-    edist_etf_writer w;
-    edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
-    if (edist_etf_put_term(&w, &ctl) == 0)
-        peer_send(p, w.buf, w.len, NULL, 0);
-    edist_etf_writer_free(&w);
+    edist_term el[5] = {edist_mk_int(31), *req, *to, edist_mk_int(flags),
+                        *result};
+    edist_term ctl = sig_tuple(el, 5);
+    sig_peer_send(p, &ctl);
 }
 
 static int is_mfa(const edist_term *mfa, const char *m, const char *f,
@@ -331,7 +321,7 @@ int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
     size_t nargs = args->type == EDIST_TERM_LIST ? args->v.list.len : 0;
     const edist_term *av = nargs ? args->v.list.elems : NULL;
     /* The job: {Res, M, F, Args}. */
-    edist_term job, jel[4];
+    edist_term jel[4];
     int kind;
     if (is_mfa(mfa, "erpc", "execute_call", 4) && nargs == 4) {
         kind = JOB_CALL;
@@ -347,15 +337,13 @@ int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
         jel[2] = mfa->v.tuple.elems[1];
         jel[3] = *args;
     }
-    job.type = EDIST_TERM_TUPLE;
-    job.v.tuple.arity = 4;
-    job.v.tuple.elems = jel;
+    edist_term job = sig_tuple(jel, 4);
     rpc_server *s = rpc_get(n);
     rpc_job *j = calloc(1, sizeof *j);
     edist_mbox *mb = NULL;
     if (!j || sig_encode(&job, &j->blob, &j->len) < 0 ||
         edist_mbox_open(n, &mb) < 0) {
-        edist_term e = atom("system_limit");
+        edist_term e = sig_atom("system_limit");
         spawn_reply(p, req, from, 0, &e);
         if (j)
             free(j->blob);
@@ -396,7 +384,7 @@ static void rpc_enqueue(edist_node *n, rpc_server *s, rpc_job *j)
     pthread_mutex_unlock(&s->mu);
     if (!ok) {
         /* Closing from the I/O thread only queues control messages. */
-        edist_term r = atom("shutdown");
+        edist_term r = sig_atom("shutdown");
         edist_mbox_close_reason(mb, &r);
         free(j->blob);
         free(j);
@@ -415,9 +403,7 @@ void rpc_rex_request(edist_node *n, const edist_term *msg)
         to = el[1];
         req = &el[2];
     } else if (msg->v.tuple.arity == 2) {
-        to.type = EDIST_TERM_TUPLE;
-        to.v.tuple.arity = 1;
-        to.v.tuple.elems = (edist_term *)&el[0];
+        to = sig_tuple((edist_term *)&el[0], 1);
         req = &el[1];
     } else {
         return;
@@ -427,11 +413,9 @@ void rpc_rex_request(edist_node *n, const edist_term *msg)
         (!edist_term_is_atom(&req->v.tuple.elems[0], "call") &&
          !edist_term_is_atom(&req->v.tuple.elems[0], "block_call")))
         return;
-    edist_term job, jel[4] = {to, req->v.tuple.elems[1], req->v.tuple.elems[2],
-                              req->v.tuple.elems[3]};
-    job.type = EDIST_TERM_TUPLE;
-    job.v.tuple.arity = 4;
-    job.v.tuple.elems = jel;
+    edist_term jel[4] = {to, req->v.tuple.elems[1], req->v.tuple.elems[2],
+                         req->v.tuple.elems[3]};
+    edist_term job = sig_tuple(jel, 4);
     rpc_job *j = calloc(1, sizeof *j);
     if (!j || sig_encode(&job, &j->blob, &j->len) < 0 ||
         edist_mbox_open(n, &j->mb) < 0) {

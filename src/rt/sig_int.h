@@ -73,6 +73,11 @@ int sig_ent_init(sig_ent *e, int kind, const edist_mbox *mb, const char *node,
 /* Adds e to the table under its lock, unless rc (the result of filling e
  * in) is negative, in which case e is freed.  Returns rc or the add's. */
 int sig_ent_commit(edist_node *n, sig_ent *e, int rc);
+/* Adds a LINK entry: mailbox mb linked with the encoded pid *other on
+ * node.  Takes *other (sets it to NULL) whatever the result.  Returns 0 or
+ * EDIST_ENOMEM.  Caller holds mu. */
+int sig_tab_add_link(edist_node *n, const edist_mbox *mb, const char *node,
+                     size_t len, uint8_t **other, size_t other_len);
 void sig_tab_del(edist_node *n, size_t i);
 ptrdiff_t sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
                        const uint8_t *other, size_t other_len,
@@ -85,7 +90,6 @@ edist_term sig_pid_of(edist_node *n, uint32_t id, uint32_t serial);
 void sig_deliver_to(edist_node *n, uint32_t id, uint32_t serial,
                     const edist_term *t);
 int sig_dec(edist_arena *a, const uint8_t *b, size_t len, edist_term *out);
-edist_term sig_atom(const char *s);
 void sig_deliver_exit(edist_node *n, edist_arena *a, uint32_t id,
                       uint32_t serial, const edist_term *from,
                       const edist_term *reason);

@@ -42,7 +42,7 @@ int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
 static void reply_noproc(edist_peer *p, int op, const edist_term *a,
                          const edist_term *b, const edist_term *ref)
 {
-    edist_term ctl, parts[5];
+    edist_term parts[5];
     size_t k = 0;
     parts[k++] = edist_mk_int(op);
     parts[k++] = *a;
@@ -50,14 +50,8 @@ static void reply_noproc(edist_peer *p, int op, const edist_term *a,
     if (ref)
         parts[k++] = *ref;
     parts[k++] = sig_atom("noproc");
-    ctl.type = EDIST_TERM_TUPLE;
-    ctl.v.tuple.arity = k;
-    ctl.v.tuple.elems = parts;
-    edist_etf_writer w;
-    edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
-    if (edist_etf_put_term(&w, &ctl) == 0)
-        peer_send(p, w.buf, w.len, NULL, 0);
-    edist_etf_writer_free(&w);
+    edist_term ctl = sig_tuple(parts, k);
+    sig_peer_send(p, &ctl);
 }
 
 static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
@@ -71,32 +65,18 @@ static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
         return 0;
     pthread_mutex_lock(&n->sig.mu);
     edist_mbox *mb = sig_local_mbox(n, to);
-    int rc = 0;
-    if (mb) {
-        ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial,
-                                   other, other_len, NULL, 0);
-        /* protocol.md 3.6: a LINK while our unlink is outstanding is
-         * ignored (the peer will see our UNLINK_ID next). */
-        if (i < 0) {
-            sig_ent e = {0};
-            e.kind = SIG_LINK;
-            e.id = mb->proc.id;
-            e.serial = mb->proc.serial;
-            e.node = sig_strdup(p->name, p->name_len);
-            e.node_len = p->name_len;
-            e.other = other;
-            e.other_len = other_len;
-            other = NULL;
-            rc = e.node ? sig_tab_add(n, &e) : (sig_ent_free(&e), 0);
-        }
-    }
+    /* protocol.md 3.6: a LINK while our unlink is outstanding is ignored
+     * (the peer will see our UNLINK_ID next). */
+    if (mb && sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
+                           other_len, NULL, 0) < 0)
+        sig_tab_add_link(n, mb, p->name, p->name_len, &other, other_len);
     pthread_mutex_unlock(&n->sig.mu);
     free(other);
     if (mb)
         edist_procs_put(&mb->proc);
     else
         reply_noproc(p, OP_EXIT, to, from, NULL);
-    return rc < 0 ? 0 : 0;
+    return 0;
 }
 
 /* EXIT through a link (link = 1) or EXIT2 (exit/2). */
@@ -154,19 +134,9 @@ static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
     free(other);
     if (!ack) {
         /* {36, Id, To, From}, before anything else goes to From. */
-        edist_term ctl, parts[4];
-        parts[0] = edist_mk_int(OP_UNLINK_ID_ACK);
-        parts[1] = *id;
-        parts[2] = *to;
-        parts[3] = *from;
-        ctl.type = EDIST_TERM_TUPLE;
-        ctl.v.tuple.arity = 4;
-        ctl.v.tuple.elems = parts;
-        edist_etf_writer w;
-        edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
-        if (edist_etf_put_term(&w, &ctl) == 0)
-            peer_send(p, w.buf, w.len, NULL, 0);
-        edist_etf_writer_free(&w);
+        edist_term el[4] = {edist_mk_int(OP_UNLINK_ID_ACK), *id, *to, *from};
+        edist_term ctl = sig_tuple(el, 4);
+        sig_peer_send(p, &ctl);
     }
     return 0;
 }
@@ -186,15 +156,16 @@ static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
     int builtin =
         to->type == EDIST_TERM_ATOM && edist_term_is_atom(to, "net_kernel");
     if (mb) {
-        sig_ent e = {0};
-        e.kind = SIG_MON_IN;
-        e.id = mb->proc.id;
-        e.serial = mb->proc.serial;
-        e.node = sig_strdup(p->name, p->name_len);
-        e.node_len = p->name_len;
-        if (!e.node || sig_encode(from, &e.other, &e.other_len) < 0 ||
-            sig_encode(ref, &e.ref, &e.ref_len) < 0 ||
-            sig_encode(to, &e.who, &e.who_len) < 0)
+        /* FromProc as asked: the pid or the name. */
+        sig_ent e;
+        int rc = sig_ent_init(&e, SIG_MON_IN, mb, p->name, p->name_len);
+        if (rc == 0)
+            rc = sig_encode(from, &e.other, &e.other_len);
+        if (rc == 0)
+            rc = sig_encode(ref, &e.ref, &e.ref_len);
+        if (rc == 0)
+            rc = sig_encode(to, &e.who, &e.who_len);
+        if (rc < 0)
             sig_ent_free(&e);
         else
             sig_tab_add(n, &e);
@@ -278,19 +249,16 @@ int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
     if (!a)
         return 0;
     edist_term ctl, payload = {0};
-    int rc = EDIST_EBADMSG, has_payload = 0;
+    int rc = EDIST_EBADMSG;
     if (edist_etf_read_term(&r, a, NULL, &ctl) < 0 ||
         ctl.type != EDIST_TERM_TUPLE || ctl.v.tuple.arity < 3)
         goto out;
-    if ((op >= OP_PAYLOAD_EXIT && op <= OP_SPAWN_REQUEST_TT)) {
-        if ((m->versioned && edist_etf_read_version(&r) < 0) ||
-            edist_etf_read_term(&r, a, NULL, &payload) < 0)
-            goto out;
-        has_payload = 1;
-    }
+    if (op >= OP_PAYLOAD_EXIT && op <= OP_SPAWN_REQUEST_TT &&
+        ((m->versioned && edist_etf_read_version(&r) < 0) ||
+         edist_etf_read_term(&r, a, NULL, &payload) < 0))
+        goto out;
     edist_term *el = ctl.v.tuple.elems;
     size_t ar = ctl.v.tuple.arity;
-    (void)has_payload;
     switch (op) {
     case OP_LINK:
         rc = in_link(n, p, &el[1], &el[2]);

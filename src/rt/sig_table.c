@@ -93,6 +93,21 @@ int sig_ent_commit(edist_node *n, sig_ent *e, int rc)
     return rc;
 }
 
+int sig_tab_add_link(edist_node *n, const edist_mbox *mb, const char *node,
+                     size_t len, uint8_t **other, size_t other_len)
+{
+    sig_ent e;
+    int rc = sig_ent_init(&e, SIG_LINK, mb, node, len);
+    e.other = *other;
+    e.other_len = other_len;
+    *other = NULL;
+    if (rc < 0) {
+        sig_ent_free(&e);
+        return rc;
+    }
+    return sig_tab_add(n, &e);
+}
+
 /* Appends e (its buffers now owned by the table).  Caller holds mu. */
 int sig_tab_add(edist_node *n, sig_ent *e)
 {
@@ -305,8 +320,18 @@ void sig_out_flush(edist_node *n, sig_out *list)
     }
 }
 
-int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
-                 const edist_term *payload)
+int sig_peer_send(edist_peer *p, const edist_term *ctl)
+{
+    edist_etf_writer w;
+    edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
+    int rc = edist_etf_put_term(&w, ctl);
+    if (rc == 0)
+        rc = peer_send(p, w.buf, w.len, NULL, 0);
+    edist_etf_writer_free(&w);
+    return rc;
+}
+
+int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl)
 {
     char name[EDIST_NODE_NAME_MAX + 1];
     if (node->len > EDIST_NODE_NAME_MAX)
@@ -317,17 +342,7 @@ int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
     edist_peer *p = peer_lookup(n, name, node->len);
     if (!p)
         return EDIST_ENOCONN;
-    edist_etf_writer w, pw;
-    edist_etf_writer_init_dynamic(&w, 0, NULL, 0);
-    edist_etf_writer_init_dynamic(&pw, 0, NULL, 0);
-    int rc = edist_etf_put_term(&w, ctl);
-    if (rc == 0 && payload)
-        rc = edist_etf_put_term(&pw, payload);
-    if (rc == 0)
-        rc = peer_send(p, w.buf, w.len, payload ? pw.buf : NULL,
-                       payload ? pw.len : 0);
-    edist_etf_writer_free(&w);
-    edist_etf_writer_free(&pw);
+    int rc = sig_peer_send(p, ctl);
     peer_unref(p);
     return rc;
 }

@@ -52,10 +52,9 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         edist_arena_free(a);
         return 0;
     }
-    sig_ent e = {0}, e2 = {0};
-    uint8_t *me = NULL;
-    size_t me_len = 0;
-    if ((rc = sig_encode(pid, &e.other, &e.other_len)) < 0 ||
+    uint8_t *other = NULL, *me = NULL;
+    size_t other_len = 0, me_len = 0;
+    if ((rc = sig_encode(pid, &other, &other_len)) < 0 ||
         (rc = sig_encode(&self, &me, &me_len)) < 0)
         goto out;
     pthread_mutex_lock(&n->sig.mu);
@@ -66,8 +65,8 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         sig_deliver_exit(n, a, mb->proc.id, mb->proc.serial, pid, &r);
         goto out;
     }
-    ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial,
-                               e.other, e.other_len, NULL, 0);
+    ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
+                               other_len, NULL, 0);
     int send_link = 0;
     if (i >= 0) {
         /* Linked already (nothing to do), or linking again while
@@ -79,26 +78,17 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
     } else {
         edist_linksm st = {0, 0};
         send_link = (edist_linksm_link(&st) & EDIST_LSM_SEND_LINK) != 0;
-        e.kind = SIG_LINK;
-        e.id = mb->proc.id;
-        e.serial = mb->proc.serial;
-        e.node = sig_strdup(pid->v.pid.node.name, pid->v.pid.node.len);
-        e.node_len = pid->v.pid.node.len;
-        rc = e.node ? sig_tab_add(n, &e) : EDIST_ENOMEM;
-        e.other = NULL;
-        e.node = NULL;
+        rc = sig_tab_add_link(n, mb, pid->v.pid.node.name, pid->v.pid.node.len,
+                              &other, other_len);
+        /* A local pid: its side too, unless it is linked with us already.
+         * Our side alone would never fire: it goes when theirs fails. */
         if (rc == 0 && peer_mb &&
             sig_tab_find(n, SIG_LINK, peer_mb->proc.id, peer_mb->proc.serial,
                          me, me_len, NULL, 0) < 0) {
-            e2.kind = SIG_LINK;
-            e2.id = peer_mb->proc.id;
-            e2.serial = peer_mb->proc.serial;
-            e2.node = sig_strdup(n->name, n->name_len);
-            e2.node_len = n->name_len;
-            e2.other = me;
-            e2.other_len = me_len;
-            me = NULL;
-            rc = e2.node ? sig_tab_add(n, &e2) : EDIST_ENOMEM;
+            rc =
+                sig_tab_add_link(n, peer_mb, n->name, n->name_len, &me, me_len);
+            if (rc < 0)
+                sig_tab_del(n, n->sig.n - 1);
         }
     }
     send_link = send_link && rc == 0 && remote;
@@ -107,19 +97,15 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         edist_procs_put(&peer_mb->proc);
     if (send_link) {
         /* {1, Self, Pid} */
-        edist_term ctl;
-        if (edist_term_tuple(a, &ctl, 3) == 0) {
-            ctl.v.tuple.elems[0] = edist_mk_int(OP_LINK);
-            ctl.v.tuple.elems[1] = self;
-            ctl.v.tuple.elems[2] = *pid;
-            sig_send_ctl(n, &pid->v.pid.node, &ctl, NULL);
-        }
+        edist_term el[3] = {edist_mk_int(OP_LINK), self, *pid};
+        edist_term ctl = sig_tuple(el, 3);
+        sig_send_ctl(n, &pid->v.pid.node, &ctl);
         if (!sig_peer_is_up(n, pid->v.pid.node.name, pid->v.pid.node.len))
             sig_node_down(n, pid->v.pid.node.name, pid->v.pid.node.len);
     }
 out:
+    free(other);
     free(me);
-    sig_ent_free(&e);
     edist_arena_free(a);
     return rc;
 }
@@ -165,15 +151,10 @@ int sig_unlink(edist_mbox *mb, const edist_term *pid)
     free(me);
     if (id) {
         /* {35, Id, Self, Pid} */
-        edist_term ctl, parts[4];
-        parts[0] = edist_mk_int(OP_UNLINK_ID);
-        parts[1] = edist_mk_int((int64_t)id);
-        parts[2] = self;
-        parts[3] = *pid;
-        ctl.type = EDIST_TERM_TUPLE;
-        ctl.v.tuple.arity = 4;
-        ctl.v.tuple.elems = parts;
-        rc = sig_send_ctl(n, &pid->v.pid.node, &ctl, NULL);
+        edist_term el[4] = {edist_mk_int(OP_UNLINK_ID),
+                            edist_mk_int((int64_t)id), self, *pid};
+        edist_term ctl = sig_tuple(el, 4);
+        rc = sig_send_ctl(n, &pid->v.pid.node, &ctl);
         if (rc == EDIST_ENOCONN)
             rc = 0;
     }
@@ -199,15 +180,9 @@ int edist_exit(edist_mbox *mb, const edist_term *pid, const edist_term *reason)
         return 0;
     }
     /* {8, Self, Pid, Reason} */
-    edist_term ctl, parts[4];
-    parts[0] = edist_mk_int(OP_EXIT2);
-    parts[1] = self;
-    parts[2] = *pid;
-    parts[3] = *reason;
-    ctl.type = EDIST_TERM_TUPLE;
-    ctl.v.tuple.arity = 4;
-    ctl.v.tuple.elems = parts;
-    return sig_send_ctl(n, &pid->v.pid.node, &ctl, NULL);
+    edist_term el[4] = {edist_mk_int(OP_EXIT2), self, *pid, *reason};
+    edist_term ctl = sig_tuple(el, 4);
+    return sig_send_ctl(n, &pid->v.pid.node, &ctl);
 }
 
 /* ------------------------------------------------------------- monitors */
@@ -218,13 +193,16 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
         return EDIST_EINVAL;
     edist_node *n = mb->node;
     edist_atom node = edist_node_atom(n);
-    edist_term to, who;
+    edist_term to, who, who_el[2];
     if (target->type == EDIST_TERM_PID) {
         node = target->v.pid.node;
         to = who = *target;
     } else if (target->type == EDIST_TERM_ATOM) {
+        /* A local name: Who of the DOWN is {Name, OurNode}. */
         to = *target;
-        who = *target; /* completed below */
+        who_el[0] = *target;
+        who_el[1] = edist_mk_atom(node.name, node.len);
+        who = sig_tuple(who_el, 2);
     } else if (target->type == EDIST_TERM_TUPLE && target->v.tuple.arity == 2 &&
                target->v.tuple.elems[0].type == EDIST_TERM_ATOM &&
                target->v.tuple.elems[1].type == EDIST_TERM_ATOM) {
@@ -237,25 +215,18 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
     edist_arena *a = edist_arena_new(NULL);
     if (!a)
         return EDIST_ENOMEM;
-    edist_term self = edist_mbox_pid(mb), node_t = {0};
-    node_t.type = EDIST_TERM_ATOM;
-    node_t.v.atom = node;
-    if (target->type == EDIST_TERM_ATOM) {
-        edist_term_tuple(a, &who, 2);
-        who.v.tuple.elems[0] = *target;
-        who.v.tuple.elems[1] = node_t;
-    }
+    edist_term self = edist_mbox_pid(mb);
     *ref = edist_make_ref(n);
-    int local = node_is_local(n, node), rc = EDIST_ENOMEM;
-    sig_ent e = {0}, e2 = {0};
-    e.kind = SIG_MON_OUT;
-    e.id = mb->proc.id;
-    e.serial = mb->proc.serial;
-    e.node = sig_strdup(node.name, node.len);
-    e.node_len = node.len;
-    if (!e.node || (rc = sig_encode(ref, &e.ref, &e.ref_len)) < 0 ||
-        (rc = sig_encode(&who, &e.who, &e.who_len)) < 0 ||
-        (rc = sig_encode(&to, &e.target, &e.target_len)) < 0) {
+    int local = node_is_local(n, node);
+    sig_ent e, e2;
+    int rc = sig_ent_init(&e, SIG_MON_OUT, mb, node.name, node.len);
+    if (rc == 0)
+        rc = sig_encode(ref, &e.ref, &e.ref_len);
+    if (rc == 0)
+        rc = sig_encode(&who, &e.who, &e.who_len);
+    if (rc == 0)
+        rc = sig_encode(&to, &e.target, &e.target_len);
+    if (rc < 0) {
         sig_ent_free(&e);
         edist_arena_free(a);
         return rc;
@@ -283,40 +254,32 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
             return 0;
         }
         /* The target's side: monitored by self, FromProc as asked. */
-        e2.kind = SIG_MON_IN;
-        e2.id = tmb->proc.id;
-        e2.serial = tmb->proc.serial;
-        e2.node = sig_strdup(n->name, n->name_len);
-        e2.node_len = n->name_len;
-        rc = sig_encode(&self, &e2.other, &e2.other_len);
+        rc = sig_ent_init(&e2, SIG_MON_IN, tmb, n->name, n->name_len);
+        if (rc == 0)
+            rc = sig_encode(&self, &e2.other, &e2.other_len);
         if (rc == 0)
             rc = sig_encode(ref, &e2.ref, &e2.ref_len);
         if (rc == 0)
             rc = sig_encode(&to, &e2.who, &e2.who_len);
-        if (rc < 0 || !e2.node) {
-            sig_ent_free(&e2);
-            e2.kind = 0;
-        }
     }
-    rc = sig_tab_add(n, &e);
-    if (rc == 0 && e2.kind)
-        rc = sig_tab_add(n, &e2);
-    else if (e2.kind == 0 && local)
-        rc = EDIST_ENOMEM;
+    /* Both sides or neither: our side alone would never fire.  A failed
+     * sig_tab_add frees its entry. */
+    if (rc == 0)
+        rc = sig_tab_add(n, &e);
+    else
+        sig_ent_free(&e);
+    if (local && rc < 0)
+        sig_ent_free(&e2);
+    else if (local && (rc = sig_tab_add(n, &e2)) < 0)
+        sig_tab_del(n, n->sig.n - 1);
     pthread_mutex_unlock(&n->sig.mu);
     if (tmb)
         edist_procs_put(&tmb->proc);
     if (rc == 0 && !local) {
         /* {19, Self, ToProc, Ref} */
-        edist_term ctl, parts[4];
-        parts[0] = edist_mk_int(OP_MONITOR_P);
-        parts[1] = self;
-        parts[2] = to;
-        parts[3] = *ref;
-        ctl.type = EDIST_TERM_TUPLE;
-        ctl.v.tuple.arity = 4;
-        ctl.v.tuple.elems = parts;
-        sig_send_ctl(n, &node, &ctl, NULL);
+        edist_term el[4] = {edist_mk_int(OP_MONITOR_P), self, to, *ref};
+        edist_term ctl = sig_tuple(el, 4);
+        sig_send_ctl(n, &node, &ctl);
         if (!sig_peer_is_up(n, node.name, node.len))
             sig_node_down(n, node.name, node.len);
     }

@@ -67,9 +67,27 @@ edist_mbox *sig_alias_lookup(edist_node *n, const edist_term *ref);
 /* Encodes t (no version byte) into owned bytes; 0 or an error. */
 int sig_encode(const edist_term *t, uint8_t **out, size_t *len);
 
-/* Sends ctl (+ payload term when not NULL) to node, connecting if needed. */
-int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
-                 const edist_term *payload);
+/* The tuple of the arity terms at el (borrowed, not copied): for control
+ * messages and replies built on the stack. */
+static inline edist_term sig_tuple(edist_term *el, size_t arity)
+{
+    edist_term t;
+    t.type = EDIST_TERM_TUPLE;
+    t.v.tuple.arity = arity;
+    t.v.tuple.elems = el;
+    return t;
+}
+
+/* The atom of a NUL-terminated string (borrowed, not validated). */
+edist_term sig_atom(const char *s);
+
+/* Encodes the control message ctl (no payload) and sends it on p: 0 or
+ * an encoding or peer_send error. */
+int sig_peer_send(edist_peer *p, const edist_term *ctl);
+
+/* Sends the control message ctl (no payload) to node, connecting if
+ * needed. */
+int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl);
 
 /* Delivers t to the local pid (no-op when gone). */
 void sig_deliver_local(edist_node *n, const edist_term *pid,
