@@ -51,7 +51,8 @@ EDIST_EXTERN int edist_link(edist_mbox *mb, const edist_term *pid);
  * unlink(Pid) with the unlink protocol of OTP 23+ (UNLINK_ID and its
  * acknowledgement): from the call on, exit signals through this link are
  * ignored.  Not linked: a no-op.  Returns 0, EDIST_EINVAL, EDIST_ETYPE,
- * EDIST_ENOMEM.
+ * EDIST_ENOMEM, or an error of edist_send while queueing the UNLINK_ID
+ * (a peer that is not connected is not an error: the link is gone).
  */
 EDIST_EXTERN int edist_unlink(edist_mbox *mb, const edist_term *pid);
 
@@ -106,8 +107,7 @@ enum {
      * visible peers are reported, as net_kernel does. */
     EDIST_MONITOR_NODES_HIDDEN = 1,
     /* {nodedown, Node, [{nodedown_reason, R}]} (and {nodeup, Node, []})
-     * with R one of connection_closed, disconnect, net_tick_timeout,
-     * connection_setup_failed. */
+     * with R one of connection_closed, disconnect, net_tick_timeout. */
     EDIST_MONITOR_NODES_REASON = 2
 };
 

@@ -85,7 +85,6 @@ ptrdiff_t sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
 edist_linksm sig_lsm_of(const sig_ent *e);
 void sig_lsm_apply(edist_node *n, size_t i, const edist_linksm *s, int act);
 int sig_is_local_pid(edist_node *n, const edist_term *pid);
-edist_mbox *sig_local_mbox(edist_node *n, const edist_term *pid);
 edist_term sig_pid_of(edist_node *n, uint32_t id, uint32_t serial);
 void sig_deliver_to(edist_node *n, uint32_t id, uint32_t serial,
                     const edist_term *t);

@@ -64,7 +64,7 @@ static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
     if (sig_encode(from, &other, &other_len) < 0)
         return 0;
     pthread_mutex_lock(&n->sig.mu);
-    edist_mbox *mb = sig_local_mbox(n, to);
+    edist_mbox *mb = node_local_mbox(n, to);
     /* protocol.md 3.6: a LINK while our unlink is outstanding is ignored
      * (the peer will see our UNLINK_ID next). */
     if (mb && sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
@@ -149,7 +149,7 @@ static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
     pthread_mutex_lock(&n->sig.mu);
     edist_mbox *mb = NULL;
     if (to->type == EDIST_TERM_PID)
-        mb = sig_local_mbox(n, to);
+        mb = node_local_mbox(n, to);
     else if (to->type == EDIST_TERM_ATOM)
         mb = (edist_mbox *)edist_procs_by_name(&n->procs, to->v.atom.name,
                                                to->v.atom.len);

@@ -175,15 +175,6 @@ int sig_is_local_pid(edist_node *n, const edist_term *pid)
     return pid->type == EDIST_TERM_PID && node_is_local(n, pid->v.pid.node);
 }
 
-/* The local mailbox a pid names, with a reference, or NULL. */
-edist_mbox *sig_local_mbox(edist_node *n, const edist_term *pid)
-{
-    if (!sig_is_local_pid(n, pid) || pid->v.pid.creation != n->creation)
-        return NULL;
-    return (edist_mbox *)edist_procs_by_pid(&n->procs, pid->v.pid.id,
-                                            pid->v.pid.serial);
-}
-
 edist_term sig_pid_of(edist_node *n, uint32_t id, uint32_t serial)
 {
     return edist_mk_pid(edist_node_atom(n), id, serial, n->creation);

@@ -58,7 +58,7 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         (rc = sig_encode(&self, &me, &me_len)) < 0)
         goto out;
     pthread_mutex_lock(&n->sig.mu);
-    edist_mbox *peer_mb = remote ? NULL : sig_local_mbox(n, pid);
+    edist_mbox *peer_mb = remote ? NULL : node_local_mbox(n, pid);
     if (!remote && !peer_mb) {
         pthread_mutex_unlock(&n->sig.mu);
         edist_term r = sig_atom("noproc");
@@ -242,7 +242,7 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
     edist_mbox *tmb = NULL;
     if (local) {
         tmb = to.type == EDIST_TERM_PID
-                  ? sig_local_mbox(n, &to)
+                  ? node_local_mbox(n, &to)
                   : (edist_mbox *)edist_procs_by_name(&n->procs, to.v.atom.name,
                                                       to.v.atom.len);
         if (!tmb) {
