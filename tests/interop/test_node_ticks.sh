@@ -7,9 +7,7 @@
 #  - SIGKILL on either side is seen at once (connection closed).
 . "$(dirname "$0")/lib.sh"
 need_otp
-EP=$(free_port)
-start_otp_epmd "$EP"
-export ERL_EPMD_PORT=$EP
+start_private_epmd
 TT="-kernel net_ticktime 4"
 
 # 1. The sleeper: connected, silent in its own code for 12 s.
@@ -23,7 +21,7 @@ start_erl "$EP" t1 secret '
   receive {nodedown, S} -> io:format("NODEDOWN~n"), halt(1);
           {sleeper, done} -> io:format("DONE~n"), halt(0)
   after 30000 -> io:format("TIMEOUT~n"), halt(2) end.' $TT >/dev/null
-wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name t1 '" || fail "t1"
+wait_registered t1
 "$EDIST_INTEROP_BIN/node_sleeper" sleeper@127.0.0.1 secret t1@127.0.0.1 12 4 \
     >"$LIB_TMP/sleeper.log" 2>&1 || fail "sleeper: $(cat "$LIB_TMP/sleeper.log")"
 wait_for 10 grep -q DONE "$LIB_TMP/erl-t1.log" ||
@@ -31,11 +29,8 @@ wait_for 10 grep -q DONE "$LIB_TMP/erl-t1.log" ||
 ok "a node that never receives stays connected through 3 ticktimes"
 
 # 2. edist stopped: BEAM sees nodedown within the tick bounds.
-"$EDIST_CLI" node --name c2@127.0.0.1 --cookie secret --ticktime 4 \
-    >"$LIB_TMP/c2.log" 2>&1 &
-C2PID=$!
-track $C2PID
-wait_for 10 grep -q "listening" "$LIB_TMP/c2.log" || fail "c2"
+start_edist_node c2 secret --ticktime 4
+C2PID=$EDIST_NODE_PID
 out=$(run_erl 30 "$EP" t2 secret "
   C = list_to_atom(\"c2@127.0.0.1\"),
   pong = net_adm:ping(C),
