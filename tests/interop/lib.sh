@@ -148,7 +148,7 @@ start_edist_node() {
         >"$LIB_TMP/$name.log" 2>&1 &
     EDIST_NODE_PID=$!
     track "$EDIST_NODE_PID"
-    wait_for 10 grep -q "listening on port" "$LIB_TMP/$name.log" ||
+    wait_for 10 grep -qs "listening on port" "$LIB_TMP/$name.log" ||
         fail "edist node $name did not start: $(cat "$LIB_TMP/$name.log")"
 }
 

@@ -9,6 +9,9 @@
 need_otp
 start_private_epmd
 TT="-kernel net_ticktime 4"
+# The BEAM's logger may also write to stdout (a "not responding" report
+# can land just before halt): keep only the RESULT line.
+result_line() { sed -n 's/^RESULT //p'; }
 
 # 1. The sleeper: connected, silent in its own code for 12 s.
 start_erl "$EP" t1 secret '
@@ -39,9 +42,9 @@ out=$(run_erl 30 "$EP" t2 secret "
   T0 = erlang:monotonic_time(millisecond),
   os:cmd(\"kill -STOP $C2PID\"),
   receive {nodedown, C} ->
-    io:format(\"~p~n\", [erlang:monotonic_time(millisecond) - T0])
-  after 15000 -> io:format(\"never~n\") end,
-  halt(0)." $TT)
+    io:format(\"RESULT ~p~n\", [erlang:monotonic_time(millisecond) - T0])
+  after 15000 -> io:format(\"RESULT never~n\") end,
+  halt(0)." $TT | result_line)
 kill -CONT $C2PID
 case $out in
 never | '' | *[!0-9]*) fail "BEAM did not see the stopped edist node go down: $out" ;;
@@ -86,9 +89,9 @@ out=$(run_erl 30 "$EP" t5 secret "
   T0 = erlang:monotonic_time(millisecond),
   os:cmd(\"kill -KILL $C2PID\"),
   receive {nodedown, C} ->
-    io:format(\"~p~n\", [erlang:monotonic_time(millisecond) - T0])
-  after 15000 -> io:format(\"never~n\") end,
-  halt(0)." $TT)
+    io:format(\"RESULT ~p~n\", [erlang:monotonic_time(millisecond) - T0])
+  after 15000 -> io:format(\"RESULT never~n\") end,
+  halt(0)." $TT | result_line)
 case $out in
 never | '' | *[!0-9]*) fail "BEAM did not see the killed edist node: $out" ;;
 esac
