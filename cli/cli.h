@@ -58,6 +58,12 @@ int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
 int cli_node_start(const cli_node_opts *o, const char *peer_hint,
                    edist_node **out);
 
+/* Starts the CLI's node from *o and connects it to peer (10 s bound).
+ * Returns CLI_OK with the node in *out (the caller stops it), or the exit
+ * code after printing the error (no node is left running). */
+int cli_node_connect(const cli_node_opts *o, const char *peer,
+                     edist_node **out);
+
 /* Subcommands. */
 int cmd_names(int argc, char **argv);
 int cmd_port(int argc, char **argv);

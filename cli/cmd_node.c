@@ -83,13 +83,17 @@ static void node_event(edist_node *n, edist_msg *m)
 {
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
-    char *text;
-    if (a && edist_msg_term(m, a, &t) == 0 && t.type == EDIST_TERM_TUPLE &&
-        t.v.tuple.arity == 2 && t.v.tuple.elems[0].type == EDIST_TERM_ATOM &&
+    if (!a || edist_msg_term(m, a, &t) < 0) {
+        edist_arena_free(a);
+        return;
+    }
+    if (t.type == EDIST_TERM_TUPLE && t.v.tuple.arity == 2 &&
+        t.v.tuple.elems[0].type == EDIST_TERM_ATOM &&
         t.v.tuple.elems[1].type == EDIST_TERM_ATOM) {
         node_log("%s %s", t.v.tuple.elems[0].v.atom.name,
                  t.v.tuple.elems[1].v.atom.name);
-    } else if (a && edist_msg_term(m, a, &t) == 0) {
+    } else {
+        char *text;
         node_print(n, a, &t, &text);
         node_log("event <- %s%s", text, "");
     }
@@ -223,7 +227,7 @@ int cmd_node(int argc, char **argv)
     cli_node_opts o;
     char **rest = calloc((size_t)argc, sizeof *rest);
     const char **connect = calloc((size_t)argc, sizeof *connect);
-    int nrest = 0, nconnect = 0, rc = CLI_USAGE;
+    int nrest = 0, nconnect = 0, rc = CLI_USAGE, sfd = -1;
     if (!rest || !connect || cli_node_args(argc, argv, &o, rest, &nrest))
         goto out;
     for (int i = 0; i < nrest; i++) {
@@ -243,7 +247,7 @@ int cmd_node(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    sfd = signalfd(-1, &set, SFD_CLOEXEC);
     edist_node *n;
     if (sfd < 0 || cli_node_start(&o, connect[0], &n) < 0) {
         rc = CLI_NOCONN;
@@ -291,9 +295,10 @@ int cmd_node(int argc, char **argv)
     edist_mbox_close(echo);
     edist_mbox_close(events);
     edist_node_stop(n);
-    close(sfd);
     rc = CLI_OK;
 out:
+    if (sfd >= 0)
+        close(sfd);
     free(rest);
     free(connect);
     return rc;

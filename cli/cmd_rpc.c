@@ -52,30 +52,21 @@ int cmd_rpc(int argc, char **argv)
         }
     }
     edist_node *n;
-    if (cli_node_start(&o, rest[0], &n) < 0) {
-        rc = CLI_NOCONN;
+    rc = cli_node_connect(&o, rest[0], &n);
+    if (rc != CLI_OK)
         goto out;
-    }
-    edist_conn_error why;
-    int c = edist_connect(n, rest[0], 10000, &why);
-    if (c < 0) {
-        cli_err("cannot connect to %s: %s", rest[0],
-                why.reason[0] ? why.reason : edist_strerror(c));
-        rc = cli_exit_for(c);
+    edist_term res;
+    int c = edist_rpc(n, rest[0], rest[1], rest[2], &args, timeout, a, &res);
+    if (c == 0 || c == EDIST_EBADRPC) {
+        edist_print_opts po = {0};
+        po.style = EDIST_TEXT_P;
+        char *text;
+        if (edist_term_print_arena(a, &res, &po, &text, NULL) == 0)
+            printf("%s\n", text);
+        rc = c == 0 ? CLI_OK : CLI_FAIL;
     } else {
-        edist_term res;
-        c = edist_rpc(n, rest[0], rest[1], rest[2], &args, timeout, a, &res);
-        if (c == 0 || c == EDIST_EBADRPC) {
-            edist_print_opts po = {0};
-            po.style = EDIST_TEXT_P;
-            char *text;
-            if (edist_term_print_arena(a, &res, &po, &text, NULL) == 0)
-                printf("%s\n", text);
-            rc = c == 0 ? CLI_OK : CLI_FAIL;
-        } else {
-            cli_err("rpc failed: %s", edist_strerror(c));
-            rc = CLI_FAIL;
-        }
+        cli_err("rpc failed: %s", edist_strerror(c));
+        rc = CLI_FAIL;
     }
     edist_node_stop(n);
 out:

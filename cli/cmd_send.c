@@ -13,49 +13,36 @@ int cmd_send(int argc, char **argv)
 {
     cli_node_opts o;
     char **rest = calloc((size_t)argc, sizeof *rest);
-    int nrest = 0;
-    int rc = CLI_USAGE;
-    if (!rest || cli_node_args(argc, argv, &o, rest, &nrest) != 0)
+    edist_arena *a = edist_arena_new(NULL);
+    int nrest = 0, rc = CLI_USAGE;
+    if (!rest || !a || cli_node_args(argc, argv, &o, rest, &nrest) != 0)
         goto out;
     if (nrest != 3) {
         cli_err("usage: edist send [OPTIONS] NODE NAME TERM");
         goto out;
     }
-    edist_arena *a = edist_arena_new(NULL);
     edist_term t;
     edist_text_error err;
-    int prc = edist_term_parse(a, rest[2], strlen(rest[2]), NULL, &t, &err);
-    if (prc < 0) {
+    if (edist_term_parse(a, rest[2], strlen(rest[2]), NULL, &t, &err) < 0) {
         cli_err("TERM: %d:%d: %s", err.line, err.col, err.msg);
-        edist_arena_free(a);
         goto out;
     }
     edist_node *n;
-    if (cli_node_start(&o, rest[0], &n) < 0) {
-        edist_arena_free(a);
-        rc = CLI_NOCONN;
+    rc = cli_node_connect(&o, rest[0], &n);
+    if (rc != CLI_OK)
         goto out;
+    edist_mbox *mb;
+    int c = edist_mbox_open(n, &mb);
+    if (c == 0) {
+        c = edist_send_named(mb, rest[1], rest[0], &t);
+        edist_mbox_close(mb);
     }
-    edist_conn_error why;
-    int c = edist_connect(n, rest[0], 10000, &why);
-    if (c < 0) {
-        cli_err("cannot connect to %s: %s", rest[0],
-                why.reason[0] ? why.reason : edist_strerror(c));
-        rc = cli_exit_for(c);
-    } else {
-        edist_mbox *mb;
-        c = edist_mbox_open(n, &mb);
-        if (c == 0) {
-            c = edist_send_named(mb, rest[1], rest[0], &t);
-            edist_mbox_close(mb);
-        }
-        if (c < 0)
-            cli_err("send failed: %s", edist_strerror(c));
-        rc = c < 0 ? CLI_FAIL : CLI_OK;
-    }
+    if (c < 0)
+        cli_err("send failed: %s", edist_strerror(c));
+    rc = c < 0 ? CLI_FAIL : CLI_OK;
     edist_node_stop(n);
-    edist_arena_free(a);
 out:
+    edist_arena_free(a);
     free(rest);
     return rc;
 }

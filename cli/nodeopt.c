@@ -133,3 +133,18 @@ int cli_node_start(const cli_node_opts *o, const char *peer_hint,
                 why[0] ? why : edist_strerror(rc));
     return rc;
 }
+
+int cli_node_connect(const cli_node_opts *o, const char *peer, edist_node **out)
+{
+    if (cli_node_start(o, peer, out) < 0)
+        return CLI_NOCONN;
+    edist_conn_error why;
+    int c = edist_connect(*out, peer, 10000, &why);
+    if (c == 0)
+        return CLI_OK;
+    cli_err("cannot connect to %s: %s", peer,
+            why.reason[0] ? why.reason : edist_strerror(c));
+    edist_node_stop(*out);
+    *out = NULL;
+    return cli_exit_for(c);
+}

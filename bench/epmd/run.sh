@@ -14,32 +14,22 @@ cd "$(dirname "$0")/../.."
 SECS=${1:-3}
 cmake --preset release >/dev/null
 cmake --build --preset release -j 2 >/dev/null
-LOAD=build/release/bench/epmd/epmd_load
-EDIST=build/release/epmd/edist-epmd
-OTP=$(ls /usr/lib/erlang/erts-*/bin/epmd | head -n 1)
-[ -x "$LOAD" ] && [ -x "$EDIST" ] && [ -x "$OTP" ] || {
-    echo "missing binaries" >&2
-    exit 1
-}
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-# Below the ephemeral range (see tests/interop/lib.sh free_port).
-port() { echo $((10000 + (RANDOM * 32768 + RANDOM) % 22000)); }
-up() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
+# The interop tests' helpers: free private ports, every process tracked
+# by pid and stopped at exit, temporary files in $LIB_TMP.
+export EDIST_BUILD=$PWD/build/release
+. tests/interop/lib.sh
+LOAD=$EDIST_BUILD/bench/epmd/epmd_load
+EDIST=$EDIST_EPMD
+OTP=$OTP_EPMD
+[ -x "$LOAD" ] && [ -x "$EDIST" ] && [ -x "$OTP" ] || fail "missing binaries"
+TMP=$LIB_TMP
 
 # start NAME BIN PORT: a daemon in the foreground (we own its pid).
 start() {
     "$2" -port "$3" >/dev/null 2>&1 &
-    PIDS+=($!)
+    track $!
     eval "PID_$1=$!"
-    up "$3"
+    wait_port "$3"
 }
 
 # hold PORT N: keeps N registrations open until the holder's stdin closes.
@@ -47,7 +37,7 @@ hold() {
     local fifo=$TMP/hold.$1.$2
     mkfifo "$fifo"
     "$LOAD" "$1" hold "$2" n <"$fifo" >"$TMP/held.$1" &
-    PIDS+=($!)
+    track $!
     exec {HOLDFD}>"$fifo"
     for _ in $(seq 600); do grep -q held "$TMP/held.$1" 2>/dev/null && break; sleep 0.05; done
 }
@@ -72,9 +62,9 @@ measure() {
     echo "$out cpu_us=$(( n > 0 ? (t1 - t0) * 1000000 / HZ / n : 0 ))"
 }
 
-PO=$(port)
+PO=$(free_port)
 start otp "$OTP" "$PO"
-PE=$(port)
+PE=$(free_port)
 start edist "$EDIST" "$PE"
 results=$TMP/results
 : >"$results"
@@ -103,7 +93,7 @@ cap() {
     local fifo=$TMP/cap.$1
     mkfifo "$fifo"
     "$LOAD" "$1" hold 25000 cap <"$fifo" >"$TMP/cap.out.$1" &
-    PIDS+=($!)
+    track $!
     exec {CF}>"$fifo"
     for _ in $(seq 1200); do grep -q held "$TMP/cap.out.$1" 2>/dev/null && break; sleep 0.05; done
     awk '{print $2}' "$TMP/cap.out.$1"

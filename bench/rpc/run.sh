@@ -15,32 +15,17 @@ SECS=${1:-3}
 cmake --preset release >/dev/null
 cmake --build --preset release -j 2 >/dev/null
 B=build/release
-EPMD=$(ls /usr/lib/erlang/erts-*/bin/epmd | head -n 1)
-TMP=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-EP=$((20000 + RANDOM % 20000))
-export ERL_EPMD_PORT=$EP
-"$EPMD" -port "$EP" &
-PIDS+=($!)
-sleep 0.5
-erl -noshell -name b@127.0.0.1 -setcookie bench -eval 'receive stop -> ok end.' &
-PIDS+=($!)
-erl -noshell -name b2@127.0.0.1 -setcookie bench -eval 'receive stop -> ok end.' &
-PIDS+=($!)
-"$B/cli/edist" node --name c@127.0.0.1 --cookie bench >"$TMP/c.log" 2>&1 &
-PIDS+=($!)
-for i in $(seq 50); do
-    "$EPMD" -port "$EP" -names 2>/dev/null | grep -q "name b2 " &&
-        grep -q listening "$TMP/c.log" && break
-    sleep 0.2
-done
-sleep 1
+# The interop tests' helpers: a private EPMD port, every process tracked
+# by pid (the BEAMs' own pids too) and stopped at exit.
+export EDIST_BUILD=$PWD/$B
+. tests/interop/lib.sh
+need_otp
+start_private_epmd
+start_erl "$EP" b bench 'receive stop -> ok end.' >/dev/null
+start_erl "$EP" b2 bench 'receive stop -> ok end.' >/dev/null
+start_edist_node c bench
+wait_registered b
+wait_registered b2
 
 e=$("$B/bench/rpc/bench_rpc" b@127.0.0.1 bench "$SECS" | awk '{print $4}')
 if [ -x "$B/bench/rpc/bench_ei_rpc" ]; then
@@ -48,7 +33,7 @@ if [ -x "$B/bench/rpc/bench_ei_rpc" ]; then
 else
     ei=0
 fi
-out=$(erl -noshell -name d@127.0.0.1 -setcookie bench -hidden -eval "
+out=$(run_erl $((SECS * 2 + 60)) "$EP" d bench "
   Secs = $SECS,
   Rate = fun(N) ->
       pong = net_adm:ping(N),
@@ -61,7 +46,7 @@ out=$(erl -noshell -name d@127.0.0.1 -setcookie bench -hidden -eval "
       K = Loop(0),
       round(K * 1000 / (erlang:monotonic_time(millisecond) - T0)) end,
   io:format(\"~p ~p~n\", [Rate('c@127.0.0.1'), Rate('b2@127.0.0.1')]),
-  halt().")
+  halt()." -hidden)
 be=$(echo "$out" | awk '{print $1}')
 bb=$(echo "$out" | awk '{print $2}')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }

@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/wire.h"
 #include "edist/epmd.h"
 #include "edist/err.h"
 
@@ -173,29 +174,6 @@ static int send_all(int fd, const uint8_t *p, size_t n, int64_t deadline)
     return 0;
 }
 
-/* Reads up to n bytes, stopping early at EOF; *got says how many.
- * Returns 0, EDIST_EIO or EDIST_ETIMEDOUT. */
-static int recv_fill(int fd, uint8_t *p, size_t n, int64_t deadline,
-                     size_t *got)
-{
-    *got = 0;
-    while (*got < n) {
-        ssize_t r = recv(fd, p + *got, n - *got, 0);
-        if (r > 0) {
-            *got += (size_t)r;
-        } else if (r == 0) {
-            return 0;
-        } else if (errno == EAGAIN || errno == EINTR) {
-            int rc = wait_fd(fd, POLLIN, deadline);
-            if (rc < 0)
-                return rc;
-        } else {
-            return EDIST_EIO;
-        }
-    }
-    return 0;
-}
-
 /* One recv (waiting for data first); *got == 0 means EOF. */
 static int recv_some(int fd, uint8_t *p, size_t n, int64_t deadline,
                      size_t *got)
@@ -212,6 +190,22 @@ static int recv_some(int fd, uint8_t *p, size_t n, int64_t deadline,
         if (rc < 0)
             return rc;
     }
+}
+
+/* Reads up to n bytes, stopping early at EOF; *got says how many.
+ * Returns 0, EDIST_EIO or EDIST_ETIMEDOUT. */
+static int recv_fill(int fd, uint8_t *p, size_t n, int64_t deadline,
+                     size_t *got)
+{
+    *got = 0;
+    while (*got < n) {
+        size_t k;
+        int rc = recv_some(fd, p + *got, n - *got, deadline, &k);
+        if (rc < 0 || k == 0)
+            return rc;
+        *got += k;
+    }
+    return 0;
 }
 
 /* Connects and sends one request; *fd is open on success. */
@@ -267,8 +261,7 @@ int edist_epmd_names(const edist_epmd_opts *o, int dump, uint32_t *epmd_port,
         return rc;
     }
     b.data[b.len] = 0;
-    *epmd_port = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-                 (uint32_t)hdr[2] << 8 | hdr[3];
+    *epmd_port = edist_get32(hdr);
     *body = b.data;
     *body_len = b.len;
     return 0;

@@ -171,7 +171,12 @@ static int alive2(int fd, const char *name)
 
 static void do_hold(int n, const char *prefix)
 {
-    held = realloc(held, sizeof *held * (size_t)(nheld + n));
+    int *more = realloc(held, sizeof *held * (size_t)(nheld + n));
+    if (!more) {
+        printf("held 0\n");
+        return;
+    }
+    held = more;
     int ok = 0;
     for (int i = 0; i < n; i++) {
         char name[256];
@@ -233,6 +238,10 @@ int main(int argc, char **argv)
             continue;
         if (strcmp(cmd, "conn") == 0) {
             int i = find(a, 1);
+            if (i < 0) {
+                fprintf(stderr, "epmd_probe: more than %d connections\n", MAXC);
+                return 2;
+            }
             conns[i].fd = dial();
             if (conns[i].fd < 0)
                 printf("%s: refused\n", a);

@@ -130,6 +130,36 @@ start_edist_epmd() {
     wait_port "$port"
 }
 
+# start_private_epmd: OTP's epmd on a free private port, which EP names
+# and ERL_EPMD_PORT points every later erl and edist at.
+start_private_epmd() {
+    EP=$(free_port)
+    start_otp_epmd "$EP"
+    export ERL_EPMD_PORT=$EP
+}
+
+# start_edist_node NAME COOKIE [ARGS...]: `edist node` as NAME@127.0.0.1
+# in the background, logging to $LIB_TMP/NAME.log; returns once it
+# listens.  Its pid is left in EDIST_NODE_PID.
+start_edist_node() {
+    local name=$1 cookie=$2
+    shift 2
+    "$EDIST_CLI" node --name "$name@127.0.0.1" --cookie "$cookie" "$@" \
+        >"$LIB_TMP/$name.log" 2>&1 &
+    EDIST_NODE_PID=$!
+    track "$EDIST_NODE_PID"
+    wait_for 10 grep -qs "listening on port" "$LIB_TMP/$name.log" ||
+        fail "edist node $name did not start: $(cat "$LIB_TMP/$name.log")"
+}
+
+# wait_registered NAME [SECONDS]: waits until NAME is registered with the
+# EPMD on $ERL_EPMD_PORT (a node started in the background is up).
+wait_registered() {
+    wait_for "${2:-10}" bash -c \
+        "'$OTP_EPMD' -port $ERL_EPMD_PORT -names | grep -q 'name $1 '" ||
+        fail "$1 did not register"
+}
+
 # start_erl EPMD_PORT NAME COOKIE EXPR [ERL ARGS...]: a BEAM node in the
 # background with long name NAME@127.0.0.1, running EXPR.  Prints its pid.
 # Called as PID=$(start_erl ...) it runs in a subshell whose tracking is

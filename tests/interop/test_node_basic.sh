@@ -5,15 +5,11 @@
 # cookie never on the wire.
 . "$(dirname "$0")/lib.sh"
 need_otp
-EP=$(free_port)
-start_otp_epmd "$EP"
-export ERL_EPMD_PORT=$EP
+start_private_epmd
 C1=c1@127.0.0.1
 
 # An edist node serving echo.
-"$EDIST_CLI" node --name "$C1" --cookie secret >"$LIB_TMP/c1.log" 2>&1 &
-track $!
-wait_for 10 grep -q "listening on port" "$LIB_TMP/c1.log" || fail "c1 did not start"
+start_edist_node c1 secret
 
 # BEAM -> edist: ping, then every kind of term through echo (to a
 # registered name; the reply comes back to a BEAM pid).
@@ -46,8 +42,7 @@ start_erl "$EP" b2 secret '
   receive {hello, <<"bin">>, #{k := [1,2|3]}, "str", 1180591620717411303424, 2.5} = T ->
     io:format("GOT ~w~n", [T]) after 20000 -> io:format("TIMEOUT~n") end,
   halt(0).' >/dev/null
-wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name b2 '" ||
-    fail "b2 did not register"
+wait_registered b2
 sleep 0.5
 [ "$("$EDIST_CLI" ping --cookie secret b2@127.0.0.1)" = pong ] ||
     fail "edist ping b2 was not pong"
@@ -59,7 +54,7 @@ ok "edist pings BEAM and sends to a registered name"
 
 # Wrong cookie, edist -> BEAM: pang, and -v says why.
 start_erl "$EP" b3 secret 'receive stop -> ok end.' >/dev/null
-wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name b3 '" || fail "b3"
+wait_registered b3
 res=$("$EDIST_CLI" ping -v --cookie wrong b3@127.0.0.1 2>"$LIB_TMP/why")
 rc=$?
 [ "$res" = pang ] && [ $rc -eq 1 ] || fail "wrong cookie: got '$res' rc $rc"
@@ -85,7 +80,7 @@ ok "unknown names and missing EPMD explained"
 # sends and receives during a ping and look for it.
 COOKIE=Zq7CookieNeverOnTheWire
 start_erl "$EP" b5 "$COOKIE" 'receive stop -> ok end.' >/dev/null
-wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name b5 '" || fail "b5"
+wait_registered b5
 command -v strace >/dev/null || fail "strace is required: run scripts/bootstrap"
 # LeakSanitizer cannot run under ptrace.
 ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=read,write,readv,writev,sendto,recvfrom,sendmsg,recvmsg \

@@ -7,10 +7,11 @@
 #  - SIGKILL on either side is seen at once (connection closed).
 . "$(dirname "$0")/lib.sh"
 need_otp
-EP=$(free_port)
-start_otp_epmd "$EP"
-export ERL_EPMD_PORT=$EP
+start_private_epmd
 TT="-kernel net_ticktime 4"
+# The BEAM's logger may also write to stdout (a "not responding" report
+# can land just before halt): keep only the RESULT line.
+result_line() { sed -n 's/^RESULT //p'; }
 
 # 1. The sleeper: connected, silent in its own code for 12 s.
 start_erl "$EP" t1 secret '
@@ -23,7 +24,7 @@ start_erl "$EP" t1 secret '
   receive {nodedown, S} -> io:format("NODEDOWN~n"), halt(1);
           {sleeper, done} -> io:format("DONE~n"), halt(0)
   after 30000 -> io:format("TIMEOUT~n"), halt(2) end.' $TT >/dev/null
-wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name t1 '" || fail "t1"
+wait_registered t1
 "$EDIST_INTEROP_BIN/node_sleeper" sleeper@127.0.0.1 secret t1@127.0.0.1 12 4 \
     >"$LIB_TMP/sleeper.log" 2>&1 || fail "sleeper: $(cat "$LIB_TMP/sleeper.log")"
 wait_for 10 grep -q DONE "$LIB_TMP/erl-t1.log" ||
@@ -31,13 +32,8 @@ wait_for 10 grep -q DONE "$LIB_TMP/erl-t1.log" ||
 ok "a node that never receives stays connected through 3 ticktimes"
 
 # 2. edist stopped: BEAM sees nodedown within the tick bounds.
-"$EDIST_CLI" node --name c2@127.0.0.1 --cookie secret --ticktime 4 \
-    >"$LIB_TMP/c2.log" 2>&1 &
-C2PID=$!
-track $C2PID
-wait_for 10 grep -q "listening" "$LIB_TMP/c2.log" || fail "c2"
-# BEAM may log its own "not responding" report on stdout: keep only our
-# line.
+start_edist_node c2 secret --ticktime 4
+C2PID=$EDIST_NODE_PID
 out=$(run_erl 30 "$EP" t2 secret "
   C = list_to_atom(\"c2@127.0.0.1\"),
   pong = net_adm:ping(C),
@@ -46,9 +42,9 @@ out=$(run_erl 30 "$EP" t2 secret "
   T0 = erlang:monotonic_time(millisecond),
   os:cmd(\"kill -STOP $C2PID\"),
   receive {nodedown, C} ->
-    io:format(\"~p~n\", [erlang:monotonic_time(millisecond) - T0])
-  after 15000 -> io:format(\"never~n\") end,
-  halt(0)." $TT | grep -E '^([0-9]+|never)$')
+    io:format(\"RESULT ~p~n\", [erlang:monotonic_time(millisecond) - T0])
+  after 15000 -> io:format(\"RESULT never~n\") end,
+  halt(0)." $TT | result_line)
 kill -CONT $C2PID
 case $out in
 never | '' | *[!0-9]*) fail "BEAM did not see the stopped edist node go down: $out" ;;
@@ -93,9 +89,9 @@ out=$(run_erl 30 "$EP" t5 secret "
   T0 = erlang:monotonic_time(millisecond),
   os:cmd(\"kill -KILL $C2PID\"),
   receive {nodedown, C} ->
-    io:format(\"~p~n\", [erlang:monotonic_time(millisecond) - T0])
-  after 15000 -> io:format(\"never~n\") end,
-  halt(0)." $TT | grep -E '^([0-9]+|never)$')
+    io:format(\"RESULT ~p~n\", [erlang:monotonic_time(millisecond) - T0])
+  after 15000 -> io:format(\"RESULT never~n\") end,
+  halt(0)." $TT | result_line)
 case $out in
 never | '' | *[!0-9]*) fail "BEAM did not see the killed edist node: $out" ;;
 esac

@@ -5,14 +5,10 @@
 # timeout, a node that is down).
 . "$(dirname "$0")/lib.sh"
 need_otp
-EP=$(free_port)
-start_otp_epmd "$EP"
-export ERL_EPMD_PORT=$EP
+start_private_epmd
 C1=c1@127.0.0.1
 
-"$EDIST_CLI" node --name "$C1" --cookie secret >"$LIB_TMP/c1.log" 2>&1 &
-track $!
-wait_for 10 grep -q "listening on port" "$LIB_TMP/c1.log" || fail "c1 did not start"
+start_edist_node c1 secret
 
 # BEAM -> edist.
 out=$(run_erl 30 "$EP" b1 secret '
@@ -74,8 +70,7 @@ ok "rex served by edist: edist rpc and erl_call into edist node"
 
 # edist -> BEAM.
 start_erl "$EP" b2 secret 'receive stop -> ok end.' >/dev/null
-wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name b2 '" ||
-    fail "b2 did not register"
+wait_registered b2
 B2=b2@127.0.0.1
 res=$("$EDIST_CLI" rpc --cookie secret "$B2" erlang node) || fail "rpc node: $res"
 [ "$res" = "'$B2'" ] || fail "erlang:node() gave $res"

@@ -7,9 +7,7 @@
 # exit and DOWN signals BEAM sends to it.
 . "$(dirname "$0")/lib.sh"
 need_otp
-EP=$(free_port)
-start_otp_epmd "$EP"
-export ERL_EPMD_PORT=$EP
+start_private_epmd
 erlc -o "$LIB_TMP" "$(dirname "$0")/sig_test.erl" || fail "sig_test.erl does not compile"
 
 "$EDIST_INTEROP_BIN/sig_peer" s1@127.0.0.1 secret >"$LIB_TMP/s1.log" 2>&1 &
@@ -33,9 +31,7 @@ ok "links, exit/2, unlink races, monitors, gen_server, node monitoring, stop, SI
 ok "graceful stop unregisters from EPMD"
 
 # `edist node` logs the exit and DOWN signals it receives.
-"$EDIST_CLI" node --name c1@127.0.0.1 --cookie secret >"$LIB_TMP/c1.log" 2>&1 &
-track $!
-wait_for 10 grep -q "listening on port" "$LIB_TMP/c1.log" || fail "c1 did not start"
+start_edist_node c1 secret
 out=$(run_erl 20 "$EP" b3 secret '
   C1 = list_to_atom("c1@127.0.0.1"),
   Echo = rpc:call(C1, erlang, whereis, [echo]),
