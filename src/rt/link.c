@@ -150,7 +150,7 @@ static int link_hs_write(rt_link *l)
     const uint8_t *p;
     size_t n;
     while ((n = edist_hs_pending(l->hs, &p)) > 0) {
-        ssize_t w = write(l->fd, p, n);
+        ssize_t w = send(l->fd, p, n, MSG_NOSIGNAL); /* no SIGPIPE */
         if (w > 0) {
             edist_hs_consumed(l->hs, (size_t)w);
             continue;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -163,7 +164,7 @@ enum { PEER_W_DONE = 0, PEER_W_BLOCKED = 1, PEER_W_BUSY = 2 };
 /*
  * Writes the queue to the socket until it is empty, the socket is full or
  * it fails.  Called with mu held by whichever thread flushes (the I/O
- * thread, or a sender writing directly); mu is released around writev(),
+ * thread, or a sender writing directly); mu is released around the sendmsg(),
  * so senders keep appending meanwhile and this loop takes their frames
  * too.  One writer at a time (p->writing): a second caller returns
  * PEER_W_BUSY at once, its frames are the first writer's to send.
@@ -194,9 +195,15 @@ static int peer_write(edist_peer *p, int max_passes)
         for (int i = 0; i < k; i++)
             want += iov[i].iov_len;
         pthread_mutex_unlock(&p->mu);
+        /* sendmsg with MSG_NOSIGNAL, not writev: a peer that reset the
+         * connection must cost us EPIPE, not a SIGPIPE that would end the
+         * user's program. */
+        struct msghdr mh = {0};
+        mh.msg_iov = iov;
+        mh.msg_iovlen = (size_t)k;
         ssize_t w;
         do {
-            w = writev(fd, iov, k);
+            w = sendmsg(fd, &mh, MSG_NOSIGNAL);
         } while (w < 0 && errno == EINTR);
         int e = w < 0 ? errno : 0;
         pthread_mutex_lock(&p->mu);
@@ -232,7 +239,7 @@ static int peer_write(edist_peer *p, int max_passes)
  * thread, when the queue was idle: the message is then the only one to
  * send, and latency is all that matters.  Messages that follow the
  * previous one closer than this are left to the I/O thread, which sends
- * them many per writev() (one system call per message would cap a busy
+ * them many per sendmsg() (one system call per message would cap a busy
  * sender far below what batching gives). */
 #define PEER_DIRECT_GAP_NS 10000u
 
@@ -392,7 +399,7 @@ void peer_down(edist_peer *p, int code, const char *reason)
     }
     int was_up = p->state == PEER_UP;
     p->state = PEER_DOWN;
-    /* A sender may be in writev() on the socket without the lock: the fd
+    /* A sender may be in sendmsg() on the socket without the lock: the fd
      * must stay open (and not be reused) until it is done. */
     while (p->writing)
         pthread_cond_wait(&p->cv, &p->mu);
