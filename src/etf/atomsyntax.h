@@ -31,10 +31,7 @@ static inline const char *text_reserved_word(const uint8_t *s, size_t n)
         const char *name;
         size_t len;
     } words[] = {
-#define R(s)                                                                   \
-    {                                                                          \
-        s, sizeof(s) - 1                                                       \
-    }
+#define R(s) {s, sizeof(s) - 1}
         R("after"),   R("begin"),   R("case"), R("try"),  R("cond"), R("catch"),
         R("andalso"), R("orelse"),  R("end"),  R("fun"),  R("if"),   R("let"),
         R("of"),      R("receive"), R("when"), R("bnot"), R("not"),  R("div"),
