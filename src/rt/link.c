@@ -103,7 +103,7 @@ void link_close(rt_link *l, int code, const char *reason)
 
 void link_update_poll(rt_link *l)
 {
-    if (l->closing || l->fd < 0)
+    if (l->closing || l->fd < 0 || l->state == LINK_NOK_WAIT)
         return;
     int ev = l->paused ? 0 : UV_READABLE;
     if (l->state == LINK_CONNECTING)
@@ -191,6 +191,13 @@ static void link_need_status(rt_link *l, const edist_hs_event *ev)
     l->peer = p; /* keeps the reference from peer_get_or_create */
     if (created || (state == PEER_PENDING && !other)) {
         edist_hs_set_status(l->hs, EDIST_HS_STATUS_OK, now);
+    } else if (state == PEER_PENDING && other->state == LINK_NOK_WAIT) {
+        /* The attempt our nok'ed dial was waiting for. */
+        pthread_mutex_lock(&p->mu);
+        p->link = l;
+        pthread_mutex_unlock(&p->mu);
+        link_close(other, EDIST_ENOK, "simultaneous connect");
+        edist_hs_set_status(l->hs, EDIST_HS_STATUS_OK, now);
     } else if (state == PEER_PENDING && other &&
                other->role == EDIST_HS_INITIATOR) {
         /* Simultaneous connect: BEAM's rule picks one attempt. */
@@ -257,6 +264,26 @@ static void link_completed(rt_link *l, const edist_hs_event *ev)
     }
 }
 
+/* Initiator answered nok: the peer is dialling us and its attempt wins.
+ * BEAM's net_kernel keeps the connection pending for the callers meanwhile
+ * (net_adm:ping still answers pong), so we close the socket but leave the
+ * link in place as the peer's placeholder until the peer's own connection
+ * reaches link_need_status, or the handshake time limit passes. */
+static void link_park_nok(rt_link *l)
+{
+    /* The socket stays open (unwatched) until the link is freed: closing it
+     * now would let accept() hand out the same fd number while our poll
+     * handle still exists, and libuv would then miss the new socket's
+     * events. */
+    if (l->poll_started)
+        uv_poll_stop(&l->poll);
+    l->poll_events = 0;
+    edist_hs_free(l->hs);
+    l->hs = NULL;
+    l->state = LINK_NOK_WAIT;
+    uv_timer_start(&l->timer, link_on_timer, EDIST_HS_SETUP_TIMEOUT_MS, 0);
+}
+
 static void link_hs_events(rt_link *l)
 {
     edist_hs_event ev;
@@ -281,7 +308,10 @@ static void link_hs_events(rt_link *l)
             char why[512];
             snprintf(why, sizeof why, "%s", ev.reason ? ev.reason : "");
             link_hs_write(l); /* a status like not_allowed */
-            link_close(l, ev.error, why);
+            if (ev.error == EDIST_ENOK && l->role == EDIST_HS_INITIATOR)
+                link_park_nok(l);
+            else
+                link_close(l, ev.error, why);
             return;
         }
         }
@@ -627,6 +657,10 @@ static void link_on_timer(uv_timer_t *t)
         char why[512];
         snprintf(why, sizeof why, "connect to %.200s timed out", l->host);
         link_fail(l, EDIST_ETIMEDOUT, why);
+    } else if (l->state == LINK_NOK_WAIT) {
+        link_close(l, EDIST_ENOK,
+                   "the peer answered nok (simultaneous connect) but its "
+                   "own connection to us did not arrive in time");
     }
 }
 

@@ -97,7 +97,12 @@ enum link_state {
     LINK_CONNECTING, /* non-blocking connect() in flight */
     LINK_HANDSHAKE,
     LINK_UP,
-    LINK_CLOSED
+    LINK_CLOSED,
+    /* We dialled, the peer answered nok (its own attempt to us wins the
+     * simultaneous connect): the socket is closed, but the link stays the
+     * peer's until that attempt arrives, so queued messages and waiters
+     * are kept, or until the handshake time limit passes. */
+    LINK_NOK_WAIT
 };
 
 struct rt_link {
