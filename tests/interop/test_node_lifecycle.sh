@@ -90,7 +90,7 @@ for i in 1 2 3; do
       Go(20000),
       R = net_adm:ping(list_to_atom(\"w$i@127.0.0.1\")),
       timer:sleep(1000),
-      io:format(\"~p ~p~n\", [R, length(nodes(hidden))]),
+      io:format(\"~p ~p~n\", [R, length(nodes(connected))]),
       halt(0)." >/dev/null
     wait_for 10 grep -q ready "$LIB_TMP/w$i.log" || fail "w$i"
     wait_for 10 bash -c "'$OTP_EPMD' -port $EP -names | grep -q 'name z$i '" || fail "z$i"
