@@ -848,7 +848,7 @@ static inline int edist_etf_put_version(edist_etf_writer *w)
 static inline int edist_etf_put_string(edist_etf_writer *w, const void *s,
                                        size_t len)
 {
-    if (s && len && len <= 0xFFFF && len < w->ref_min) {
+    if (s && len - 1 < 0xFFFF && len < w->ref_min) {
         uint8_t *o = edist_etf_room_(w, 3 + len);
         if (!o)
             return w->err;

@@ -147,22 +147,25 @@ static int gather_wants(const edist_etf_writer *w, size_t n)
     return n >= w->ref_min && w->nrefs < w->refs_cap;
 }
 
-/* Writes hdr[0..hlen) into the buffer and references data[0..n) after
- * it.  Returns 0 or the error (recorded in w->err). */
-static int put_referenced(edist_etf_writer *w, const uint8_t *hdr, size_t hlen,
-                          const void *data, size_t n)
+/* Writes the header of a payload of n bytes (tag, then a 16-bit length
+ * for STRING_EXT or a 32-bit one for BINARY_EXT) into the buffer and
+ * references data[0..n) after it.  Returns 0 or the error (recorded in
+ * w->err).  Inline: this is the whole cost of a large payload. */
+static inline int put_referenced(edist_etf_writer *w, uint8_t tag,
+                                 const void *data, size_t n)
 {
-    if (w->err)
-        return w->err;
-    if (w->alloc && n > w->limit - w->len - w->ref_bytes)
-        return put_fail(w, EDIST_ETOOBIG);
+    size_t hlen = tag == EDIST_ETF_STRING ? 3 : 5;
     uint8_t *o = etf_room(w, hlen);
     if (!o)
         return w->err;
-    /* The header must leave room under the limit for the payload too. */
+    /* A dynamic writer's limit covers the payload too. */
     if (w->alloc && n > w->limit - w->len - hlen - w->ref_bytes)
         return put_fail(w, EDIST_ETOOBIG);
-    memcpy(o, hdr, hlen);
+    o[0] = tag;
+    if (hlen == 3)
+        edist_put16(o + 1, (uint16_t)n);
+    else
+        edist_put32(o + 1, (uint32_t)n);
     w->len += hlen;
     edist_etf_ref *r = &w->refs[w->nrefs++];
     r->at = w->len;
@@ -466,11 +469,8 @@ int edist_etf_put_bitstring(edist_etf_writer *w, const void *data, size_t size,
     if (bits < 1 || bits > 8 || (bits < 8 && size == 0) || size > UINT32_MAX ||
         (!data && size))
         return put_fail(w, EDIST_EINVAL);
-    if (bits == 8 && gather_wants(w, size)) {
-        uint8_t h[5] = {EDIST_ETF_BINARY};
-        edist_put32(h + 1, (uint32_t)size);
-        return put_referenced(w, h, 5, data, size);
-    }
+    if (bits == 8 && gather_wants(w, size))
+        return put_referenced(w, EDIST_ETF_BINARY, data, size);
     size_t hdr = bits == 8 ? 5 : 6;
     ROOM(w, hdr + size);
     o[0] = bits == 8 ? EDIST_ETF_BINARY : EDIST_ETF_BIT_BINARY;
@@ -493,15 +493,14 @@ int edist_etf_put_binary_header(edist_etf_writer *w, size_t size)
 int edist_etf_put_string_slow(edist_etf_writer *w, const void *s, size_t len)
 {
     const uint8_t *b = s;
+    /* Gathering first: it is why a string of a STRING_EXT's length gets
+     * here. */
+    if (s && len - 1 < ETF_MAX_STRING_LEN && gather_wants(w, len))
+        return put_referenced(w, EDIST_ETF_STRING, b, len);
     if (!s && len)
         return put_fail(w, EDIST_EINVAL);
     if (len == 0)
         return edist_etf_put_nil(w);
-    if (len <= ETF_MAX_STRING_LEN && gather_wants(w, len)) {
-        uint8_t h[3] = {EDIST_ETF_STRING};
-        edist_put16(h + 1, (uint16_t)len);
-        return put_referenced(w, h, 3, b, len);
-    }
     if (len <= ETF_MAX_STRING_LEN) {
         ROOM(w, 3 + len);
         o[0] = EDIST_ETF_STRING;
