@@ -7,7 +7,8 @@
  * decode -> encode must give identical bytes (the encoder's output is a
  * fixed point), in both atom modes, and encoded_size() must be exact.
  * The input is also tried as a distribution-header term (no 131) with a
- * small atom cache table, so ATOM_CACHE_REF paths are reached.
+ * small atom cache table, so ATOM_CACHE_REF paths are reached.  The
+ * gathering writer must describe the same bytes as the copying one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,35 @@ static const edist_atom cache[3] = {{"a@host", 6}, {"", 0}, {"rex", 3}};
         if (!(c))                                                              \
             abort();                                                           \
     } while (0)
+
+/* The gathering writer (binaries referenced, not copied) must describe
+ * exactly the bytes the copying encoder wrote, whatever the threshold and
+ * however few reference slots it has. */
+static void gather_check(const edist_term *t, unsigned flags,
+                         const edist_bytes *want)
+{
+    edist_etf_ref refs[4];
+    edist_etf_writer w;
+    edist_etf_writer_init_dynamic(&w, 0, NULL, flags);
+    edist_etf_writer_gather(&w, 1 + want->len % 13, refs, 1 + want->len % 4);
+    edist_etf_put_version(&w);
+    CHECK(edist_etf_put_term(&w, t) == 0);
+    CHECK(edist_etf_writer_size(&w) == want->len);
+    edist_etf_piece pc[9];
+    size_t k = edist_etf_writer_pieces(&w, pc, 9), off = 0;
+    CHECK(k <= 2 * w.nrefs + 1);
+    for (size_t i = 0; i < k; i++) {
+        CHECK(pc[i].len && off + pc[i].len <= want->len);
+        CHECK(memcmp(pc[i].data, want->data + off, pc[i].len) == 0);
+        off += pc[i].len;
+    }
+    CHECK(off == want->len);
+    uint8_t *flat = malloc(want->len);
+    CHECK(flat && edist_etf_writer_flatten(&w, flat, want->len) == 0);
+    CHECK(memcmp(flat, want->data, want->len) == 0);
+    free(flat);
+    edist_etf_writer_free(&w);
+}
 
 static void round_trip(const edist_term *t, unsigned flags)
 {
@@ -44,6 +74,7 @@ static void round_trip(const edist_term *t, unsigned flags)
     edist_etf_reader_init(&r, b1.data, b1.len, NULL, 0);
     CHECK(edist_etf_read_version(&r) == 0 && edist_etf_skip(&r, 0) == 0 &&
           edist_etf_reader_left(&r) == 0);
+    gather_check(t, flags, &b1);
     edist_bytes_free(&b1);
     edist_bytes_free(&b2);
     edist_arena_free(a2);

@@ -10,13 +10,19 @@
  *                         into a growable writer;
  *           edist tree:   edist_etf_encode_to() into a preallocated buffer;
  *           libei:        the same walker calling ei_x_encode_* into an
- *                         ei_x_buff (reused across runs, like the writer).
+ *                         ei_x_buff (reused across runs, like the writer);
+ *           edist gather: the stream walker into a gathering writer
+ *                         (edist_etf_writer_gather, the runtime's send
+ *                         path): binaries and byte strings of 512 bytes
+ *                         and more are referenced, not copied, and the
+ *                         result is the pieces a writev() sends.
  * The ratio is libei's time over edist's stream time (> 1: edist faster).
  *
  * Usage: bench_etf [--dump DIR]          table on stdout; with --dump,
  *                                        writes DIR/<item>.bin for BEAM
  *        bench_etf --count ITEM IMPL OP  N fixed runs (for callgrind;
- *                                        IMPL edist|tree|ei, OP dec|enc)
+ *                                        IMPL edist|tree|ei|gather,
+ *                                        OP dec|enc; gather: enc only)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -422,12 +428,14 @@ static int build_ei(ei_x_buff *x, const edist_term *t)
 
 /* --------------------------------------------------------------- runs */
 
-enum { IMPL_EDIST, IMPL_TREE, IMPL_EI };
+enum { IMPL_EDIST, IMPL_TREE, IMPL_EI, IMPL_GATHER };
 enum { OP_DEC, OP_ENC };
 
 typedef struct ctx {
     edist_arena *arena;
     edist_etf_writer w;
+    edist_etf_writer g; /* gathering */
+    edist_etf_ref refs[256];
     ei_x_buff x;
     uint8_t *out;
     size_t out_cap;
@@ -469,6 +477,13 @@ static void run_once(ctx *c, const item *it, int impl, int op)
         c->w.len = 0;
         edist_etf_put_version(&c->w);
         if (build_edist(&c->w, &it->src) < 0 || c->w.len != it->len)
+            die(it, impl, op);
+    } else if (impl == IMPL_GATHER) {
+        c->g.len = 0;
+        edist_etf_writer_gather(&c->g, 0, c->refs, 256);
+        edist_etf_put_version(&c->g);
+        if (build_edist(&c->g, &it->src) < 0 ||
+            edist_etf_writer_size(&c->g) != it->len)
             die(it, impl, op);
     } else if (impl == IMPL_TREE) {
         size_t n;
@@ -516,18 +531,20 @@ static long calibrate(ctx *c, const item *it, int impl, int op)
     }
 }
 
-/* Nanoseconds per run of the three implementations of op on an item:
- * batches alternate between them, 7 rounds, best batch kept, so that
- * load from other processes hits all three alike. */
-static void measure3(ctx *c, const item *it, int op, double ns[3])
+/* Nanoseconds per run of the implementations of op on an item (three
+ * for decode, four for encode): batches alternate between them, 7
+ * rounds, best batch kept, so that load from other processes hits all
+ * alike. */
+static void measure3(ctx *c, const item *it, int op, double ns[4])
 {
-    long n[3];
-    for (int impl = 0; impl < 3; impl++) {
+    long n[4];
+    int nimpl = op == OP_ENC ? 4 : 3;
+    for (int impl = 0; impl < nimpl; impl++) {
         n[impl] = calibrate(c, it, impl, op);
         ns[impl] = 1e300;
     }
     for (int round = 0; round < 7; round++)
-        for (int impl = 0; impl < 3; impl++) {
+        for (int impl = 0; impl < nimpl; impl++) {
             double t0 = now();
             bench_loop(c, it, impl, op, n[impl]);
             double dt = (now() - t0) / (double)n[impl] * 1e9;
@@ -540,6 +557,7 @@ static void ctx_init(ctx *c)
 {
     c->arena = edist_arena_new(NULL);
     edist_etf_writer_init_dynamic(&c->w, 0, NULL, 0);
+    edist_etf_writer_init_dynamic(&c->g, 0, NULL, 0);
     ei_x_new(&c->x);
     c->out_cap = 1 << 20;
     c->out = malloc(c->out_cap);
@@ -573,6 +591,17 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    /* And the gathering writer must describe exactly those bytes. */
+    for (size_t i = 0; i < n; i++) {
+        run_once(&c, &items[i], IMPL_GATHER, OP_ENC);
+        uint8_t *flat = malloc(items[i].len);
+        if (!flat || edist_etf_writer_flatten(&c.g, flat, items[i].len) < 0 ||
+            memcmp(flat, items[i].bytes, items[i].len) != 0) {
+            fprintf(stderr, "gather encodes %s differently\n", items[i].name);
+            return 1;
+        }
+        free(flat);
+    }
     if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
         for (size_t i = 0; i < n; i++) {
             char path[4096];
@@ -584,28 +613,30 @@ int main(int argc, char **argv)
             fclose(f);
         }
     } else if (argc == 6 && strcmp(argv[1], "--count") == 0) {
-        static const char *const impls[] = {"edist", "tree", "ei"};
+        static const char *const impls[] = {"edist", "tree", "ei", "gather"};
         static const char *const ops[] = {"dec", "enc"};
         size_t i;
         for (i = 0; i < n && strcmp(items[i].name, argv[2]) != 0; i++)
             ;
         if (i == n)
             return 2;
-        bench_loop(&c, &items[i], find(argv[3], impls, 3),
+        bench_loop(&c, &items[i], find(argv[3], impls, 4),
                    find(argv[4], ops, 2), atol(argv[5]));
         return 0;
     }
-    printf("%-16s %8s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s\n",
+    printf("%-16s %8s | %10s %10s %10s %6s %6s | %10s %10s %10s %6s %6s | "
+           "%10s %6s\n",
            "item", "bytes", "dec edist", "dec tree", "dec ei", "x", "x tree",
-           "enc edist", "enc tree", "enc ei", "x", "x tree");
+           "enc edist", "enc tree", "enc ei", "x", "x tree", "enc gather", "x");
     for (size_t i = 0; i < n; i++) {
-        double d[3], e[3];
+        double d[4], e[4];
         measure3(&c, &items[i], OP_DEC, d);
         measure3(&c, &items[i], OP_ENC, e);
         printf("%-16s %8zu | %10.1f %10.1f %10.1f %6.2f %6.2f | %10.1f %10.1f "
-               "%10.1f %6.2f %6.2f\n",
+               "%10.1f %6.2f %6.2f | %10.1f %6.2f\n",
                items[i].name, items[i].len, d[0], d[1], d[2], d[2] / d[0],
-               d[2] / d[1], e[0], e[1], e[2], e[2] / e[0], e[2] / e[1]);
+               d[2] / d[1], e[0], e[1], e[2], e[2] / e[0], e[2] / e[1], e[3],
+               e[2] / e[3]);
         printf("MBps %-11s %8s | %10.0f %10.0f %10.0f %6s %6s | %10.0f %10.0f "
                "%10.0f\n",
                items[i].name, "", items[i].len / d[0] * 1e3,

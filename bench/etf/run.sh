@@ -21,10 +21,10 @@ timeout 300 escript bench/etf/beam_etf.escript "$tmp" >"$tmp/beam.txt"
 
 echo "### Wall clock (ns per term, best of 7 interleaved batches; MB/s of the encoding)"
 echo
-echo "x = libei time / edist streaming time (> 1: edist faster)."
+echo "x = libei time / edist streaming time (> 1: edist faster); x gather = libei / edist gathering writer."
 echo
-echo "| item | bytes | dec edist | dec tree | dec libei | dec BEAM | x | enc edist | enc tree | enc libei | enc BEAM | x | MB/s dec/enc edist |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| item | bytes | dec edist | dec tree | dec libei | dec BEAM | x | enc edist | enc tree | enc libei | enc BEAM | x | enc gather | x gather | MB/s dec/enc edist |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 awk 'NR==FNR { bd[$1] = $2; be[$1] = $3; next }
      /^MBps/ { mb[$2] = $4 "/" $8; next }
      /^item/ { next }
@@ -32,8 +32,8 @@ awk 'NR==FNR { bd[$1] = $2; be[$1] = $3; next }
      END {
        for (i = 1; i <= n; i++) {
          split(line[i], f, " ")
-         printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-           f[1], f[2], f[4], f[5], f[6], bd[f[1]], f[7], f[10], f[11], f[12], be[f[1]], f[13], mb[f[1]]
+         printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+           f[1], f[2], f[4], f[5], f[6], bd[f[1]], f[7], f[10], f[11], f[12], be[f[1]], f[13], f[16], f[17], mb[f[1]]
        }
      }' "$tmp/beam.txt" "$tmp/c.txt"
 
@@ -42,8 +42,8 @@ command -v valgrind >/dev/null || { echo "valgrind missing: no instruction count
 echo
 echo "### Instructions per term (valgrind --tool=callgrind, measured loop only)"
 echo
-echo "| item | dec edist | dec tree | dec libei | x | enc edist | enc tree | enc libei | x |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| item | dec edist | dec tree | dec libei | x | enc edist | enc tree | enc libei | x | enc gather | x gather |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 count() { # item impl op runs
     valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" \
         --toggle-collect=bench_loop "$bin" --count "$1" "$2" "$3" "$4" 2>&1 |
@@ -59,5 +59,7 @@ for item in $(awk '!/^item/ && !/^MBps/ {print $1}' "$tmp/c.txt"); do
         i=$(count "$item" ei $op $runs)
         row="$row | $((e / runs)) | $((t / runs)) | $((i / runs)) | $(awk -v a="$i" -v b="$e" 'BEGIN { printf "%.2f", a / b }')"
     done
+    g=$(count "$item" gather enc $runs)
+    row="$row | $((g / runs)) | $(awk -v a="$i" -v b="$g" 'BEGIN { printf "%.2f", a / b }')"
     echo "$row |"
 done

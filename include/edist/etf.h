@@ -337,15 +337,38 @@ EDIST_EXTERN int edist_etf_read_raw(edist_etf_reader *r, const uint8_t **raw,
  * instance that a tuple header is followed by arity terms): that is the
  * caller's job.
  */
+/* A payload that a gathering writer references instead of copying (see
+ * edist_etf_writer_gather()): len bytes at data (BORROWED) belong at
+ * offset `at` of the writer's buffer, that is after the first `at` bytes
+ * written there. */
+typedef struct edist_etf_ref {
+    size_t at;
+    const uint8_t *data;
+    size_t len;
+} edist_etf_ref;
+
 typedef struct edist_etf_writer {
     uint8_t *buf;
-    size_t len; /* bytes written */
+    size_t len; /* bytes written into buf */
     size_t cap; /* bytes available in buf */
     size_t limit;
     const edist_allocator *alloc; /* NULL for a fixed buffer */
     unsigned flags;               /* EDIST_ETF_ATOMS_LATIN1 or 0 */
     int err;                      /* first error, 0 if none */
+    /* Gathering (edist_etf_writer_gather()); off after init: payloads of
+     * at least ref_min bytes (SIZE_MAX: none) are referenced in refs
+     * instead of being copied into buf. */
+    size_t ref_min;
+    edist_etf_ref *refs; /* the caller's array, BORROWED */
+    size_t nrefs, refs_cap;
+    size_t ref_bytes; /* sum of the referenced lengths */
 } edist_etf_writer;
+
+/* One piece of a gathered encoding (edist_etf_writer_pieces()). */
+typedef struct edist_etf_piece {
+    const uint8_t *data;
+    size_t len;
+} edist_etf_piece;
 
 /* A writer over buf[0..cap), BORROWED.  flags: EDIST_ETF_ATOMS_LATIN1. */
 EDIST_EXTERN void edist_etf_writer_init_fixed(edist_etf_writer *w, void *buf,
@@ -366,8 +389,59 @@ EDIST_EXTERN void edist_etf_writer_free(edist_etf_writer *w);
 /* Hands a dynamic writer's bytes to the caller, who then OWNS out (free
  * with edist_bytes_free()), and leaves the writer empty.  Returns 0,
  * w->err if a put failed (nothing is handed over, the writer keeps its
- * buffer), or EDIST_EINVAL for a fixed writer. */
+ * buffer), or EDIST_EINVAL for a fixed writer or a writer holding
+ * references (its buffer alone is not the encoding: use
+ * edist_etf_writer_flatten()). */
 EDIST_EXTERN int edist_etf_writer_take(edist_etf_writer *w, edist_bytes *out);
+
+/*
+ * Gathering: turns on zero-copy for large payloads on an initialised
+ * writer (fixed or dynamic, before or between puts).  From then on a
+ * binary (edist_etf_put_binary, put_bitstring with 8 bits, and BINARY
+ * terms written by edist_etf_put_term) or a byte string (put_string of
+ * at most 65535 bytes, written as STRING_EXT) of at least `min` bytes
+ * (0: EDIST_ETF_GATHER_MIN) is not copied: only its tag and length go
+ * into the buffer, and an edist_etf_ref in refs[0..cap) records where its
+ * bytes belong.  Once refs is full, payloads are copied again, so
+ * gathering never fails and never allocates.
+ *
+ * OWNERSHIP: refs is BORROWED (the caller's array, alive as long as the
+ * writer is used), and so is every referenced payload: the caller must
+ * keep each one alive and unchanged until it has consumed the encoding
+ * (edist_etf_writer_pieces(), _flatten(), or a writev of them).  Term
+ * trees are BORROWED the same way: their binaries are referenced, not
+ * copied.
+ *
+ * Limits: a dynamic writer's limit applies to the whole encoding
+ * (buffer and referenced bytes); a fixed buffer bounds only the bytes
+ * copied into it.  A failed put_term drops the references it added.
+ * Threading: as the writer (one owner at a time).
+ */
+#define EDIST_ETF_GATHER_MIN 512u
+EDIST_EXTERN void edist_etf_writer_gather(edist_etf_writer *w, size_t min,
+                                          edist_etf_ref *refs, size_t cap);
+
+/* The size of the whole encoding: bytes in the buffer plus referenced
+ * bytes (w->len when nothing is referenced). */
+static inline size_t edist_etf_writer_size(const edist_etf_writer *w)
+{
+    return w->len + w->ref_bytes;
+}
+
+/* Describes the encoding as pieces in order, alternating runs of the
+ * writer's buffer and referenced payloads (empty runs are left out):
+ * fills out[0..max) and returns the number of pieces the whole encoding
+ * needs (at most 2 * nrefs + 1), which may exceed max (then only the
+ * first max are filled).  The pieces point into the writer's buffer and
+ * into the referenced payloads: valid until the next put or free. */
+EDIST_EXTERN size_t edist_etf_writer_pieces(const edist_etf_writer *w,
+                                            edist_etf_piece *out, size_t max);
+
+/* Copies the whole encoding (edist_etf_writer_size() bytes) into
+ * dst[0..cap) (BORROWED).  Returns 0, EDIST_ETOOBIG when cap is too small
+ * (nothing copied), or w->err if a put failed. */
+EDIST_EXTERN int edist_etf_writer_flatten(const edist_etf_writer *w, void *dst,
+                                          size_t cap);
 
 /* edist_etf_put_version(w) (inline) puts the 131 version byte. */
 /* SMALL_TUPLE_EXT or LARGE_TUPLE_EXT; EDIST_EINVAL above 2^32-1. */
@@ -390,7 +464,8 @@ EDIST_EXTERN int edist_etf_put_atom(edist_etf_writer *w, const char *utf8,
                                     size_t len);
 /* edist_etf_put_atom() of a NUL-terminated name. */
 EDIST_EXTERN int edist_etf_put_atom_z(edist_etf_writer *w, const char *name);
-/* BINARY_EXT; EDIST_EINVAL above 2^32-1 bytes. */
+/* BINARY_EXT; EDIST_EINVAL above 2^32-1 bytes.  Referenced instead of
+ * copied when gathering (see edist_etf_writer_gather()). */
 /* Only the 5-byte BINARY_EXT header of a binary of size bytes, for
  * zero-copy framing: the caller then sends the size bytes itself (for
  * instance as a second iovec of a writev), without copying them into the
@@ -403,7 +478,8 @@ EDIST_EXTERN int edist_etf_put_bitstring(edist_etf_writer *w, const void *data,
                                          size_t size, uint8_t bits);
 /* edist_etf_put_string(w, s, len) (inline) puts the list of the bytes
  * s[0..len) as OTP writes it: NIL_EXT when empty, STRING_EXT up to 65535
- * bytes, else a LIST_EXT of integers. */
+ * bytes, else a LIST_EXT of integers.  A STRING_EXT's bytes are
+ * referenced instead of copied when gathering. */
 /* NEW_PID_EXT, NEW_PORT_EXT / V4_PORT_EXT (id above 28 bits),
  * NEWER_REFERENCE_EXT (len 1..5, else EDIST_EINVAL), EXPORT_EXT (arity
  * 0..255, else EDIST_EINVAL).  Node and names are UTF-8, BORROWED. */
@@ -772,7 +848,7 @@ static inline int edist_etf_put_version(edist_etf_writer *w)
 static inline int edist_etf_put_string(edist_etf_writer *w, const void *s,
                                        size_t len)
 {
-    if (s && len && len <= 0xFFFF) {
+    if (s && len - 1 < 0xFFFF && len < w->ref_min) {
         uint8_t *o = edist_etf_room_(w, 3 + len);
         if (!o)
             return w->err;
@@ -789,7 +865,7 @@ static inline int edist_etf_put_string(edist_etf_writer *w, const void *s,
 static inline int edist_etf_put_binary(edist_etf_writer *w, const void *data,
                                        size_t size)
 {
-    if (data && size <= UINT32_MAX) {
+    if (data && size <= UINT32_MAX && size < w->ref_min) {
         uint8_t *o = edist_etf_room_(w, 5 + size);
         if (!o)
             return w->err;

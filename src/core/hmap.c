@@ -103,6 +103,12 @@ void *edist_hmap_get(const edist_hmap *m, const void *key, size_t klen)
     return s ? s->value : NULL;
 }
 
+void **edist_hmap_ref(const edist_hmap *m, const void *key, size_t klen)
+{
+    edist_hmap_slot *s = hmap_find(m, key, klen, edist_hash(key, klen));
+    return s ? &s->value : NULL;
+}
+
 int edist_hmap_put(edist_hmap *m, const void *key, size_t klen, void *value)
 {
     uint64_t h = edist_hash(key, klen);

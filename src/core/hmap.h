@@ -38,6 +38,11 @@ void edist_hmap_free(edist_hmap *m);
 /* Returns the value stored under key, or NULL. */
 void *edist_hmap_get(const edist_hmap *m, const void *key, size_t klen);
 
+/* Returns the address of the value stored under key, so that the owner
+ * may replace it in place (no del and put, which could fail), or NULL when
+ * absent.  Valid until the next put or del on the map. */
+void **edist_hmap_ref(const edist_hmap *m, const void *key, size_t klen);
+
 /* Stores value under key.  Returns 0, EDIST_EEXIST when the key is present
  * (the map is unchanged), or EDIST_ENOMEM. */
 int edist_hmap_put(edist_hmap *m, const void *key, size_t klen, void *value);

@@ -341,11 +341,13 @@ int edist_etf_put_term(edist_etf_writer *w, const edist_term *t)
     }
     walker k;
     walker_init(&k, WALK_WRITE, w, w->flags, w->alloc);
-    size_t len0 = w->len;
+    size_t len0 = w->len, nrefs0 = w->nrefs, ref_bytes0 = w->ref_bytes;
     int rc = walk(&k, t);
     if (rc < 0) {
         /* A failed put writes nothing, whatever went out before. */
         w->len = len0;
+        w->nrefs = nrefs0;
+        w->ref_bytes = ref_bytes0;
         if (!w->err)
             w->err = rc;
     }

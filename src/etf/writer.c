@@ -32,6 +32,14 @@ void edist_bytes_free(edist_bytes *b)
     b->alloc = NULL;
 }
 
+static void writer_no_gather(edist_etf_writer *w)
+{
+    w->ref_min = SIZE_MAX;
+    w->refs = NULL;
+    w->nrefs = w->refs_cap = 0;
+    w->ref_bytes = 0;
+}
+
 void edist_etf_writer_init_fixed(edist_etf_writer *w, void *buf, size_t cap,
                                  unsigned flags)
 {
@@ -42,6 +50,7 @@ void edist_etf_writer_init_fixed(edist_etf_writer *w, void *buf, size_t cap,
     w->alloc = NULL;
     w->flags = flags;
     w->err = 0;
+    writer_no_gather(w);
 }
 
 void edist_etf_writer_init_dynamic(edist_etf_writer *w, size_t limit,
@@ -54,6 +63,7 @@ void edist_etf_writer_init_dynamic(edist_etf_writer *w, size_t limit,
     w->alloc = edist_mem_resolve(alloc);
     w->flags = flags;
     w->err = 0;
+    writer_no_gather(w);
 }
 
 void edist_etf_writer_free(edist_etf_writer *w)
@@ -65,11 +75,13 @@ void edist_etf_writer_free(edist_etf_writer *w)
         w->cap = 0;
     }
     w->len = 0;
+    w->nrefs = 0;
+    w->ref_bytes = 0;
 }
 
 int edist_etf_writer_take(edist_etf_writer *w, edist_bytes *out)
 {
-    if (!w->alloc)
+    if (!w->alloc || w->nrefs)
         return EDIST_EINVAL;
     if (w->err)
         return w->err;
@@ -86,7 +98,8 @@ uint8_t *edist_etf_writer_grow(edist_etf_writer *w, size_t n)
 {
     if (w->err)
         return NULL;
-    if (!w->alloc || n > w->limit - w->len) {
+    /* A dynamic writer's limit covers referenced bytes too. */
+    if (!w->alloc || n > w->limit - w->len - w->ref_bytes) {
         w->err = EDIST_ETOOBIG;
         return NULL;
     }
@@ -96,8 +109,8 @@ uint8_t *edist_etf_writer_grow(edist_etf_writer *w, size_t n)
         ncap = 256;
     if (ncap < need)
         ncap = need;
-    if (ncap > w->limit)
-        ncap = w->limit;
+    if (ncap > w->limit - w->ref_bytes)
+        ncap = w->limit - w->ref_bytes;
     uint8_t *p = edist_mem_realloc(w->alloc, w->buf, ncap);
     if (!p) {
         w->err = EDIST_ENOMEM;
@@ -113,6 +126,105 @@ static int put_fail(edist_etf_writer *w, int rc)
     if (!w->err)
         w->err = rc;
     return rc;
+}
+
+/* ----------------------------------------------------------- gathering */
+
+void edist_etf_writer_gather(edist_etf_writer *w, size_t min,
+                             edist_etf_ref *refs, size_t cap)
+{
+    w->ref_min = min ? min : EDIST_ETF_GATHER_MIN;
+    w->refs = refs;
+    w->refs_cap = refs ? cap : 0;
+    w->nrefs = 0;
+    w->ref_bytes = 0;
+}
+
+/* Whether a payload of n bytes is to be referenced rather than copied:
+ * gathering is on, n reaches the threshold and a slot is free. */
+static int gather_wants(const edist_etf_writer *w, size_t n)
+{
+    return n >= w->ref_min && w->nrefs < w->refs_cap;
+}
+
+/* Writes the header of a payload of n bytes (tag, then a 16-bit length
+ * for STRING_EXT or a 32-bit one for BINARY_EXT) into the buffer and
+ * references data[0..n) after it.  Returns 0 or the error (recorded in
+ * w->err).  Inline: this is the whole cost of a large payload. */
+static inline int put_referenced(edist_etf_writer *w, uint8_t tag,
+                                 const void *data, size_t n)
+{
+    size_t hlen = tag == EDIST_ETF_STRING ? 3 : 5;
+    uint8_t *o = etf_room(w, hlen);
+    if (!o)
+        return w->err;
+    /* A dynamic writer's limit covers the payload too. */
+    if (w->alloc && n > w->limit - w->len - hlen - w->ref_bytes)
+        return put_fail(w, EDIST_ETOOBIG);
+    o[0] = tag;
+    if (hlen == 3)
+        edist_put16(o + 1, (uint16_t)n);
+    else
+        edist_put32(o + 1, (uint32_t)n);
+    w->len += hlen;
+    edist_etf_ref *r = &w->refs[w->nrefs++];
+    r->at = w->len;
+    r->data = data;
+    r->len = n;
+    w->ref_bytes += n;
+    /* The inline puts compare with cap only: keep cap within what the
+     * limit leaves beside the referenced bytes. */
+    if (w->alloc && w->cap > w->limit - w->ref_bytes)
+        w->cap = w->limit - w->ref_bytes;
+    return 0;
+}
+
+size_t edist_etf_writer_pieces(const edist_etf_writer *w, edist_etf_piece *out,
+                               size_t max)
+{
+    size_t k = 0, from = 0;
+    for (size_t i = 0; i <= w->nrefs; i++) {
+        size_t at = i < w->nrefs ? w->refs[i].at : w->len;
+        if (at > from) {
+            if (k < max) {
+                out[k].data = w->buf + from;
+                out[k].len = at - from;
+            }
+            k++;
+        }
+        from = at;
+        if (i < w->nrefs && w->refs[i].len) {
+            if (k < max) {
+                out[k].data = w->refs[i].data;
+                out[k].len = w->refs[i].len;
+            }
+            k++;
+        }
+    }
+    return k;
+}
+
+int edist_etf_writer_flatten(const edist_etf_writer *w, void *dst, size_t cap)
+{
+    if (w->err)
+        return w->err;
+    if (edist_etf_writer_size(w) > cap)
+        return EDIST_ETOOBIG;
+    uint8_t *d = dst;
+    size_t from = 0;
+    for (size_t i = 0; i <= w->nrefs; i++) {
+        size_t at = i < w->nrefs ? w->refs[i].at : w->len;
+        if (at > from) {
+            memcpy(d, w->buf + from, at - from);
+            d += at - from;
+        }
+        from = at;
+        if (i < w->nrefs && w->refs[i].len) {
+            memcpy(d, w->refs[i].data, w->refs[i].len);
+            d += w->refs[i].len;
+        }
+    }
+    return 0;
 }
 
 #define ROOM(w, n)                                                             \
@@ -357,6 +469,8 @@ int edist_etf_put_bitstring(edist_etf_writer *w, const void *data, size_t size,
     if (bits < 1 || bits > 8 || (bits < 8 && size == 0) || size > UINT32_MAX ||
         (!data && size))
         return put_fail(w, EDIST_EINVAL);
+    if (bits == 8 && gather_wants(w, size))
+        return put_referenced(w, EDIST_ETF_BINARY, data, size);
     size_t hdr = bits == 8 ? 5 : 6;
     ROOM(w, hdr + size);
     o[0] = bits == 8 ? EDIST_ETF_BINARY : EDIST_ETF_BIT_BINARY;
@@ -379,6 +493,10 @@ int edist_etf_put_binary_header(edist_etf_writer *w, size_t size)
 int edist_etf_put_string_slow(edist_etf_writer *w, const void *s, size_t len)
 {
     const uint8_t *b = s;
+    /* Gathering first: it is why a string of a STRING_EXT's length gets
+     * here. */
+    if (s && len - 1 < ETF_MAX_STRING_LEN && gather_wants(w, len))
+        return put_referenced(w, EDIST_ETF_STRING, b, len);
     if (!s && len)
         return put_fail(w, EDIST_EINVAL);
     if (len == 0)

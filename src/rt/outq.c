@@ -159,6 +159,45 @@ int edist_outq_done(edist_outq *q, edist_outq_chunk *c, size_t written)
     return 1;
 }
 
+int edist_outq_push_front(edist_outq *q, const struct iovec *iov, int k,
+                          size_t skip)
+{
+    size_t n = 0;
+    for (int i = 0; i < k; i++)
+        n += iov[i].iov_len;
+    if (skip >= n)
+        return 0;
+    n -= skip;
+    edist_outq_chunk *c = outq_take_spare(q, n);
+    if (!c) {
+        if (n > SIZE_MAX - sizeof *c)
+            return EDIST_ENOMEM;
+        c = edist_mem_alloc(q->alloc, sizeof *c + n);
+        if (!c)
+            return EDIST_ENOMEM;
+        c->cap = n;
+    }
+    c->off = 0;
+    c->len = 0;
+    for (int i = 0; i < k; i++) {
+        size_t len = iov[i].iov_len;
+        const uint8_t *b = iov[i].iov_base;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        memcpy(c->data + c->len, b + skip, len - skip);
+        c->len += len - skip;
+        skip = 0;
+    }
+    c->next = q->head;
+    if (!q->head)
+        q->tail = c;
+    q->head = c;
+    q->bytes += n;
+    return 0;
+}
+
 void edist_outq_clear(edist_outq *q)
 {
     outq_free_chain(q, q->head);

@@ -81,6 +81,15 @@ int edist_outq_iov(edist_outq_chunk *chain, struct iovec *iov, int max);
  * when bytes remain queued from the chain. */
 int edist_outq_done(edist_outq *q, edist_outq_chunk *chain, size_t written);
 
+/* Queues, in FRONT of everything queued, the bytes of iov[0..k) after
+ * the first `skip`: the rest of a frame a sender wrote partly to the
+ * socket itself (peer.c's gather path), which must leave before any
+ * frame queued meanwhile.  The bytes are copied (iov is BORROWED for the
+ * call) into one chunk, which the cap does not refuse: half a frame on
+ * the wire cannot be taken back.  Returns 0 or EDIST_ENOMEM. */
+int edist_outq_push_front(edist_outq *q, const struct iovec *iov, int k,
+                          size_t skip);
+
 /* Drops everything queued (the connection is gone). */
 void edist_outq_clear(edist_outq *q);
 

@@ -161,6 +161,37 @@ static int peer_frame(edist_peer *p, const peer_body *b)
 
 enum { PEER_W_DONE = 0, PEER_W_BLOCKED = 1, PEER_W_BUSY = 2 };
 
+/* A writer lets go of the socket (mu held): p->writing is cleared, the
+ * ticker learns that bytes left, and whoever waits is woken. */
+static void peer_write_end(edist_peer *p, int wrote)
+{
+    p->writing = 0;
+    if (wrote) {
+        edist_ticker_note_write(&p->ticker);
+        if (p->waiters)
+            pthread_cond_broadcast(&p->cv); /* room for blocked senders */
+    }
+    /* peer_down may be waiting for the writer to let go of the fd. */
+    if (p->state != PEER_UP)
+        pthread_cond_broadcast(&p->cv);
+}
+
+/* One sendmsg() of iov[0..k) on fd, retried on EINTR; MSG_NOSIGNAL, not
+ * writev: a peer that reset the connection must cost us EPIPE, not a
+ * SIGPIPE that would end the user's program.  Returns the bytes written
+ * or -1 with errno. */
+static ssize_t peer_sendmsg(int fd, struct iovec *iov, int k)
+{
+    struct msghdr mh = {0};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = (size_t)k;
+    ssize_t w;
+    do {
+        w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (w < 0 && errno == EINTR);
+    return w;
+}
+
 /*
  * Writes the queue to the socket until it is empty, the socket is full or
  * it fails.  Called with mu held by whichever thread flushes (the I/O
@@ -195,16 +226,7 @@ static int peer_write(edist_peer *p, int max_passes)
         for (int i = 0; i < k; i++)
             want += iov[i].iov_len;
         pthread_mutex_unlock(&p->mu);
-        /* sendmsg with MSG_NOSIGNAL, not writev: a peer that reset the
-         * connection must cost us EPIPE, not a SIGPIPE that would end the
-         * user's program. */
-        struct msghdr mh = {0};
-        mh.msg_iov = iov;
-        mh.msg_iovlen = (size_t)k;
-        ssize_t w;
-        do {
-            w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-        } while (w < 0 && errno == EINTR);
+        ssize_t w = peer_sendmsg(fd, iov, k);
         int e = w < 0 ? errno : 0;
         pthread_mutex_lock(&p->mu);
         edist_outq_done(&p->q, chain, w > 0 ? (size_t)w : 0);
@@ -223,15 +245,7 @@ static int peer_write(edist_peer *p, int max_passes)
             break;
         }
     }
-    p->writing = 0;
-    if (wrote) {
-        edist_ticker_note_write(&p->ticker);
-        if (p->waiters)
-            pthread_cond_broadcast(&p->cv); /* room for blocked senders */
-    }
-    /* peer_down may be waiting for the writer to let go of the fd. */
-    if (p->state != PEER_UP)
-        pthread_cond_broadcast(&p->cv);
+    peer_write_end(p, wrote);
     return rc;
 }
 
@@ -247,6 +261,123 @@ static int peer_write(edist_peer *p, int max_passes)
  * dist_buf_busy_limit); max_out_queue stays the hard cap. */
 #define PEER_BUSY_LIMIT ((size_t)1 << 20)
 
+/*
+ * Zero-copy sends.  A message term whose encoding references large
+ * binaries (EDIST_ETF_GATHER_MIN bytes and up, see edist_etf_writer_gather)
+ * is written with one sendmsg() straight from the caller's term when the
+ * queue is idle: the frame's header and small parts from a stack buffer,
+ * each large payload from the caller's memory.  The kernel's copy into
+ * the socket buffer is then the only one.  Whatever the socket does not
+ * take is copied into the out-queue (in front of frames queued meanwhile)
+ * before edist_send returns, so the caller may still free its term at
+ * once: a second copy happens only when the socket is full.  Under load
+ * (queue not idle) frames are encoded into the queue as before, which is
+ * then the one copy.
+ */
+#define PEER_GATHER_BUF  4096u
+#define PEER_GATHER_REFS 16u
+/* Referenced bytes from which a direct write beats batching whatever the
+ * gap since the previous send: copying them would cost more than the
+ * system call saved. */
+#define PEER_GATHER_ALWAYS (16u * 1024u)
+
+enum { PEER_G_NO = 0, PEER_G_SENT = 1, PEER_G_QUEUED = 2 };
+
+/* Whether t holds a binary worth referencing among its first 64 terms: a
+ * cheap look before encoding into the stack buffer, so that messages
+ * without one (or with it buried in bulk that the stack buffer could not
+ * hold anyway) are encoded once, into the queue. */
+static int peer_has_large_binary(const edist_term *t)
+{
+    const edist_term *stack[16];
+    size_t sp = 0, visits = 0;
+    stack[sp++] = t;
+    while (sp && visits < 64) {
+        const edist_term *x = stack[--sp];
+        visits++;
+        if (x->type == EDIST_TERM_BINARY && x->v.bin.bits == 8 &&
+            x->v.bin.size >= EDIST_ETF_GATHER_MIN)
+            return 1;
+        const edist_term *el = NULL;
+        size_t n = 0;
+        if (x->type == EDIST_TERM_TUPLE) {
+            el = x->v.tuple.elems;
+            n = x->v.tuple.arity;
+        } else if (x->type == EDIST_TERM_LIST) {
+            el = x->v.list.elems;
+            n = x->v.list.len;
+        } else if (x->type == EDIST_TERM_MAP) {
+            el = x->v.map.values;
+            n = x->v.map.size;
+        }
+        for (size_t i = n; i-- > 0 && sp < 16;)
+            stack[sp++] = &el[i];
+    }
+    return 0;
+}
+
+/*
+ * Tries the zero-copy path for b (a term, mu held, the peer up, the queue
+ * empty and nobody writing).  Returns PEER_G_NO when the frame should go
+ * through the queue (no large payload, too many small parts for the stack
+ * buffer, or batching is better), PEER_G_SENT when the socket took it
+ * whole, PEER_G_QUEUED when the rest of it was queued (the caller then
+ * schedules a flush), or a negative code: EDIST_ENOMEM when the rest could
+ * not be queued, in which case the connection is shut down (half a frame
+ * is on the wire; nothing else may follow it).
+ */
+static int peer_send_gather(edist_peer *p, const peer_body *b, int direct_ok)
+{
+    uint8_t buf[PEER_GATHER_BUF];
+    edist_etf_ref refs[PEER_GATHER_REFS];
+    edist_etf_writer w;
+    size_t body = 2 + b->ctl_len + b->msg_size;
+    if (b->msg_size < EDIST_ETF_GATHER_MIN || b->ctl_len == 0 ||
+        b->msg_size > UINT32_MAX || b->ctl_len > UINT32_MAX - 2 - b->msg_size ||
+        !peer_has_large_binary(b->msg))
+        return PEER_G_NO;
+    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
+    edist_etf_writer_gather(&w, EDIST_ETF_GATHER_MIN, refs, PEER_GATHER_REFS);
+    uint8_t h[6];
+    edist_put32(h, (uint32_t)body);
+    h[4] = 112;
+    h[5] = 131;
+    edist_etf_put_raw(&w, h, sizeof h);
+    edist_etf_put_raw(&w, b->ctl, b->ctl_len);
+    edist_etf_put_version(&w);
+    if (edist_etf_put_term(&w, b->msg) < 0 || w.nrefs == 0 ||
+        edist_etf_writer_size(&w) != 4 + body ||
+        (!direct_ok && w.ref_bytes < PEER_GATHER_ALWAYS))
+        return PEER_G_NO;
+    edist_etf_piece pc[2 * PEER_GATHER_REFS + 1];
+    struct iovec iov[2 * PEER_GATHER_REFS + 1];
+    int k = (int)edist_etf_writer_pieces(&w, pc, 2 * PEER_GATHER_REFS + 1);
+    for (int i = 0; i < k; i++) {
+        iov[i].iov_base = (void *)(uintptr_t)pc[i].data;
+        iov[i].iov_len = pc[i].len;
+    }
+    int fd = p->fd;
+    p->writing = 1;
+    pthread_mutex_unlock(&p->mu);
+    ssize_t sent = peer_sendmsg(fd, iov, k);
+    pthread_mutex_lock(&p->mu);
+    size_t done = sent > 0 ? (size_t)sent : 0;
+    int rc = PEER_G_SENT;
+    if (done < 4 + body) {
+        /* The socket is full (or failed: the I/O thread's flush will see
+         * the error and close the link).  Keep the rest, ahead of what
+         * other senders queued while we wrote. */
+        rc = PEER_G_QUEUED;
+        if (p->state == PEER_UP &&
+            edist_outq_push_front(&p->q, iov, k, done) < 0) {
+            shutdown(fd, SHUT_RDWR);
+            rc = EDIST_ENOMEM;
+        }
+    }
+    peer_write_end(p, done > 0);
+    return rc;
+}
+
 static int peer_send_body(edist_peer *p, const peer_body *b);
 
 int peer_send(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
@@ -261,6 +392,29 @@ int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
 {
     peer_body b = {ctl, ctl_len, NULL, 0, msg, size};
     return peer_send_body(p, &b);
+}
+
+/* After the zero-copy path (mu held; released here): frames that other
+ * senders queued while we wrote, or the rest of ours, are flushed by us
+ * (socket not full) or by the I/O thread.  Returns 0 or g's error. */
+static int peer_gather_done(edist_peer *p, int g, int on_io)
+{
+    int schedule = 0;
+    if (!edist_outq_empty(&p->q) && p->state == PEER_UP && !p->writing &&
+        !p->flush_pending) {
+        if (g != PEER_G_SENT || on_io || peer_write(p, 8) != PEER_W_DONE) {
+            p->flush_pending = 1;
+            schedule = 1;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (schedule) {
+        if (on_io)
+            peer_flush(p);
+        else
+            peer_schedule_flush(p);
+    }
+    return g < 0 ? g : 0;
 }
 
 static int peer_send_body(edist_peer *p, const peer_body *b)
@@ -287,6 +441,17 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
         int may_wait = !on_io && n->send_timeout_ms != 0;
         int busy = may_wait && have_deadline != 2 && p->state == PEER_UP &&
                    p->q.bytes > PEER_BUSY_LIMIT;
+        if (!busy && b->msg && p->state == PEER_UP && p->fd >= 0 &&
+            !p->writing && !p->flush_pending && !p->writable_wait &&
+            edist_outq_empty(&p->q)) {
+            uint64_t now = node_now_ns();
+            int g = peer_send_gather(
+                p, b, on_io || now - p->last_send_ns > PEER_DIRECT_GAP_NS);
+            if (g != PEER_G_NO) {
+                p->last_send_ns = now;
+                return peer_gather_done(p, g, on_io);
+            }
+        }
         if (!busy) {
             rc = peer_frame(p, b);
             if (rc != EDIST_EQUEUEFULL || !may_wait || have_deadline == 2)

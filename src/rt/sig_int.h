@@ -36,7 +36,17 @@ enum {
  * (net_setuptime's default). */
 #define SIG_CONNECT_MS 7000
 
+/* The indexes of the table (see signals.h). */
+enum { SIG_IX_OWNER, SIG_IX_NODE, SIG_IX_REF, SIG_NIX };
+
 struct sig_ent {
+    /* The table's links (set by sig_tab_add).  An index maps a key to
+     * the first of the entries sharing it, linked by next/prev[ix];
+     * in_ix[ix] says whether the entry is in index ix (the reference
+     * index holds only entries with a ref). */
+    sig_ent *all_next, *all_prev;
+    sig_ent *next[SIG_NIX], *prev[SIG_NIX];
+    uint8_t in_ix[SIG_NIX];
     int kind;
     uint32_t id, serial; /* the local mailbox */
     char *node;          /* the other side's node (NUL-terminated) */
@@ -65,7 +75,10 @@ typedef struct sig_out {
 void sig_ent_free(sig_ent *e);
 int sig_bytes_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 char *sig_strdup(const char *s, size_t len);
-int sig_tab_add(edist_node *n, sig_ent *e);
+/* Moves e (its buffers) into a new table entry, indexed; *added (may be
+ * NULL) gets it.  Returns 0, or EDIST_ENOMEM (e's buffers then freed).
+ * Caller holds mu. */
+int sig_tab_add(edist_node *n, sig_ent *e, sig_ent **added);
 /* Starts *e as an entry of kind for mailbox mb about node (copied).
  * Returns 0, or EDIST_ENOMEM (e then holds nothing that needs freeing). */
 int sig_ent_init(sig_ent *e, int kind, const edist_mbox *mb, const char *node,
@@ -77,13 +90,25 @@ int sig_ent_commit(edist_node *n, sig_ent *e, int rc);
  * node.  Takes *other (sets it to NULL) whatever the result.  Returns 0 or
  * EDIST_ENOMEM.  Caller holds mu. */
 int sig_tab_add_link(edist_node *n, const edist_mbox *mb, const char *node,
-                     size_t len, uint8_t **other, size_t other_len);
-void sig_tab_del(edist_node *n, size_t i);
-ptrdiff_t sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
-                       const uint8_t *other, size_t other_len,
-                       const uint8_t *ref, size_t ref_len);
+                     size_t len, uint8_t **other, size_t other_len,
+                     sig_ent **added);
+/* Unindexes and frees table entry e.  Caller holds mu. */
+void sig_tab_del(edist_node *n, sig_ent *e);
+/* The entry of kind owned by mailbox (id, serial) whose other (when not
+ * NULL) and ref (when not NULL) are these bytes, or NULL.  Costs the
+ * entries of that reference, else of that mailbox. */
+sig_ent *sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
+                      const uint8_t *other, size_t other_len,
+                      const uint8_t *ref, size_t ref_len);
+/* The first entry of an index's key (follow e->next[ix]), or NULL. */
+sig_ent *sig_tab_owner_first(edist_node *n, uint32_t id, uint32_t serial);
+sig_ent *sig_tab_node_first(edist_node *n, const char *node, size_t len);
+sig_ent *sig_tab_ref_first(edist_node *n, const uint8_t *ref, size_t len);
+/* Checks the indexes against the entries (fuzzing and tests): returns 0,
+ * or -1 when an entry is missing from an index or a list is broken. */
+int sig_tab_check(edist_node *n);
 edist_linksm sig_lsm_of(const sig_ent *e);
-void sig_lsm_apply(edist_node *n, size_t i, const edist_linksm *s, int act);
+void sig_lsm_apply(edist_node *n, sig_ent *e, const edist_linksm *s, int act);
 int sig_is_local_pid(edist_node *n, const edist_term *pid);
 edist_term sig_pid_of(edist_node *n, uint32_t id, uint32_t serial);
 void sig_deliver_to(edist_node *n, uint32_t id, uint32_t serial,

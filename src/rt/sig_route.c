@@ -67,9 +67,9 @@ static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
     edist_mbox *mb = node_local_mbox(n, to);
     /* protocol.md 3.6: a LINK while our unlink is outstanding is ignored
      * (the peer will see our UNLINK_ID next). */
-    if (mb && sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
-                           other_len, NULL, 0) < 0)
-        sig_tab_add_link(n, mb, p->name, p->name_len, &other, other_len);
+    if (mb && !sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
+                            other_len, NULL, 0))
+        sig_tab_add_link(n, mb, p->name, p->name_len, &other, other_len, NULL);
     pthread_mutex_unlock(&n->sig.mu);
     free(other);
     if (mb)
@@ -96,12 +96,12 @@ static int in_exit(edist_node *n, edist_arena *a, const edist_term *from,
     if (sig_encode(from, &other, &other_len) < 0)
         return 0;
     pthread_mutex_lock(&n->sig.mu);
-    ptrdiff_t i = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
-                               other, other_len, NULL, 0);
-    if (i >= 0) {
-        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+    sig_ent *e = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
+                              other, other_len, NULL, 0);
+    if (e) {
+        edist_linksm st = sig_lsm_of(e);
         int act = edist_linksm_recv_exit(&st);
-        sig_lsm_apply(n, (size_t)i, &st, act);
+        sig_lsm_apply(n, e, &st, act);
         if (act & EDIST_LSM_DELIVER_EXIT)
             sig_deliver_exit(n, a, to->v.pid.id, to->v.pid.serial, from,
                              reason);
@@ -122,13 +122,13 @@ static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
         return 0;
     uint64_t idv = id->type == EDIST_TERM_INT ? (uint64_t)id->v.i : 0;
     pthread_mutex_lock(&n->sig.mu);
-    ptrdiff_t i = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
-                               other, other_len, NULL, 0);
-    if (i >= 0 && sig_is_local_pid(n, to)) {
-        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+    sig_ent *e = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
+                              other, other_len, NULL, 0);
+    if (e && sig_is_local_pid(n, to)) {
+        edist_linksm st = sig_lsm_of(e);
         int act = ack ? edist_linksm_recv_ack(&st, idv)
                       : edist_linksm_recv_unlink(&st);
-        sig_lsm_apply(n, (size_t)i, &st, act);
+        sig_lsm_apply(n, e, &st, act);
     }
     pthread_mutex_unlock(&n->sig.mu);
     free(other);
@@ -168,7 +168,7 @@ static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
         if (rc < 0)
             sig_ent_free(&e);
         else
-            sig_tab_add(n, &e);
+            sig_tab_add(n, &e, NULL);
     }
     pthread_mutex_unlock(&n->sig.mu);
     if (mb)
@@ -185,13 +185,12 @@ static int in_demonitor(edist_node *n, edist_peer *p, const edist_term *ref)
     if (sig_encode(ref, &rb, &rlen) < 0)
         return 0;
     pthread_mutex_lock(&n->sig.mu);
-    for (size_t i = 0; i < n->sig.n; i++) {
-        sig_ent *e = &n->sig.ents[i];
+    for (sig_ent *e = sig_tab_ref_first(n, rb, rlen); e;
+         e = e->next[SIG_IX_REF]) {
         if (e->kind == SIG_MON_IN &&
-            sig_bytes_eq(e->ref, e->ref_len, rb, rlen) &&
             sig_bytes_eq((const uint8_t *)e->node, e->node_len,
                          (const uint8_t *)p->name, p->name_len)) {
-            sig_tab_del(n, i);
+            sig_tab_del(n, e);
             break;
         }
     }
@@ -210,11 +209,11 @@ static int in_monitor_exit(edist_node *n, edist_arena *a, const edist_term *to,
     if (sig_encode(ref, &rb, &rlen) < 0)
         return 0;
     pthread_mutex_lock(&n->sig.mu);
-    ptrdiff_t i = sig_tab_find(n, SIG_MON_OUT, to->v.pid.id, to->v.pid.serial,
-                               NULL, 0, rb, rlen);
-    if (i >= 0) {
-        sig_deliver_down(n, a, &n->sig.ents[i], reason);
-        sig_tab_del(n, (size_t)i);
+    sig_ent *e = sig_tab_find(n, SIG_MON_OUT, to->v.pid.id, to->v.pid.serial,
+                              NULL, 0, rb, rlen);
+    if (e) {
+        sig_deliver_down(n, a, e, reason);
+        sig_tab_del(n, e);
     }
     pthread_mutex_unlock(&n->sig.mu);
     free(rb);

@@ -12,6 +12,13 @@
 void sig_init(edist_node *n)
 {
     pthread_mutex_init(&n->sig.mu, NULL);
+    n->sig.all = NULL;
+    n->sig.n = 0;
+    n->sig.spare = NULL;
+    n->sig.nspare = 0;
+    edist_hmap_init(&n->sig.by_owner, NULL);
+    edist_hmap_init(&n->sig.by_node, NULL);
+    edist_hmap_init(&n->sig.by_ref, NULL);
     n->sig.next_unlink_id = 1;
 }
 
@@ -24,18 +31,41 @@ void sig_ent_free(sig_ent *e)
     free(e->target);
 }
 
+#define SIG_SPARES 32
+
 void sig_destroy(edist_node *n)
 {
-    for (size_t i = 0; i < n->sig.n; i++)
-        sig_ent_free(&n->sig.ents[i]);
-    free(n->sig.ents);
-    n->sig.ents = NULL;
-    n->sig.n = n->sig.cap = 0;
+    while (n->sig.all)
+        sig_tab_del(n, n->sig.all);
+    while (n->sig.spare) {
+        sig_ent *e = n->sig.spare;
+        n->sig.spare = e->all_next;
+        free(e);
+    }
+    n->sig.nspare = 0;
+    edist_hmap_free(&n->sig.by_owner);
+    edist_hmap_free(&n->sig.by_node);
+    edist_hmap_free(&n->sig.by_ref);
     pthread_mutex_destroy(&n->sig.mu);
 }
 
 int sig_encode(const edist_term *t, uint8_t **out, size_t *len)
 {
+    /* Pids, references and names fit on the stack: one walk, one
+     * allocation of the exact size. */
+    uint8_t buf[512];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
+    if (edist_etf_put_term(&w, t) == 0) {
+        *out = malloc(w.len ? w.len : 1);
+        if (!*out)
+            return EDIST_ENOMEM;
+        memcpy(*out, buf, w.len);
+        *len = w.len;
+        return 0;
+    }
+    if (w.err != EDIST_ETOOBIG)
+        return w.err;
     edist_etf_encode_opts o = {0};
     o.flags = EDIST_ETF_NO_VERSION;
     edist_bytes b;
@@ -88,13 +118,14 @@ int sig_ent_commit(edist_node *n, sig_ent *e, int rc)
         return rc;
     }
     pthread_mutex_lock(&n->sig.mu);
-    rc = sig_tab_add(n, e);
+    rc = sig_tab_add(n, e, NULL);
     pthread_mutex_unlock(&n->sig.mu);
     return rc;
 }
 
 int sig_tab_add_link(edist_node *n, const edist_mbox *mb, const char *node,
-                     size_t len, uint8_t **other, size_t other_len)
+                     size_t len, uint8_t **other, size_t other_len,
+                     sig_ent **added)
 {
     sig_ent e;
     int rc = sig_ent_init(&e, SIG_LINK, mb, node, len);
@@ -105,51 +136,232 @@ int sig_tab_add_link(edist_node *n, const edist_mbox *mb, const char *node,
         sig_ent_free(&e);
         return rc;
     }
-    return sig_tab_add(n, &e);
+    return sig_tab_add(n, &e, added);
 }
 
-/* Appends e (its buffers now owned by the table).  Caller holds mu. */
-int sig_tab_add(edist_node *n, sig_ent *e)
+/* ------------------------------------------------------------- indexes */
+
+/*
+ * Each index maps a key to the first entry of a doubly linked list of the
+ * entries with that key (links in the entries, so unlinking is O(1); the
+ * map's value is replaced in place when the first one changes).  A key
+ * is in a map exactly while its list is not empty.  Keys: the owner's
+ * (id, serial) as 8 bytes, the node name, the encoded reference.
+ */
+static edist_hmap *ix_map(sig_table *t, int ix)
 {
-    sig_table *t = &n->sig;
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 16;
-        sig_ent *ne = realloc(t->ents, cap * sizeof *ne);
-        if (!ne) {
-            sig_ent_free(e);
-            return EDIST_ENOMEM;
-        }
-        t->ents = ne;
-        t->cap = cap;
+    return ix == SIG_IX_OWNER  ? &t->by_owner
+           : ix == SIG_IX_NODE ? &t->by_node
+                               : &t->by_ref;
+}
+
+static void owner_key(uint8_t k[8], uint32_t id, uint32_t serial)
+{
+    memcpy(k, &id, 4);
+    memcpy(k + 4, &serial, 4);
+}
+
+/* e's key in index ix (k: storage for the owner key). */
+static const void *ix_key(const sig_ent *e, int ix, uint8_t k[8], size_t *len)
+{
+    if (ix == SIG_IX_OWNER) {
+        owner_key(k, e->id, e->serial);
+        *len = 8;
+        return k;
     }
-    t->ents[t->n++] = *e;
+    if (ix == SIG_IX_NODE) {
+        *len = e->node_len;
+        return e->node;
+    }
+    *len = e->ref_len;
+    return e->ref;
+}
+
+static int ix_link(sig_table *t, sig_ent *e, int ix)
+{
+    uint8_t k[8];
+    size_t len;
+    const void *key = ix_key(e, ix, k, &len);
+    edist_hmap *m = ix_map(t, ix);
+    void **head = edist_hmap_ref(m, key, len);
+    e->prev[ix] = NULL;
+    if (head) {
+        sig_ent *h = *head;
+        e->next[ix] = h;
+        h->prev[ix] = e;
+        *head = e;
+    } else {
+        e->next[ix] = NULL;
+        if (edist_hmap_put(m, key, len, e) != 0)
+            return EDIST_ENOMEM;
+    }
+    e->in_ix[ix] = 1;
     return 0;
 }
 
-/* Removes entry i (freeing it).  Caller holds mu. */
-void sig_tab_del(edist_node *n, size_t i)
+static void ix_unlink(sig_table *t, sig_ent *e, int ix)
 {
-    sig_table *t = &n->sig;
-    sig_ent_free(&t->ents[i]);
-    t->ents[i] = t->ents[--t->n];
+    if (!e->in_ix[ix])
+        return;
+    e->in_ix[ix] = 0;
+    if (e->next[ix])
+        e->next[ix]->prev[ix] = e->prev[ix];
+    if (e->prev[ix]) {
+        e->prev[ix]->next[ix] = e->next[ix];
+        return;
+    }
+    uint8_t k[8];
+    size_t len;
+    const void *key = ix_key(e, ix, k, &len);
+    if (e->next[ix]) {
+        void **head = edist_hmap_ref(ix_map(t, ix), key, len);
+        if (head)
+            *head = e->next[ix];
+    } else {
+        edist_hmap_del(ix_map(t, ix), key, len);
+    }
 }
 
-ptrdiff_t sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
-                       const uint8_t *other, size_t other_len,
-                       const uint8_t *ref, size_t ref_len)
+/* Appends e (its buffers now owned by the table).  Caller holds mu. */
+int sig_tab_add(edist_node *n, sig_ent *e, sig_ent **added)
 {
     sig_table *t = &n->sig;
-    for (size_t i = 0; i < t->n; i++) {
-        sig_ent *e = &t->ents[i];
+    sig_ent *x = t->spare;
+    if (x) {
+        t->spare = x->all_next;
+        t->nspare--;
+    } else if (!(x = malloc(sizeof *x))) {
+        sig_ent_free(e);
+        return EDIST_ENOMEM;
+    }
+    *x = *e;
+    memset(x->in_ix, 0, sizeof x->in_ix);
+    int want[SIG_NIX] = {1,
+                         !node_is_local(n, (edist_atom){x->node, x->node_len}),
+                         x->ref != NULL};
+    for (int ix = 0; ix < SIG_NIX; ix++) {
+        if (want[ix] && ix_link(t, x, ix) < 0) {
+            while (ix-- > 0)
+                ix_unlink(t, x, ix);
+            sig_ent_free(x);
+            free(x);
+            return EDIST_ENOMEM;
+        }
+    }
+    x->all_prev = NULL;
+    x->all_next = t->all;
+    if (t->all)
+        t->all->all_prev = x;
+    t->all = x;
+    t->n++;
+    if (added)
+        *added = x;
+    return 0;
+}
+
+/* Removes entry e (freeing it).  Caller holds mu. */
+void sig_tab_del(edist_node *n, sig_ent *e)
+{
+    sig_table *t = &n->sig;
+    for (int ix = 0; ix < SIG_NIX; ix++)
+        ix_unlink(t, e, ix);
+    if (e->all_prev)
+        e->all_prev->all_next = e->all_next;
+    else
+        t->all = e->all_next;
+    if (e->all_next)
+        e->all_next->all_prev = e->all_prev;
+    t->n--;
+    sig_ent_free(e);
+    if (t->nspare < SIG_SPARES) {
+        e->all_next = t->spare;
+        t->spare = e;
+        t->nspare++;
+    } else {
+        free(e);
+    }
+}
+
+sig_ent *sig_tab_owner_first(edist_node *n, uint32_t id, uint32_t serial)
+{
+    uint8_t k[8];
+    owner_key(k, id, serial);
+    return edist_hmap_get(&n->sig.by_owner, k, 8);
+}
+
+sig_ent *sig_tab_node_first(edist_node *n, const char *node, size_t len)
+{
+    return edist_hmap_get(&n->sig.by_node, node, len);
+}
+
+sig_ent *sig_tab_ref_first(edist_node *n, const uint8_t *ref, size_t len)
+{
+    return edist_hmap_get(&n->sig.by_ref, ref, len);
+}
+
+sig_ent *sig_tab_find(edist_node *n, int kind, uint32_t id, uint32_t serial,
+                      const uint8_t *other, size_t other_len,
+                      const uint8_t *ref, size_t ref_len)
+{
+    int ix = ref ? SIG_IX_REF : SIG_IX_OWNER;
+    sig_ent *e = ref ? sig_tab_ref_first(n, ref, ref_len)
+                     : sig_tab_owner_first(n, id, serial);
+    for (; e; e = e->next[ix]) {
         if (e->kind != kind || e->id != id || e->serial != serial)
             continue;
         if (other && !sig_bytes_eq(e->other, e->other_len, other, other_len))
             continue;
         if (ref && !sig_bytes_eq(e->ref, e->ref_len, ref, ref_len))
             continue;
-        return (ptrdiff_t)i;
+        return e;
+    }
+    return NULL;
+}
+
+/* Whether e sits in the list of its key in index ix, found through the
+ * map, and the list's links agree both ways. */
+static int check_in(sig_table *t, sig_ent *e, int ix)
+{
+    uint8_t k[8];
+    size_t len;
+    const void *key = ix_key(e, ix, k, &len);
+    sig_ent *x = edist_hmap_get(ix_map(t, ix), key, len);
+    if (!e->in_ix[ix] || !x || x->prev[ix])
+        return -1;
+    for (; x; x = x->next[ix]) {
+        if (!x->in_ix[ix] || (x->next[ix] && x->next[ix]->prev[ix] != x))
+            return -1;
+        if (x == e)
+            return 0;
     }
     return -1;
+}
+
+int sig_tab_check(edist_node *n)
+{
+    sig_table *t = &n->sig;
+    size_t count = 0, with_ref = 0;
+    for (sig_ent *e = t->all; e; e = e->all_next) {
+        if (++count > t->n || (e->all_next && e->all_next->all_prev != e))
+            return -1;
+        int local = node_is_local(n, (edist_atom){e->node, e->node_len});
+        if (check_in(t, e, SIG_IX_OWNER) < 0 ||
+            (local ? e->in_ix[SIG_IX_NODE] : check_in(t, e, SIG_IX_NODE) < 0))
+            return -1;
+        if (e->ref) {
+            with_ref++;
+            if (check_in(t, e, SIG_IX_REF) < 0)
+                return -1;
+        } else if (e->in_ix[SIG_IX_REF]) {
+            return -1;
+        }
+    }
+    /* No key outlives its entries: each map holds only keys in use,
+     * which the counts bound from above. */
+    if (count != t->n || t->by_owner.count > count ||
+        t->by_node.count > count || t->by_ref.count > with_ref)
+        return -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -161,13 +373,13 @@ edist_linksm sig_lsm_of(const sig_ent *e)
     return s;
 }
 
-/* Applies the machine's new state to entry i: dropped or updated. */
-void sig_lsm_apply(edist_node *n, size_t i, const edist_linksm *s, int act)
+/* Applies the machine's new state to entry e: dropped or updated. */
+void sig_lsm_apply(edist_node *n, sig_ent *e, const edist_linksm *s, int act)
 {
     if ((act & EDIST_LSM_DROP) || !s->exists)
-        sig_tab_del(n, i);
+        sig_tab_del(n, e);
     else
-        n->sig.ents[i].unlink_id = s->unlink_id;
+        e->unlink_id = s->unlink_id;
 }
 
 int sig_is_local_pid(edist_node *n, const edist_term *pid)

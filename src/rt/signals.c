@@ -65,30 +65,30 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         sig_deliver_exit(n, a, mb->proc.id, mb->proc.serial, pid, &r);
         goto out;
     }
-    ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
-                               other_len, NULL, 0);
+    sig_ent *e = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
+                              other_len, NULL, 0);
     int send_link = 0;
-    if (i >= 0) {
+    if (e) {
         /* Linked already (nothing to do), or linking again while
          * unlinking (active again, LINK goes out). */
-        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+        edist_linksm st = sig_lsm_of(e);
         int act = edist_linksm_link(&st);
-        sig_lsm_apply(n, (size_t)i, &st, act);
+        sig_lsm_apply(n, e, &st, act);
         send_link = (act & EDIST_LSM_SEND_LINK) != 0;
     } else {
         edist_linksm st = {0, 0};
         send_link = (edist_linksm_link(&st) & EDIST_LSM_SEND_LINK) != 0;
         rc = sig_tab_add_link(n, mb, pid->v.pid.node.name, pid->v.pid.node.len,
-                              &other, other_len);
+                              &other, other_len, &e);
         /* A local pid: its side too, unless it is linked with us already.
          * Our side alone would never fire: it goes when theirs fails. */
         if (rc == 0 && peer_mb &&
-            sig_tab_find(n, SIG_LINK, peer_mb->proc.id, peer_mb->proc.serial,
-                         me, me_len, NULL, 0) < 0) {
-            rc =
-                sig_tab_add_link(n, peer_mb, n->name, n->name_len, &me, me_len);
+            !sig_tab_find(n, SIG_LINK, peer_mb->proc.id, peer_mb->proc.serial,
+                          me, me_len, NULL, 0)) {
+            rc = sig_tab_add_link(n, peer_mb, n->name, n->name_len, &me, me_len,
+                                  NULL);
             if (rc < 0)
-                sig_tab_del(n, n->sig.n - 1);
+                sig_tab_del(n, e);
         }
     }
     send_link = send_link && rc == 0 && remote;
@@ -129,21 +129,21 @@ int sig_unlink(edist_mbox *mb, const edist_term *pid)
     }
     uint64_t id = 0;
     pthread_mutex_lock(&n->sig.mu);
-    ptrdiff_t i = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
-                               other_len, NULL, 0);
-    if (i >= 0 && !sig_is_local_pid(n, pid)) {
-        edist_linksm st = sig_lsm_of(&n->sig.ents[i]);
+    sig_ent *e = sig_tab_find(n, SIG_LINK, mb->proc.id, mb->proc.serial, other,
+                              other_len, NULL, 0);
+    if (e && !sig_is_local_pid(n, pid)) {
+        edist_linksm st = sig_lsm_of(e);
         int act = edist_linksm_unlink(&st, n->sig.next_unlink_id);
-        sig_lsm_apply(n, (size_t)i, &st, act);
+        sig_lsm_apply(n, e, &st, act);
         if (act & EDIST_LSM_SEND_UNLINK_ID)
             id = n->sig.next_unlink_id++;
-    } else if (i >= 0) {
-        sig_tab_del(n, (size_t)i);
+    } else if (e) {
+        sig_tab_del(n, e);
         if (pid->v.pid.creation == n->creation) {
-            ptrdiff_t j = sig_tab_find(n, SIG_LINK, pid->v.pid.id,
-                                       pid->v.pid.serial, me, me_len, NULL, 0);
-            if (j >= 0)
-                sig_tab_del(n, (size_t)j);
+            sig_ent *j = sig_tab_find(n, SIG_LINK, pid->v.pid.id,
+                                      pid->v.pid.serial, me, me_len, NULL, 0);
+            if (j)
+                sig_tab_del(n, j);
         }
     }
     pthread_mutex_unlock(&n->sig.mu);
@@ -264,14 +264,15 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
     }
     /* Both sides or neither: our side alone would never fire.  A failed
      * sig_tab_add frees its entry. */
+    sig_ent *added = NULL;
     if (rc == 0)
-        rc = sig_tab_add(n, &e);
+        rc = sig_tab_add(n, &e, &added);
     else
         sig_ent_free(&e);
     if (local && rc < 0)
         sig_ent_free(&e2);
-    else if (local && (rc = sig_tab_add(n, &e2)) < 0)
-        sig_tab_del(n, n->sig.n - 1);
+    else if (local && (rc = sig_tab_add(n, &e2, NULL)) < 0)
+        sig_tab_del(n, added);
     pthread_mutex_unlock(&n->sig.mu);
     if (tmb)
         edist_procs_put(&tmb->proc);
@@ -306,27 +307,22 @@ int edist_demonitor(edist_mbox *mb, const edist_term *ref)
         return rc;
     }
     pthread_mutex_lock(&n->sig.mu);
-    ptrdiff_t i = sig_tab_find(n, SIG_MON_OUT, mb->proc.id, mb->proc.serial,
-                               NULL, 0, rb, rlen);
-    if (i >= 0) {
-        sig_ent *e = &n->sig.ents[i];
+    sig_ent *e = sig_tab_find(n, SIG_MON_OUT, mb->proc.id, mb->proc.serial,
+                              NULL, 0, rb, rlen);
+    if (e) {
         if (node_is_local(n, (edist_atom){e->node, e->node_len})) {
-            for (size_t j = 0; j < n->sig.n; j++) {
-                sig_ent *f = &n->sig.ents[j];
-                if (f->kind == SIG_MON_IN &&
-                    sig_bytes_eq(f->ref, f->ref_len, rb, rlen)) {
-                    sig_tab_del(n, j);
+            for (sig_ent *f = sig_tab_ref_first(n, rb, rlen); f;
+                 f = f->next[SIG_IX_REF]) {
+                if (f->kind == SIG_MON_IN) {
+                    sig_tab_del(n, f);
                     break;
                 }
             }
-            i = sig_tab_find(n, SIG_MON_OUT, mb->proc.id, mb->proc.serial, NULL,
-                             0, rb, rlen);
         } else {
             sig_out_push(&out, e->node, e->node_len, OP_DEMONITOR_P, me, me_len,
                          e->target, e->target_len, rb, rlen, NULL);
         }
-        if (i >= 0)
-            sig_tab_del(n, (size_t)i);
+        sig_tab_del(n, e);
     }
     pthread_mutex_unlock(&n->sig.mu);
     sig_out_flush(n, out);
@@ -345,15 +341,14 @@ int edist_monitor_node(edist_mbox *mb, const char *node, int on)
         return EDIST_EBADNAME;
     if (!on) {
         pthread_mutex_lock(&n->sig.mu);
-        for (size_t i = 0; i < n->sig.n;) {
-            sig_ent *e = &n->sig.ents[i];
-            if (e->kind == SIG_NODE && e->id == mb->proc.id &&
-                e->serial == mb->proc.serial &&
+        sig_ent *next;
+        for (sig_ent *e = sig_tab_owner_first(n, mb->proc.id, mb->proc.serial);
+             e; e = next) {
+            next = e->next[SIG_IX_OWNER];
+            if (e->kind == SIG_NODE &&
                 sig_bytes_eq((const uint8_t *)e->node, e->node_len,
                              (const uint8_t *)node, len))
-                sig_tab_del(n, i);
-            else
-                i++;
+                sig_tab_del(n, e);
         }
         pthread_mutex_unlock(&n->sig.mu);
         return 0;
@@ -372,7 +367,8 @@ int edist_monitor_node(edist_mbox *mb, const char *node, int on)
 /* ------------------------------------------------ a mailbox that ends */
 
 /* Removes every entry of mailbox (id, serial), telling partners it ended
- * with reason (encoded).  Caller holds mu; sends go to *out. */
+ * with reason (encoded).  Costs the mailbox's own entries (and a lookup
+ * of each local partner's).  Caller holds mu; sends go to *out. */
 static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
                      uint32_t serial, const edist_term *reason, sig_out **out)
 {
@@ -381,14 +377,13 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
     size_t me_len = 0;
     if (sig_encode(&self, &me, &me_len) < 0)
         return;
-    for (size_t i = 0; i < n->sig.n;) {
-        sig_ent *e = &n->sig.ents[i];
-        if (e->id != id || e->serial != serial) {
-            i++;
-            continue;
-        }
+    sig_ent *e;
+    /* The first entry each time: handling one may remove others of the
+     * same mailbox (a monitor of itself has both sides here). */
+    while ((e = sig_tab_owner_first(n, id, serial)) != NULL) {
         int local = node_is_local(n, (edist_atom){e->node, e->node_len});
         edist_term other;
+        sig_ent *j;
         switch (e->kind) {
         case SIG_LINK:
             if (e->unlink_id)
@@ -399,19 +394,16 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
                     sig_out_push(out, e->node, e->node_len, OP_EXIT, me, me_len,
                                  e->other, e->other_len, NULL, 0, reason);
             } else if (sig_dec(a, e->other, e->other_len, &other) == 0 &&
-                       other.type == EDIST_TERM_PID) {
-                ptrdiff_t j =
-                    sig_tab_find(n, SIG_LINK, other.v.pid.id,
-                                 other.v.pid.serial, me, me_len, NULL, 0);
-                if (j >= 0) {
-                    int active = n->sig.ents[j].unlink_id == 0;
-                    sig_tab_del(n, (size_t)j);
-                    if (active)
-                        sig_deliver_exit(n, a, other.v.pid.id,
-                                         other.v.pid.serial, &self, reason);
-                    i = 0; /* the table moved */
-                    continue;
-                }
+                       other.type == EDIST_TERM_PID &&
+                       (j = sig_tab_find(n, SIG_LINK, other.v.pid.id,
+                                         other.v.pid.serial, me, me_len, NULL,
+                                         0)) != NULL &&
+                       j != e) {
+                int active = j->unlink_id == 0;
+                sig_tab_del(n, j);
+                if (active)
+                    sig_deliver_exit(n, a, other.v.pid.id, other.v.pid.serial,
+                                     &self, reason);
             }
             break;
         case SIG_MON_IN:
@@ -420,16 +412,12 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
                              e->who, e->who_len, e->other, e->other_len, e->ref,
                              e->ref_len, reason);
             } else if (sig_dec(a, e->other, e->other_len, &other) == 0 &&
-                       other.type == EDIST_TERM_PID) {
-                ptrdiff_t j = sig_tab_find(n, SIG_MON_OUT, other.v.pid.id,
-                                           other.v.pid.serial, NULL, 0, e->ref,
-                                           e->ref_len);
-                if (j >= 0) {
-                    sig_deliver_down(n, a, &n->sig.ents[j], reason);
-                    sig_tab_del(n, (size_t)j);
-                    i = 0;
-                    continue;
-                }
+                       other.type == EDIST_TERM_PID &&
+                       (j = sig_tab_find(n, SIG_MON_OUT, other.v.pid.id,
+                                         other.v.pid.serial, NULL, 0, e->ref,
+                                         e->ref_len)) != NULL) {
+                sig_deliver_down(n, a, j, reason);
+                sig_tab_del(n, j);
             }
             break;
         case SIG_MON_OUT:
@@ -438,25 +426,19 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
                              me_len, e->target, e->target_len, e->ref,
                              e->ref_len, NULL);
             } else {
-                int found = 0;
-                for (size_t j = 0; j < n->sig.n && !found; j++) {
-                    sig_ent *f = &n->sig.ents[j];
-                    if (f->kind == SIG_MON_IN &&
-                        sig_bytes_eq(f->ref, f->ref_len, e->ref, e->ref_len)) {
+                for (j = sig_tab_ref_first(n, e->ref, e->ref_len); j;
+                     j = j->next[SIG_IX_REF]) {
+                    if (j->kind == SIG_MON_IN) {
                         sig_tab_del(n, j);
-                        found = 1;
+                        break;
                     }
-                }
-                if (found) {
-                    i = 0; /* the table moved; this entry goes next pass */
-                    continue;
                 }
             }
             break;
         default:
             break;
         }
-        sig_tab_del(n, i);
+        sig_tab_del(n, e);
     }
     free(me);
 }
@@ -501,9 +483,9 @@ void sig_node_stop(edist_node *n)
     edist_term reason = sig_atom("shutdown");
     sig_out *out = NULL;
     pthread_mutex_lock(&n->sig.mu);
-    while (n->sig.n > 0) {
-        sig_ent *e = &n->sig.ents[0];
-        end_mbox(n, a, e->id, e->serial, &reason, &out);
+    while (n->sig.all) {
+        uint32_t id = n->sig.all->id, serial = n->sig.all->serial;
+        end_mbox(n, a, id, serial, &reason, &out);
     }
     pthread_mutex_unlock(&n->sig.mu);
     sig_out_flush(n, out);
@@ -530,10 +512,10 @@ void sig_alias_del(edist_mbox *mb, const edist_term *ref)
     if (sig_encode(ref, &rb, &rlen) < 0)
         return;
     pthread_mutex_lock(&n->sig.mu);
-    ptrdiff_t i = sig_tab_find(n, SIG_ALIAS, mb->proc.id, mb->proc.serial, NULL,
-                               0, rb, rlen);
-    if (i >= 0)
-        sig_tab_del(n, (size_t)i);
+    sig_ent *e = sig_tab_find(n, SIG_ALIAS, mb->proc.id, mb->proc.serial, NULL,
+                              0, rb, rlen);
+    if (e)
+        sig_tab_del(n, e);
     pthread_mutex_unlock(&n->sig.mu);
     free(rb);
 }
@@ -546,9 +528,9 @@ edist_mbox *sig_alias_lookup(edist_node *n, const edist_term *ref)
         return NULL;
     edist_mbox *mb = NULL;
     pthread_mutex_lock(&n->sig.mu);
-    for (size_t i = 0; i < n->sig.n && !mb; i++) {
-        sig_ent *e = &n->sig.ents[i];
-        if (e->kind == SIG_ALIAS && sig_bytes_eq(e->ref, e->ref_len, rb, rlen))
+    for (sig_ent *e = sig_tab_ref_first(n, rb, rlen); e && !mb;
+         e = e->next[SIG_IX_REF]) {
+        if (e->kind == SIG_ALIAS)
             mb = (edist_mbox *)edist_procs_by_pid(&n->procs, e->id, e->serial);
     }
     pthread_mutex_unlock(&n->sig.mu);
@@ -570,13 +552,8 @@ void sig_node_down(edist_node *n, const char *peer, size_t len)
         return;
     edist_term noconn = sig_atom("noconnection"), other;
     pthread_mutex_lock(&n->sig.mu);
-    for (size_t i = 0; i < n->sig.n;) {
-        sig_ent *e = &n->sig.ents[i];
-        if (!sig_bytes_eq((const uint8_t *)e->node, e->node_len,
-                          (const uint8_t *)peer, len)) {
-            i++;
-            continue;
-        }
+    sig_ent *e;
+    while ((e = sig_tab_node_first(n, peer, len)) != NULL) {
         edist_linksm st = sig_lsm_of(e);
         if (e->kind == SIG_LINK &&
             (edist_linksm_conn_down(&st) & EDIST_LSM_DELIVER_EXIT) &&
@@ -593,7 +570,7 @@ void sig_node_down(edist_node *n, const char *peer, size_t len)
                 sig_deliver_to(n, e->id, e->serial, &t);
             }
         }
-        sig_tab_del(n, i);
+        sig_tab_del(n, e);
     }
     pthread_mutex_unlock(&n->sig.mu);
     edist_arena_free(a);

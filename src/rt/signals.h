@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/hmap.h"
 #include "edist/dist.h"
 #include "edist/term.h"
 
@@ -18,11 +19,21 @@ typedef struct edist_peer edist_peer;
 typedef struct edist_mbox edist_mbox;
 typedef struct sig_ent sig_ent;
 
-/* The node's part (embedded in edist_node). */
+/* The node's part (embedded in edist_node).  Every entry is on the `all`
+ * list and indexed three ways, each a map to the list of entries sharing
+ * a key: by owner mailbox (id, serial), by the other side's node (remote
+ * nodes only: our own never goes down), and by reference (monitors and
+ * aliases).  So a signal or a mailbox close touches only the entries it
+ * concerns (sig_table.c). */
 typedef struct sig_table {
     pthread_mutex_t mu;
-    sig_ent *ents;
-    size_t n, cap;
+    sig_ent *all;
+    size_t n;
+    edist_hmap by_owner, by_node, by_ref;
+    /* Freed entries kept for reuse (linked by all_next): a call takes
+     * and drops a monitor and an alias per request. */
+    sig_ent *spare;
+    size_t nspare;
     uint64_t next_unlink_id;
 } sig_table;
 

@@ -10,12 +10,16 @@
  * resumes); node sa has a small out-queue cap (192 KiB: senders meet
  * backpressure) and SENDERS threads, each with its own mailbox, sending
  * {I, Seq, Bin} to the sink: mostly small binaries, every 97th 100 KiB
- * (partial writes), with pauses now and then so that both the direct-write
- * path and the batched path are taken.  The sink checks that every
- * sender's Seq counts up from 0 without gaps, alternating between blocking
- * receives, edist_recv_many() and poll() on the mailbox fd, then answers
- * each sender's {I, done} with {done, Count}, which the sender waits for.
- * Exits 0 when everything arrived in order, 1 with a message otherwise.
+ * (partial writes), every 13th 2000 bytes (both sent from the sender's
+ * memory when the queue is idle: the zero-copy path), with pauses now and
+ * then so that both the direct-write path and the batched path are taken.
+ * Every binary's bytes depend on (I, Seq), and a sender rewrites its
+ * buffer as soon as edist_send returns, so the sink also checks that no
+ * payload was read from the caller's memory after the call.  The sink checks
+ * that every sender's Seq counts up from 0 without gaps, alternating between
+ * blocking receives, edist_recv_many() and poll() on the mailbox fd, then
+ * answers each sender's {I, done} with {done, Count}, which the sender waits
+ * for. Exits 0 when everything arrived in order, 1 with a message otherwise.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -29,6 +33,18 @@
 #include "edist/node.h"
 
 #define BIG_SIZE (100 * 1024)
+#define MID_SIZE 2000
+
+/* The size of sender message seq's binary and its byte at k. */
+static size_t bin_size(long seq)
+{
+    return seq % 97 == 5 ? BIG_SIZE : seq % 13 == 3 ? MID_SIZE : 24;
+}
+
+static uint8_t bin_byte(long idx, long seq, size_t k)
+{
+    return (uint8_t)(seq * 7 + idx * 31 + (long)(k * 13 % 251));
+}
 
 static unsigned epmd_port;
 static int senders;
@@ -66,9 +82,10 @@ static edist_node *start(const char *name, size_t out_cap, size_t mbox_cap)
 static void *sender_main(void *arg)
 {
     long idx = (long)(intptr_t)arg;
-    static uint8_t big[BIG_SIZE];
-    uint8_t small[24];
+    uint8_t *buf = malloc(BIG_SIZE);
     edist_mbox *mb;
+    if (!buf)
+        die("malloc", EDIST_ENOMEM);
     int rc = edist_mbox_open(na, &mb);
     if (rc < 0)
         die("mbox_open", rc);
@@ -76,14 +93,16 @@ static void *sender_main(void *arg)
         edist_term elems[3], msg;
         elems[0] = edist_mk_int(idx);
         elems[1] = edist_mk_int(seq);
-        memset(small, (int)(seq & 0xff), sizeof small);
-        elems[2] = seq % 97 == 5 ? edist_mk_binary(big, sizeof big)
-                                 : edist_mk_binary(small, sizeof small);
+        size_t n = bin_size(seq);
+        for (size_t k = 0; k < n; k++)
+            buf[k] = bin_byte(idx, seq, k);
+        elems[2] = edist_mk_binary(buf, n);
         msg.type = EDIST_TERM_TUPLE;
         msg.v.tuple.arity = 3;
         msg.v.tuple.elems = elems;
         if ((rc = edist_send(mb, &sink_pid, &msg)) < 0)
             die("send", rc);
+        memset(buf, 0xEE, n); /* the caller's bytes are its own again */
         if (seq % 1000 == 999)
             usleep(200); /* idle: the next send writes directly */
     }
@@ -109,6 +128,7 @@ static void *sender_main(void *arg)
     edist_arena_free(a);
     edist_msg_free(m);
     edist_mbox_close(mb);
+    free(buf);
     return NULL;
 }
 
@@ -143,10 +163,17 @@ static int sink_check(edist_mbox *sink, edist_arena *a, edist_msg *m,
     }
     long seq = (long)t.v.tuple.elems[1].v.i;
     const edist_term *bin = &t.v.tuple.elems[2];
-    size_t want = seq % 97 == 5 ? BIG_SIZE : 24;
+    size_t want = bin_size(seq), bad = 0;
+    if (bin->type == EDIST_TERM_BINARY && bin->v.bin.size == want)
+        for (size_t k = 0; k < want; k++)
+            bad += bin->v.bin.data[k] != bin_byte(i, seq, k);
+    if (bad) {
+        fprintf(stderr, "node_stream: sender %ld seq %ld: %zu bad bytes\n", i,
+                seq, bad);
+        exit(1);
+    }
     if (seq != next[i] || bin->type != EDIST_TERM_BINARY ||
-        bin->v.bin.size != want ||
-        (want == 24 && bin->v.bin.data[23] != (uint8_t)(seq & 0xff))) {
+        bin->v.bin.size != want) {
         fprintf(stderr,
                 "node_stream: sender %ld: got seq %ld, expected %ld "
                 "(size %zu)\n",

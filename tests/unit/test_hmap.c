@@ -66,11 +66,31 @@ static void test_binary_keys(void **state)
     edist_hmap_free(&m);
 }
 
+/* edist_hmap_ref: the value's address, replaced in place. */
+static void test_ref(void **state)
+{
+    (void)state;
+    edist_hmap m;
+    int a = 1, b = 2;
+    edist_hmap_init(&m, NULL);
+    assert_null(edist_hmap_ref(&m, "k", 1));
+    assert_int_equal(edist_hmap_put(&m, "k", 1, &a), 0);
+    void **v = edist_hmap_ref(&m, "k", 1);
+    assert_non_null(v);
+    assert_ptr_equal(*v, &a);
+    *v = &b;
+    assert_ptr_equal(edist_hmap_get(&m, "k", 1), &b);
+    assert_ptr_equal(edist_hmap_del(&m, "k", 1), &b);
+    assert_null(edist_hmap_ref(&m, "k", 1));
+    edist_hmap_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model),
         cmocka_unit_test(test_binary_keys),
+        cmocka_unit_test(test_ref),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

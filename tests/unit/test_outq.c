@@ -120,9 +120,48 @@ static void test_zero_progress(void **state)
     edist_outq_free(&q);
 }
 
+/* The rest of a frame written partly by a sender goes in front of what
+ * was queued meanwhile, past the cap, and leaves first. */
+static void test_push_front(void **state)
+{
+    (void)state;
+    edist_outq q;
+    edist_outq_init(&q, 100, edist_mem_resolve(NULL));
+    assert_int_equal(put(&q, 90, 7), 0);
+    uint8_t a[10], b[150];
+    memset(a, 1, sizeof a);
+    memset(b, 2, sizeof b);
+    struct iovec iov[3] = {{a, sizeof a}, {b, 0}, {b, sizeof b}};
+    /* 15 bytes were written: 5 of b and none of a remain unsent. */
+    assert_int_equal(edist_outq_push_front(&q, iov, 3, 15), 0);
+    assert_int_equal(q.bytes, 90 + 145);
+    /* Everything written already: nothing to queue. */
+    assert_int_equal(edist_outq_push_front(&q, iov, 3, 160), 0);
+    assert_int_equal(q.bytes, 90 + 145);
+    edist_outq_chunk *chain = edist_outq_take(&q);
+    uint8_t out[300];
+    assert_int_equal(gather(chain, out, sizeof out), 235);
+    for (size_t i = 0; i < 145; i++)
+        assert_int_equal(out[i], 2);
+    for (size_t i = 145; i < 235; i++)
+        assert_int_equal(out[i], 7);
+    assert_int_equal(edist_outq_done(&q, chain, 235), 0);
+    assert_int_equal(q.bytes, 0);
+    /* Into an empty queue: head and tail are the new chunk. */
+    assert_int_equal(edist_outq_push_front(&q, iov, 1, 4), 0);
+    assert_int_equal(put(&q, 3, 5), 0);
+    chain = edist_outq_take(&q);
+    assert_int_equal(gather(chain, out, sizeof out), 9);
+    assert_int_equal(out[0], 1);
+    assert_int_equal(out[8], 5);
+    assert_int_equal(edist_outq_done(&q, chain, 9), 0);
+    edist_outq_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_push_front),
         cmocka_unit_test(test_order_partial_putback),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_zero_progress),
