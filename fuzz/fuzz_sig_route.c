@@ -100,8 +100,12 @@ static void *epmd_stub(void *arg)
             return NULL;
         have += (size_t)r;
     }
-    uint8_t ans[6] = {118, 0, CREATION >> 24, (CREATION >> 16) & 0xFF,
-                      (CREATION >> 8) & 0xFF, CREATION & 0xFF};
+    uint8_t ans[6] = {118,
+                      0,
+                      CREATION >> 24,
+                      (CREATION >> 16) & 0xFF,
+                      (CREATION >> 8) & 0xFF,
+                      CREATION & 0xFF};
     if (write(c, ans, sizeof ans) != (ssize_t)sizeof ans)
         return NULL;
     for (;;)

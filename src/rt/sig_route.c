@@ -199,8 +199,9 @@ static int in_demonitor(edist_node *n, edist_peer *p, const edist_term *ref)
     return 0;
 }
 
-static int in_monitor_exit(edist_node *n, edist_arena *a, const edist_term *to,
-                           const edist_term *ref, const edist_term *reason)
+static int in_monitor_exit(edist_node *n, edist_peer *p, edist_arena *a,
+                           const edist_term *to, const edist_term *ref,
+                           const edist_term *reason)
 {
     if (to->type != EDIST_TERM_PID || !sig_is_local_pid(n, to))
         return 0;
@@ -211,6 +212,12 @@ static int in_monitor_exit(edist_node *n, edist_arena *a, const edist_term *to,
     pthread_mutex_lock(&n->sig.mu);
     sig_ent *e = sig_tab_find(n, SIG_MON_OUT, to->v.pid.id, to->v.pid.serial,
                               NULL, 0, rb, rlen);
+    /* Only the monitored node may fire the monitor: a reference is not a
+     * secret, and another peer must not make us believe a process on a
+     * third node died. */
+    if (e && (e->node_len != p->name_len ||
+              memcmp(e->node, p->name, p->name_len) != 0))
+        e = NULL;
     if (e) {
         sig_deliver_down(n, a, e, reason);
         sig_tab_del(n, e);
@@ -292,11 +299,11 @@ int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
         rc = ar == 4 ? in_demonitor(n, p, &el[3]) : EDIST_EBADMSG;
         break;
     case OP_MONITOR_P_EXIT:
-        rc = ar == 5 ? in_monitor_exit(n, a, &el[2], &el[3], &el[4])
+        rc = ar == 5 ? in_monitor_exit(n, p, a, &el[2], &el[3], &el[4])
                      : EDIST_EBADMSG;
         break;
     case OP_PAYLOAD_MONITOR_P_EXIT:
-        rc = ar == 4 ? in_monitor_exit(n, a, &el[2], &el[3], &payload)
+        rc = ar == 4 ? in_monitor_exit(n, p, a, &el[2], &el[3], &payload)
                      : EDIST_EBADMSG;
         break;
     case OP_SPAWN_REQUEST:
