@@ -53,10 +53,13 @@ static const edist_term *gl_el(const edist_term *t, size_t i)
     return &t->v.tuple.elems[i];
 }
 
+/* A node name we could connect to ("name@host", no NUL): anything else
+ * in a node position is ignored. */
 static int gl_node_atom(const edist_term *t)
 {
     return t->type == EDIST_TERM_ATOM && t->v.atom.len > 0 &&
-           t->v.atom.len <= EDIST_NODE_NAME_MAX;
+           t->v.atom.len <= EDIST_NODE_NAME_MAX &&
+           edist_node_name_check(t->v.atom.name, t->v.atom.len) == 0;
 }
 
 /* Walks a proper list, possibly split over several list cells.  Returns
@@ -99,6 +102,7 @@ static gl_node *gl_find(const edist_gl *g, const char *name, size_t len)
 static gl_node *gl_get(edist_gl *g, const char *name, size_t len)
 {
     if (len == 0 || len > EDIST_NODE_NAME_MAX ||
+        edist_node_name_check(name, len) != 0 ||
         (len == g->self_len && memcmp(name, g->self, len) == 0))
         return NULL;
     gl_node *n = gl_find(g, name, len);
@@ -633,8 +637,70 @@ static int gl_add_known(edist_gl *g, const edist_term *list, int sync)
         if (vsn == 0)
             vsn = gl_node_vsn(k);
         gl_set_known(g, k, vsn);
-        if (sync)
+        if (sync) {
+            k->fresh = 1;
             rc = gl_sync_other(g, k->name, k->len);
+        }
+    }
+    return rc;
+}
+
+/*
+ * After a new_nodes from `from` added nodes (marked fresh): tells the rest
+ * of our partition about them, and clears the marks.  BEAM does not need
+ * this: its locker holds the lock on the whole partition while two
+ * partitions merge, so no node joins either side meanwhile.  edist locks
+ * only itself, so a node may join our partition while a merge we take
+ * part in runs, and the other side's nodes would not hear of it.  Passing
+ * on what is new closes that gap; it ends because a node is added once.
+ */
+static int gl_forward_fresh(edist_gl *g, const edist_term *from)
+{
+    size_t nfresh = 0;
+    for (size_t i = 0; i < g->nodes.cap; i++) {
+        gl_node *k = g->nodes.slots[i].value;
+        if (k && k->fresh)
+            nfresh++;
+    }
+    int rc = 0;
+    for (size_t i = 0; nfresh && i < g->nodes.cap && rc == 0; i++) {
+        gl_node *k = g->nodes.slots[i].value;
+        if (!k || !k->known || k->fresh ||
+            (gl_node_atom(from) && from->v.atom.len == k->len &&
+             memcmp(from->v.atom.name, k->name, k->len) == 0))
+            continue;
+        int pairs = k->known_vsn >= GL_POP_VSN;
+        edist_etf_writer w;
+        gl_cast_begin(g, &w, "new_nodes", 6);
+        gl_put_self(g, &w);
+        edist_etf_put_nil(&w); /* no ops: names travel with syncs */
+        edist_etf_put_nil(&w);
+        for (size_t j = 0; j < g->nodes.cap; j++) {
+            gl_node *f = g->nodes.slots[j].value;
+            if (!f || !f->fresh)
+                continue;
+            edist_etf_put_list_header(&w, 1);
+            if (pairs) {
+                edist_etf_put_tuple_header(&w, 2);
+                edist_etf_put_atom(&w, f->name, f->len);
+                edist_etf_put_int(&w,
+                                  f->known_vsn ? f->known_vsn : EDIST_GL_VSN);
+            } else {
+                edist_etf_put_atom(&w, f->name, f->len);
+            }
+        }
+        edist_etf_put_nil(&w);
+        edist_etf_put_list_header(&w, 1);
+        edist_etf_put_tuple_header(&w, 2);
+        edist_etf_put_atom_z(&w, "vsn");
+        edist_etf_put_int(&w, EDIST_GL_VSN);
+        edist_etf_put_nil(&w);
+        rc = gl_send(g, k, 0, &w);
+    }
+    for (size_t i = 0; nfresh && i < g->nodes.cap; i++) {
+        gl_node *k = g->nodes.slots[i].value;
+        if (k)
+            k->fresh = 0;
     }
     return rc;
 }
@@ -805,15 +871,23 @@ static int gl_cast(edist_gl *g, const edist_term *m)
             return EDIST_EBADMSG;
         int rc = gl_add_known(g, gl_el(m, 4), 1);
         gl_do_ops(g, gl_el(m, 2));
-        return rc;
+        int rc2 = gl_forward_fresh(g, gl_el(m, 1));
+        return rc < 0 ? rc : rc2;
     }
     if (edist_term_is_atom(op, "in_sync") && ar == 3) {
         gl_node *n = gl_get_atom(g, gl_el(m, 1));
         if (!n)
             return EDIST_EBADMSG;
         n->synced = 1;
+        int vsn = n->pending ? n->pending_vsn : EDIST_GL_VSN;
         n->pending = 0;
         gl_session_end(g, n, 0);
+        /* n counts us in its partition (it sends in_sync after adding
+         * us); BEAM waits to hear the same from its own partition, which
+         * its partition lock guarantees.  Without that lock we take n's
+         * word for it, so that both sides agree (see gl_forward_fresh). */
+        if (!n->known && n->up)
+            gl_set_known(g, n, vsn);
         gl_gc(g, n);
         return 0;
     }
