@@ -79,19 +79,25 @@ main(Args) ->
 
 run(["transitive" | _]) ->
     [B1, B2, B3, E1, E2, E3] = [n(X) || X <- ["b1", "b2", "b3", "e1", "e2", "e3"]],
-    %% BEAM -> edist -> BEAM
-    ping(B2, E1),
+    %% b1 and e1 first; a global name registered on b1 reaches e1's table
+    %% (e1 answers global's calls: the registration's locks and register)
     ping(B1, E1),
-    check(full_mesh([B1, B2, E1], 10000), "BEAM -> edist -> BEAM meshed"),
-    sync(B1, 5000),
-    sync(B2, 5000),
-    %% a global name registered on b1 is seen from b2
+    check(full_mesh([B1, E1], 10000), "b1 and e1 meshed"),
     Pid = rpc:call(B1, erlang, spawn, [timer, sleep, [infinity]]),
     check(case rpc:call(B1, global, register_name, [mesh_name, Pid]) of
               yes -> ok; E -> E end, "global:register_name on b1"),
+    Known = rpc:call(B1, gen_server, call, [{global_name_server, E1}, get_known]),
+    check(case Known of [B1] -> ok; _ -> {get_known, Known} end,
+          "e1's global_name_server answers calls (get_known)"),
+    %% BEAM -> edist -> BEAM: b2 meets only e1; it learns the name from
+    %% e1's exchange (b1 and b2 never exchange names: only in_sync)
+    ping(B2, E1),
+    check(full_mesh([B1, B2, E1], 10000), "BEAM -> edist -> BEAM meshed"),
+    sync(B1, 5000),
+    sync(B2, 5000),
     check(case rpc:call(B2, global, whereis_name, [mesh_name]) of
               Pid -> ok; E2x -> {whereis, E2x} end,
-          "global:whereis_name on b2 finds it"),
+          "global:whereis_name on b2 finds it (through e1)"),
     %% edist -> BEAM -> edist (e2 and e3 dialled b3 themselves)
     check(full_mesh([B3, E2, E3], 10000), "edist -> BEAM -> edist meshed"),
     sync(B3, 5000),
