@@ -637,67 +637,79 @@ static int gl_add_known(edist_gl *g, const edist_term *list, int sync)
         if (vsn == 0)
             vsn = gl_node_vsn(k);
         gl_set_known(g, k, vsn);
-        if (sync) {
-            k->fresh = 1;
+        k->fresh = 1;
+        if (sync)
             rc = gl_sync_other(g, k->name, k->len);
-        }
     }
     return rc;
 }
 
-/*
- * After a new_nodes from `from` added nodes (marked fresh): tells the rest
- * of our partition about them, and clears the marks.  BEAM does not need
- * this: its locker holds the lock on the whole partition while two
- * partitions merge, so no node joins either side meanwhile.  edist locks
- * only itself, so a node may join our partition while a merge we take
- * part in runs, and the other side's nodes would not hear of it.  Passing
- * on what is new closes that gap; it ends because a node is added once.
- */
-static int gl_forward_fresh(edist_gl *g, const edist_term *from)
+/* Writes {new_nodes, Me, [], [], Nodes, [{vsn, 8}]} for k: the fresh
+ * nodes, or (full) every known node but k. */
+static int gl_send_nodes(edist_gl *g, gl_node *k, int full)
 {
-    size_t nfresh = 0;
-    for (size_t i = 0; i < g->nodes.cap; i++) {
-        gl_node *k = g->nodes.slots[i].value;
-        if (k && k->fresh)
-            nfresh++;
-    }
-    int rc = 0;
-    for (size_t i = 0; nfresh && i < g->nodes.cap && rc == 0; i++) {
-        gl_node *k = g->nodes.slots[i].value;
-        if (!k || !k->known || k->fresh ||
-            (gl_node_atom(from) && from->v.atom.len == k->len &&
-             memcmp(from->v.atom.name, k->name, k->len) == 0))
+    int pairs = k->known_vsn >= GL_POP_VSN || k->known_vsn == 0, any = 0;
+    edist_etf_writer w;
+    gl_cast_begin(g, &w, "new_nodes", 6);
+    gl_put_self(g, &w);
+    edist_etf_put_nil(&w); /* no ops: names travel with syncs */
+    edist_etf_put_nil(&w);
+    for (size_t j = 0; j < g->nodes.cap; j++) {
+        gl_node *f = g->nodes.slots[j].value;
+        if (!f || f == k || !f->known || (!full && !f->fresh))
             continue;
-        int pairs = k->known_vsn >= GL_POP_VSN;
-        edist_etf_writer w;
-        gl_cast_begin(g, &w, "new_nodes", 6);
-        gl_put_self(g, &w);
-        edist_etf_put_nil(&w); /* no ops: names travel with syncs */
-        edist_etf_put_nil(&w);
-        for (size_t j = 0; j < g->nodes.cap; j++) {
-            gl_node *f = g->nodes.slots[j].value;
-            if (!f || !f->fresh)
-                continue;
-            edist_etf_put_list_header(&w, 1);
-            if (pairs) {
-                edist_etf_put_tuple_header(&w, 2);
-                edist_etf_put_atom(&w, f->name, f->len);
-                edist_etf_put_int(&w,
-                                  f->known_vsn ? f->known_vsn : EDIST_GL_VSN);
-            } else {
-                edist_etf_put_atom(&w, f->name, f->len);
-            }
-        }
-        edist_etf_put_nil(&w);
+        any = 1;
         edist_etf_put_list_header(&w, 1);
-        edist_etf_put_tuple_header(&w, 2);
-        edist_etf_put_atom_z(&w, "vsn");
-        edist_etf_put_int(&w, EDIST_GL_VSN);
-        edist_etf_put_nil(&w);
-        rc = gl_send(g, k, 0, &w);
+        if (pairs) {
+            edist_etf_put_tuple_header(&w, 2);
+            edist_etf_put_atom(&w, f->name, f->len);
+            edist_etf_put_int(&w, f->known_vsn ? f->known_vsn : EDIST_GL_VSN);
+        } else {
+            edist_etf_put_atom(&w, f->name, f->len);
+        }
     }
-    for (size_t i = 0; nfresh && i < g->nodes.cap; i++) {
+    edist_etf_put_nil(&w);
+    edist_etf_put_list_header(&w, 1);
+    edist_etf_put_tuple_header(&w, 2);
+    edist_etf_put_atom_z(&w, "vsn");
+    edist_etf_put_int(&w, EDIST_GL_VSN);
+    edist_etf_put_nil(&w);
+    if (!any) {
+        edist_etf_writer_free(&w);
+        return 0;
+    }
+    return gl_send(g, k, 0, &w);
+}
+
+/*
+ * Nodes were just added to known (marked fresh): tells the rest of our
+ * partition about them (unless forward is 0: the caller did) and tells
+ * each of them every node we know; then clears the marks.  `from`, when
+ * not NULL, already knows the fresh nodes.
+ *
+ * BEAM does not need this: its locker holds the lock on the whole
+ * partition while two partitions merge, so no node joins either side
+ * meanwhile.  edist locks only itself, so a node may join our partition
+ * while a merge we take part in runs, and one side would not hear of it
+ * (the simulated networks in test_global.c find such runs).  With every
+ * addition passed on to the nodes we know, and every newcomer told all we
+ * know, two nodes that know each other end up knowing the same nodes;
+ * it ends because a node is added once.  BEAM nodes take such a
+ * new_nodes as any other (add what is new, connect, in_sync).
+ */
+static int gl_announce(edist_gl *g, const gl_node *from, int forward)
+{
+    int rc = 0;
+    for (size_t i = 0; i < g->nodes.cap && rc == 0; i++) {
+        gl_node *k = g->nodes.slots[i].value;
+        if (!k || !k->known || k == from)
+            continue;
+        if (k->fresh)
+            rc = gl_send_nodes(g, k, 1);
+        else if (forward)
+            rc = gl_send_nodes(g, k, 0);
+    }
+    for (size_t i = 0; i < g->nodes.cap; i++) {
         gl_node *k = g->nodes.slots[i].value;
         if (k)
             k->fresh = 0;
@@ -782,13 +794,18 @@ static int gl_finish(edist_gl *g, gl_node *n)
     if (rc < 0)
         return rc;
     /* add_to_known([{Node, Vsn} | HisKnown]) */
-    if (!n->known)
+    if (!n->known) {
         gl_set_known(g, n, pvsn);
+        n->fresh = 1;
+    }
     rc = gl_add_known(g, &n->his_known, 0);
     n->pending = 0;
     n->synced = 1;
     gl_session_end(g, n, 0);
-    return rc;
+    /* The new_nodes above told our partition; the newcomers hear from us
+     * what we know now (our resolved may be older). */
+    int rc2 = gl_announce(g, NULL, 0);
+    return rc < 0 ? rc : rc2;
 }
 
 /* --------------------------------------------------------------- casts */
@@ -871,7 +888,11 @@ static int gl_cast(edist_gl *g, const edist_term *m)
             return EDIST_EBADMSG;
         int rc = gl_add_known(g, gl_el(m, 4), 1);
         gl_do_ops(g, gl_el(m, 2));
-        int rc2 = gl_forward_fresh(g, gl_el(m, 1));
+        const edist_term *from = gl_el(m, 1);
+        gl_node *fn = gl_node_atom(from)
+                          ? gl_find(g, from->v.atom.name, from->v.atom.len)
+                          : NULL;
+        int rc2 = gl_announce(g, fn, 1);
         return rc < 0 ? rc : rc2;
     }
     if (edist_term_is_atom(op, "in_sync") && ar == 3) {
@@ -885,11 +906,23 @@ static int gl_cast(edist_gl *g, const edist_term *m)
         /* n counts us in its partition (it sends in_sync after adding
          * us); BEAM waits to hear the same from its own partition, which
          * its partition lock guarantees.  Without that lock we take n's
-         * word for it, so that both sides agree (see gl_forward_fresh). */
-        if (!n->known && n->up)
+         * word for it, so that both sides agree (see gl_announce). */
+        int rc = 0;
+        if (!n->known && n->up) {
             gl_set_known(g, n, vsn);
+            /* ...and say so, or a session n runs with us would wait for
+             * us forever. */
+            edist_etf_writer w;
+            gl_cast_begin(g, &w, "in_sync", 3);
+            gl_put_self(g, &w);
+            edist_etf_put_atom_z(&w, "true");
+            rc = gl_send(g, n, 0, &w);
+            n->fresh = 1;
+            if (rc == 0)
+                rc = gl_announce(g, NULL, 1);
+        }
         gl_gc(g, n);
-        return 0;
+        return rc;
     }
     return 0; /* async_del_name, async_del_lock, unknown: ignored */
 }

@@ -265,7 +265,12 @@ static void test_new_nodes_to_partition(void **state)
            "#Pid<d@h/1.2.0>,m}}],[],[{d@h,8},{f@h,8}],[{vsn,8},{lock,");
     HAS(a, "SEND c@h: {'$gen_cast',{new_nodes,e@h");
     HAS(a, "CONNECT f@h");
-    assert_int_equal(count(a, "new_nodes"), 2);
+    assert_int_equal(count(a, "SEND b@h: {'$gen_cast',{new_nodes"), 1);
+    assert_int_equal(count(a, "SEND c@h: {'$gen_cast',{new_nodes"), 1);
+    /* The newcomers hear every node we know now (see gl_announce). */
+    HAS(a, "SEND d@h: {'$gen_cast',{new_nodes,e@h,[],[],[");
+    HAS(a, "SEND f@h: {'$gen_cast',{new_nodes,e@h,[],[],[");
+    HASNT(a, "SEND d@h: {'$gen_cast',{new_nodes,e@h,[],[],[{d@h");
     free(a);
     assert_true(known(g, "f@h"));
     assert_true(known(g, "d@h"));
@@ -341,9 +346,17 @@ static void test_in_sync_ends_session(void **state)
     assert_true(edist_gl_in_session(g, "b@h", 3));
     feed(g, "{'$gen_cast', {in_sync, 'b@h', true}}");
     char *a = take(g);
-    assert_string_equal(a, "");
+    /* b counts us in its partition: so do we, and we tell b, whose own
+     * session with us would otherwise wait forever. */
+    assert_string_equal(a, "SEND b@h: {'$gen_cast',{in_sync,e@h,true}}\n");
     free(a);
     assert_false(edist_gl_in_session(g, "b@h", 3));
+    assert_true(known(g, "b@h"));
+    /* Once known, another in_sync is not answered. */
+    feed(g, "{'$gen_cast', {in_sync, 'b@h', true}}");
+    a = take(g);
+    assert_string_equal(a, "");
+    free(a);
     edist_gl_free(g);
 }
 
@@ -512,6 +525,12 @@ static void test_tag_mismatch_restarts(void **state)
                      EDIST_EBADMSG);
     assert_int_equal(feed(g, "{'$gen_call', x, y}"), EDIST_EBADMSG);
     assert_int_equal(feed(g, "[1,2,3]"), EDIST_EBADMSG);
+    /* A node position must hold a node name we could dial. */
+    assert_int_equal(feed(g, "{'$gen_cast', {init_connect, {8, -3}, nohost, "
+                             "{locker, x, #{}, " BLOCK "}}}"),
+                     EDIST_EBADMSG);
+    assert_int_equal(feed(g, "{remove_connection, 'a\\x{0}@h'}"),
+                     EDIST_EBADMSG);
     assert_int_equal(feed(g, "{'$gen_cast', {resolved, 'b@h', [a|b], [], "
                              "unused, [], -998}}"),
                      EDIST_EBADMSG);
@@ -581,7 +600,37 @@ typedef struct net {
     } q[20000];
     size_t head, tail;
     int steps;
+    uint64_t rng; /* 0: FIFO delivery; else a seed for random order */
 } net;
+
+static uint64_t net_rand(net *w)
+{
+    w->rng ^= w->rng << 13;
+    w->rng ^= w->rng >> 7;
+    w->rng ^= w->rng << 17;
+    return w->rng;
+}
+
+/* With a seed, picks a random message that is the oldest of its
+ * (from, to) pair, as TCP keeps order per connection only. */
+static void net_pick(net *w)
+{
+    if (!w->rng || w->tail - w->head < 2)
+        return;
+    size_t cand[64], nc = 0;
+    for (size_t i = w->head; i < w->tail && nc < 64; i++) {
+        int first = 1;
+        for (size_t j = w->head; j < i && first; j++)
+            if (w->q[j].from == w->q[i].from && w->q[j].to == w->q[i].to)
+                first = 0;
+        if (first)
+            cand[nc++] = i;
+    }
+    size_t k = cand[net_rand(w) % nc];
+    struct msg m = w->q[k];
+    memmove(&w->q[w->head + 1], &w->q[w->head], (k - w->head) * sizeof w->q[0]);
+    w->q[w->head] = m;
+}
 
 static int net_find(net *w, const char *name)
 {
@@ -653,6 +702,7 @@ static void net_run(net *w)
 {
     net_actions(w);
     while (w->head < w->tail) {
+        net_pick(w);
         struct msg m = w->q[w->head++];
         if (m.to >= 0) {
             edist_arena *a = edist_arena_new(NULL);
@@ -696,14 +746,39 @@ static void net_free(net *w)
 
 /* Every pair connected, every node known to every other, no session or
  * lock left. */
+static uint64_t net_seed;
+
+static void net_dump(net *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        fprintf(stderr, "%s: conn", w->name[i]);
+        for (int j = 0; j < w->n; j++)
+            if (w->conn[i][j])
+                fprintf(stderr, " %d", j);
+        fprintf(stderr, " | known");
+        for (int j = 0; j < w->n; j++)
+            if (known(w->g[i], w->name[j]))
+                fprintf(stderr, " %d", j);
+        fprintf(stderr, " | session");
+        for (int j = 0; j < w->n; j++)
+            if (edist_gl_in_session(w->g[i], w->name[j], strlen(w->name[j])))
+                fprintf(stderr, " %d", j);
+        fprintf(stderr, " | locks %zu\n", edist_gl_locks_count(w->g[i]));
+    }
+}
+
 static void net_check_mesh(net *w, int n)
 {
+    if (getenv("GL_DEBUG") && net_seed)
+        fprintf(stderr, "seed %llu\n", (unsigned long long)net_seed);
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < n; j++) {
             if (i == j)
                 continue;
-            if (!w->conn[i][j])
+            if (!w->conn[i][j]) {
+                net_dump(w);
                 fail_msg("%s not connected to %s", w->name[i], w->name[j]);
+            }
             if (!known(w->g[i], w->name[j]))
                 fail_msg("%s does not know %s", w->name[i], w->name[j]);
             assert_false(
@@ -783,6 +858,27 @@ static void test_net_partition_heal(void **state)
     net_free(w);
 }
 
+/* Random shapes, all links at once, messages delivered in random order
+ * (per-connection order kept): every run must end as one mesh. */
+static void test_net_random(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        int n = 3 + (int)(seed % 8);
+        net *w = net_new(n);
+        w->rng = seed * 0x9e3779b97f4a7c15ull;
+        net_seed = seed;
+        for (int i = 1; i < n; i++)
+            net_connect(w, i, (int)(net_rand(w) % (uint64_t)i));
+        for (int e = 0; e < n / 3; e++)
+            net_connect(w, (int)(net_rand(w) % (uint64_t)n),
+                        (int)(net_rand(w) % (uint64_t)n));
+        net_run(w);
+        net_check_mesh(w, n);
+        net_free(w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -800,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_net_chain),
         cmocka_unit_test(test_net_chain_stepwise_and_star),
         cmocka_unit_test(test_net_partition_heal),
+        cmocka_unit_test(test_net_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
