@@ -666,30 +666,45 @@ static void net_disconnect(net *w, int a, int b)
 }
 
 /* Carries out every node's actions. */
+static void net_push(net *w, int from, int to, uint8_t *data, size_t len)
+{
+    assert_true(w->tail < sizeof w->q / sizeof w->q[0]);
+    w->q[w->tail].from = from;
+    w->q[w->tail].to = to;
+    w->q[w->tail].data = data;
+    w->q[w->tail].len = len;
+    w->tail++;
+}
+
 static void net_actions(net *w)
 {
     for (int i = 0; i < w->n; i++) {
         edist_gl_action *a;
         while ((a = edist_gl_next(w->g[i]))) {
             int t = net_find(w, a->node);
-            if (t >= 0 && a->kind == EDIST_GL_CONNECT)
-                net_connect(w, i, t);
-            else if (t >= 0 && a->kind == EDIST_GL_DISCONNECT)
+            /* With random order, a connection comes up later, as a dial
+             * does (a queued item without data), and the messages to that
+             * node wait behind it. */
+            int later = w->rng && t >= 0 && t != i && !w->conn[i][t];
+            if (t < 0) {
+                /* not a node of this network */
+            } else if (a->kind == EDIST_GL_CONNECT) {
+                if (later)
+                    net_push(w, i, t, NULL, 0);
+                else
+                    net_connect(w, i, t);
+            } else if (a->kind == EDIST_GL_DISCONNECT) {
                 net_disconnect(w, i, t);
-            else if (t >= 0 && (a->kind == EDIST_GL_SEND ||
-                                a->kind == EDIST_GL_SEND_PID)) {
-                if (!w->conn[i][t] &&
-                    (a->noconnect || a->kind != EDIST_GL_SEND)) {
-                    edist_gl_action_free(w->g[i], a);
-                    continue;
-                }
-                net_connect(w, i, t);
-                assert_true(w->tail < sizeof w->q / sizeof w->q[0]);
-                w->q[w->tail].from = i;
-                w->q[w->tail].to = a->kind == EDIST_GL_SEND ? t : -1;
-                w->q[w->tail].data = a->msg;
-                w->q[w->tail].len = a->msg_len;
-                w->tail++;
+            } else if (!w->conn[i][t] &&
+                       (a->noconnect || a->kind != EDIST_GL_SEND)) {
+                /* volatile, or a reply: dropped without a connection */
+            } else {
+                if (later)
+                    net_push(w, i, t, NULL, 0);
+                else
+                    net_connect(w, i, t);
+                net_push(w, i, a->kind == EDIST_GL_SEND ? t : -1, a->msg,
+                         a->msg_len);
                 a->msg = NULL;
             }
             edist_gl_action_free(w->g[i], a);
@@ -704,7 +719,10 @@ static void net_run(net *w)
     while (w->head < w->tail) {
         net_pick(w);
         struct msg m = w->q[w->head++];
-        if (m.to >= 0) {
+        if (!m.data) {
+            if (m.to >= 0)
+                net_connect(w, m.from, m.to);
+        } else if (m.to >= 0 && w->conn[m.from][m.to]) {
             edist_arena *a = edist_arena_new(NULL);
             edist_term t;
             assert_int_equal(edist_etf_decode(a, m.data, m.len, NULL, &t, NULL),
@@ -873,6 +891,18 @@ static void test_net_random(void **state)
         for (int e = 0; e < n / 3; e++)
             net_connect(w, (int)(net_rand(w) % (uint64_t)n),
                         (int)(net_rand(w) % (uint64_t)n));
+        net_run(w);
+        net_check_mesh(w, n);
+        /* A random link drops, then one of its ends reconnects to every
+         * node it lost: one mesh again. */
+        int x = (int)(net_rand(w) % (uint64_t)n);
+        int y = (x + 1 + (int)(net_rand(w) % (uint64_t)(n - 1))) % n;
+        net_disconnect(w, x, y);
+        net_run(w);
+        for (int j = 0; j < n; j++) {
+            if (j != x && !w->conn[x][j])
+                net_push(w, x, j, NULL, 0);
+        }
         net_run(w);
         net_check_mesh(w, n);
         net_free(w);
