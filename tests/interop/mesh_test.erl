@@ -89,6 +89,15 @@ run(["transitive" | _]) ->
     Known = rpc:call(B1, gen_server, call, [{global_name_server, E1}, get_known]),
     check(case Known of [B1] -> ok; _ -> {get_known, Known} end,
           "e1's global_name_server answers calls (get_known)"),
+    %% rex's nodes observer on b1 asked e1 for its features at nodeup
+    Feat = fun() ->
+                   Tab = rpc:call(B1, persistent_term, get, [rex_nodes_observer]),
+                   case rpc:call(B1, ets, lookup, [Tab, E1]) of
+                       [{E1, true}] -> [];
+                       Other -> Other
+                   end
+           end,
+    check(poll(Feat, 5000), "e1 answered rex's features_request ([erpc])"),
     %% BEAM -> edist -> BEAM: b2 meets only e1; it learns the name from
     %% e1's exchange (b1 and b2 never exchange names: only in_sync)
     ping(B2, E1),
