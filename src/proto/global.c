@@ -1177,6 +1177,11 @@ int edist_gl_peer_down(edist_gl *g, const char *node, size_t len)
     return rc;
 }
 
+void edist_gl_prepare_shutdown(edist_gl *g)
+{
+    g->connect_all = 0;
+}
+
 int edist_gl_new(const edist_gl_opts *o, edist_gl **out)
 {
     if (!o || !o->self || !out)

@@ -133,10 +133,16 @@ run(["chain" | _]) ->
     Es = [n("c" ++ integer_to_list(I)) || I <- lists:seq(1, 5)],
     check(full_mesh(Es, 15000), "edist-only chain of 5 meshed");
 
-run(["partition", E2Pid]) ->
-    [B1, B2, E1, E2] = All = [n(X) || X <- ["b1", "b2", "e1", "e2"]],
-    [ping(F, T) || {F, T} <- [{B1, E1}, {B2, E1}, {B2, E2}]],
-    check(full_mesh(All, 15000), "b1 - e1 - b2 - e2 meshed"),
+run(["partition", E2Pid, E3Pid]) ->
+    [B1, B2, E1, E2, E3] = [n(X) || X <- ["b1", "b2", "e1", "e2", "e3"]],
+    All = [B1, B2, E1, E2],
+    [ping(F, T) || {F, T} <- [{B1, E1}, {B2, E1}, {B2, E2}, {B1, E3}]],
+    check(full_mesh([E3 | All], 15000), "b1 - e1 - b2 - e2 (+ e3) meshed"),
+    %% a graceful stop of an edist member does not split the others (as
+    %% BEAM's init:stop, it reports no lost connections)
+    os:cmd("kill -TERM " ++ E3Pid),
+    check(full_mesh(All, 10000), "e3 stopped: the other four still meshed"),
+    check(stays_meshed(All, 2000), "and stay meshed"),
     %% b1 drops e1: every node keeps at most one side of it (BEAM asks the
     %% others to remove_connection; edist honours it)
     true = rpc:call(B1, erlang, disconnect_node, [E1]),

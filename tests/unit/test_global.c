@@ -421,6 +421,17 @@ static void test_we_lose_a_connection(void **state)
     HASNT(a, "SEND c@h");
     free(a);
     assert_false(known(g, "c@h"));
+    /* A stopping node reports nothing (BEAM's prepare_shutdown). */
+    up(g, "d@h");
+    feed(g, "{'$gen_cast', {new_nodes, 'b@h', [], [], [{'d@h', 8}], []}}");
+    free(take(g));
+    assert_true(known(g, "d@h"));
+    edist_gl_prepare_shutdown(g);
+    down(g, "d@h");
+    down(g, "b@h");
+    a = take(g);
+    assert_string_equal(a, "");
+    free(a);
     edist_gl_free(g);
 }
 
