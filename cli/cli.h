@@ -41,7 +41,12 @@ typedef struct cli_node_opts {
     const char *cookie; /* NULL: ~/.erlang.cookie as erl */
     unsigned epmd_port;
     unsigned ticktime;
-    int visible;
+    /* --hidden / --visible; hidden_set says whether either was given (the
+     * one-shot commands default to hidden, as erl_call does, so that they
+     * do not join the mesh for the second they run). */
+    int hidden;
+    int hidden_set;
+    int no_connect_all; /* --connect-all false */
     int no_epmd_start;
     int verbose;
 } cli_node_opts;
@@ -51,6 +56,10 @@ typedef struct cli_node_opts {
  * the error. */
 int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
                   int *nrest);
+
+/* Makes a node hidden unless --hidden or --visible was given: for the
+ * one-shot commands (ping, rpc, send). */
+void cli_node_default_hidden(cli_node_opts *o);
 
 /* Starts the CLI's node from *o; peer_hint (may be NULL) is the node the
  * command will talk to, whose host a default name borrows.  Prints the

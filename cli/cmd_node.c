@@ -116,26 +116,37 @@ static int rpc_node(void *ud, edist_node *n, edist_arena *a,
 static int rpc_list_nodes(edist_node *n, edist_arena *a, int which,
                           edist_term *res)
 {
-    const char *names[256];
-    char buf[256 * 64];
-    int k = edist_node_peers(n, names, 256, buf, sizeof buf);
-    if (k < 0)
+    static const unsigned kinds[] = {EDIST_NODES_VISIBLE, EDIST_NODES_HIDDEN,
+                                     EDIST_NODES_CONNECTED,
+                                     EDIST_NODES_CONNECTED};
+    int k = edist_node_nodes(n, kinds[which], NULL, 0, NULL, 0);
+    const char **names = NULL;
+    for (int tries = 0; k > 0 && tries < 8; tries++) {
+        /* Room for a few more, as peers may come up meanwhile. */
+        size_t cap = (size_t)k + 8;
+        names = edist_arena_alloc(a, cap * sizeof *names);
+        char *buf = edist_arena_alloc(a, cap * 256);
+        if (!names || !buf)
+            return EDIST_RPC_ERROR;
+        int got = edist_node_nodes(n, kinds[which], names, cap, buf, cap * 256);
+        if (got >= 0 && (size_t)got <= cap) {
+            k = got;
+            break;
+        }
+        k = got < 0 ? 0 : got;
+        names = NULL;
+    }
+    if (!names)
         k = 0;
-    if (k > 256)
-        k = 256;
-    edist_term items[257];
-    size_t m = 0;
+    size_t m = 0, total = (size_t)k + (which == 3);
+    edist_term *items = edist_arena_alloc(a, (total + 1) * sizeof *items);
+    if (!items)
+        return EDIST_RPC_ERROR;
     if (which == 3)
         items[m++] =
             edist_mk_atom(edist_node_name(n), strlen(edist_node_name(n)));
-    for (int i = 0; i < k; i++) {
-        int vis = edist_node_peer_visible(n, names[i]);
-        if (vis < 0)
-            continue;
-        if ((which == 0 && vis != 1) || (which == 1 && vis != 0))
-            continue;
+    for (int i = 0; i < k; i++)
         edist_term_atom(a, &items[m++], names[i], strlen(names[i]));
-    }
     *res = edist_mk_nil();
     if (m && edist_term_list(a, res, m) == 0)
         memcpy(res->v.list.elems, items, m * sizeof *items);

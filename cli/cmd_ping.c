@@ -22,6 +22,7 @@ int cmd_ping(int argc, char **argv)
         return CLI_USAGE;
     }
     edist_node *n;
+    cli_node_default_hidden(&o);
     if (cli_node_start(&o, rest[0], &n) < 0) {
         free(rest);
         return CLI_NOCONN;

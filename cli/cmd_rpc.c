@@ -21,6 +21,7 @@ int cmd_rpc(int argc, char **argv)
     edist_arena *a = edist_arena_new(NULL);
     if (!rest || !a || cli_node_args(argc, argv, &o, rest, &nrest) != 0)
         goto out;
+    cli_node_default_hidden(&o);
     int k = 0;
     for (int i = 0; i < nrest; i++) {
         if (!strcmp(rest[i], "--timeout") && i + 1 < nrest) {

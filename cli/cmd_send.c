@@ -17,6 +17,7 @@ int cmd_send(int argc, char **argv)
     int nrest = 0, rc = CLI_USAGE;
     if (!rest || !a || cli_node_args(argc, argv, &o, rest, &nrest) != 0)
         goto out;
+    cli_node_default_hidden(&o);
     if (nrest != 3) {
         cli_err("usage: edist send [OPTIONS] NODE NAME TERM");
         goto out;

@@ -7,8 +7,13 @@
  *   --cookie C | -setcookie C
  *   --epmd-port P           EPMD port (default $ERL_EPMD_PORT or 4369)
  *   --ticktime S            net_ticktime in seconds (default 60)
- *   --hidden                a hidden node (the default for now)
- *   --visible               a visible node (PUBLISHED)
+ *   --hidden | -hidden      a hidden node (no PUBLISHED flag, no global)
+ *   --visible               a visible node taking part in the global mesh
+ *                           (the default of `edist node`; ping, rpc and
+ *                           send default to hidden)
+ *   --connect-all BOOL | -connect_all BOOL
+ *                           true (default): global connects transitively;
+ *                           false: it never does (erl -connect_all false)
  *   --no-epmd-start         fail instead of starting edist-epmd when no
  *                           EPMD answers (erl -start_epmd false)
  *   -v                      explain failures on stderr
@@ -62,9 +67,21 @@ int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
             }
             o->ticktime = (unsigned)t;
         } else if (!strcmp(a, "--hidden") || !strcmp(a, "-hidden")) {
-            o->visible = 0;
+            o->hidden = 1;
+            o->hidden_set = 1;
         } else if (!strcmp(a, "--visible")) {
-            o->visible = 1;
+            o->hidden = 0;
+            o->hidden_set = 1;
+        } else if (ARG("--connect-all", "-connect_all")) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "true")) {
+                o->no_connect_all = 0;
+            } else if (!strcmp(v, "false")) {
+                o->no_connect_all = 1;
+            } else {
+                cli_err("bad %s '%s': expected true or false", a, v);
+                return -1;
+            }
         } else if (!strcmp(a, "--no-epmd-start")) {
             o->no_epmd_start = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -75,6 +92,12 @@ int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
 #undef ARG
     }
     return 0;
+}
+
+void cli_node_default_hidden(cli_node_opts *o)
+{
+    if (!o->hidden_set)
+        o->hidden = 1;
 }
 
 /* The fully qualified name of this host, for long names without a host. */
@@ -124,7 +147,8 @@ int cli_node_start(const cli_node_opts *o, const char *peer_hint,
     no.cookie = o->cookie;
     no.epmd_port = o->epmd_port;
     no.ticktime = o->ticktime;
-    no.visible = o->visible;
+    no.hidden = o->hidden;
+    no.no_connect_all = o->no_connect_all;
     no.no_epmd_start = o->no_epmd_start;
     char why[512] = "";
     int rc = edist_node_start(&no, out, why, sizeof why);

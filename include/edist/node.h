@@ -65,11 +65,17 @@ typedef struct edist_node_opts {
     /* net_ticktime in seconds (0: 60) and tick intensity (0: 4). */
     unsigned ticktime;
     unsigned tick_intensity;
-    /* Non-zero: a visible node (the PUBLISHED flag).  The default is
-     * hidden: a visible node that does not take part in `global` makes
-     * global:sync() hang on BEAM nodes, and edist does not speak global
-     * yet.  A BEAM peer lists a hidden node in nodes(hidden). */
-    int visible;
+    /* Non-zero: a hidden node (erl -hidden): connections carry no
+     * PUBLISHED flag, peers list it in nodes(hidden), and it takes no part
+     * in `global` (no transitive connections).  Zero, the default: a
+     * visible node that runs a global_name_server compatible with OTP's
+     * (protocol vsn 8), so it is meshed with every node of the cluster as
+     * a BEAM node is (docs/mesh.md). */
+    int hidden;
+    /* Non-zero: OTP's -connect_all false: global only records
+     * connections and never connects transitively (nor does it sync with
+     * peers).  Ignored when hidden. */
+    int no_connect_all;
     /* Non-zero: listen and register on IPv6 (::) instead of IPv4. */
     int ipv6;
     /* EPMD port; 0: $ERL_EPMD_PORT, else 4369. */
@@ -275,10 +281,31 @@ EDIST_EXTERN int edist_monitor_nodes(edist_mbox *mb, int on);
  * Lists the connected peers' names into names[0..cap) (borrowed copies
  * are made into buf, NUL-separated: each names[i] points into buf).
  * Returns the number of peers (which may exceed cap: call again with more
- * room), or EDIST_ETOOBIG when buf is too small.
+ * room), or EDIST_ETOOBIG when buf is too small.  The same as
+ * edist_node_nodes(node, EDIST_NODES_CONNECTED, ...).
  */
 EDIST_EXTERN int edist_node_peers(edist_node *node, const char **names,
                                   size_t cap, char *buf, size_t buf_len);
+
+/* Which peers edist_node_nodes() lists (erlang:nodes/1): visible ones,
+ * hidden ones, or both (connected). */
+#define EDIST_NODES_VISIBLE   1u
+#define EDIST_NODES_HIDDEN    2u
+#define EDIST_NODES_CONNECTED 3u
+
+/*
+ * erlang:nodes/1: lists the names of the peers whose connection is up and
+ * of the kinds in which (EDIST_NODES_*; a connection is visible when both
+ * nodes published themselves) into names[0..cap), with the strings
+ * copied into buf (NUL-terminated; each names[i] points into buf; owned by
+ * the caller).  Returns the number of such peers (which may exceed cap:
+ * call again with more room), EDIST_ETOOBIG when buf is too small for the
+ * names that fit in cap, or EDIST_EINVAL (node NULL, which 0 or above 3,
+ * names or buf NULL with cap > 0).  Thread-safe; a snapshot.
+ */
+EDIST_EXTERN int edist_node_nodes(edist_node *node, unsigned which,
+                                  const char **names, size_t cap, char *buf,
+                                  size_t buf_len);
 
 #ifdef __cplusplus
 }

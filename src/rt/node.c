@@ -289,6 +289,7 @@ static void node_free(edist_node *n)
     sig_destroy(n);
     nodemon_destroy(n);
     rpc_server_stop(n);
+    mesh_destroy(n);
     edist_procs_destroy(&n->procs);
     edist_hmap_free(&n->peers);
     edist_hmap_free(&n->monitors);
@@ -328,7 +329,7 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         edist_mem_free(al, n);
         return rc;
     }
-    n->hidden = !o->visible;
+    n->hidden = o->hidden != 0;
     n->ipv6 = o->ipv6;
     n->ticktime_ms = (o->ticktime ? o->ticktime : 60) * 1000u;
     n->tick_intensity = o->tick_intensity ? o->tick_intensity : 4;
@@ -343,8 +344,8 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     n->epmd_port = edist_epmd_port(&eo);
     /* SPAWN: rpc:call/erpc into us (rpc_server.c); EXIT_PAYLOAD: we read
      * the PAYLOAD_* exit forms (signals.c); ALIAS: ALIAS_SEND to the
-     * aliases edist_call uses as reply tags (route.c).  Until the mesh
-     * work lands nodes are hidden by default (PUBLISHED per flag). */
+     * aliases edist_call uses as reply tags (route.c).  PUBLISHED is
+     * added per connection unless the node is hidden. */
     n->flags = EDIST_DFLAGS_DEFAULT | EDIST_DFLAG_SPAWN |
                EDIST_DFLAG_EXIT_PAYLOAD | EDIST_DFLAG_ALIAS;
 
@@ -370,6 +371,8 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         goto fail;
     if ((rc = node_register(n, o, why, why_len)) < 0)
         goto fail;
+    if ((rc = mesh_init(n, o->no_connect_all)) < 0)
+        goto fail;
     if ((rc = edist_loop_init(&n->loop, n, node_on_stop)) < 0)
         goto fail;
     if ((rc = node_loop_setup(n)) < 0 ||
@@ -392,6 +395,7 @@ void edist_node_stop(edist_node *n)
      * mailbox still open learns it ended (`shutdown`) before the
      * connections close (node_on_stop flushes what is queued). */
     rpc_server_stop(n);
+    mesh_stop(n);
     sig_node_stop(n);
     edist_loop_stop(&n->loop);
     node_free(n);

@@ -35,6 +35,7 @@
 #include "edist/proto.h"
 #include "rt/clock.h"
 #include "rt/loop.h"
+#include "rt/mesh.h"
 #include "rt/mqueue.h"
 #include "rt/outq.h"
 #include "rt/procs.h"
@@ -181,6 +182,7 @@ struct edist_node {
         size_t nknown, capknown;
     } nm;
     rpc_server *rpc; /* rpc_server.c */
+    rt_mesh *mesh;   /* mesh.c: global_name_server; NULL when hidden */
 
     atomic_uint_fast64_t next_ref; /* make_ref counter */
     uint32_t ref_salt[2];          /* random words: refs of this node */

@@ -146,6 +146,8 @@ void nodes_notify(edist_node *n, const char *peer, size_t len, int up)
     pthread_mutex_unlock(&n->nm.mu);
     if (p)
         peer_unref(p); /* the lookup's reference, or the table's on down */
+    /* global_name_server hears of it as net_kernel's subscribers do. */
+    mesh_peer_event(n, peer, len, up, visible);
 }
 
 int edist_node_peer_visible(edist_node *n, const char *peer)

@@ -119,7 +119,8 @@ static int route_rex(edist_node *n, const edist_dist_msg *m,
         return 0;
     edist_arena *a = edist_arena_new(NULL);
     edist_term t;
-    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0)
+    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0 &&
+        !mesh_rex_features(n, &t))
         rpc_rex_request(n, &t);
     edist_arena_free(a);
     return 0;
@@ -141,6 +142,8 @@ static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
         return route_net_kernel(n, p, m, r->p);
     if (name.len == 3 && memcmp(name.name, "rex", 3) == 0)
         return route_rex(n, m, r->p);
+    if (name.len == 18 && memcmp(name.name, "global_name_server", 18) == 0)
+        return mesh_route(n, m, r->p);
     return 0;
 }
 

@@ -23,6 +23,10 @@ int main(int argc, char **argv)
     edist_node_opts o = {0};
     o.name = argv[1];
     o.cookie = argv[2];
+    /* Hidden, as the test expects: visible peers would take part in
+     * global, which disconnects nodes to keep partitions whole when the
+     * test drops a connection on purpose. */
+    o.hidden = 1;
     o.ticktime = (unsigned)atoi(argv[5]);
     edist_node *n;
     char why[512];
