@@ -33,7 +33,8 @@ static int nodes_print_lines(const edist_term *res)
 {
     if (res->type == EDIST_TERM_NIL)
         return CLI_OK;
-    if (res->type != EDIST_TERM_LIST || res->v.list.tail->type != EDIST_TERM_NIL)
+    if (res->type != EDIST_TERM_LIST ||
+        res->v.list.tail->type != EDIST_TERM_NIL)
         return CLI_FAIL;
     for (size_t i = 0; i < res->v.list.len; i++)
         if (res->v.list.elems[i].type != EDIST_TERM_ATOM)
@@ -74,13 +75,14 @@ int cmd_nodes(int argc, char **argv)
             goto out;
         }
     }
+    cli_node_default_hidden(&o);
     edist_node *n;
     rc = cli_node_connect(&o, rest[0], &n);
     if (rc != CLI_OK)
         goto out;
     edist_term res;
-    int c = edist_rpc(n, rest[0], "erlang", "nodes", &args, NODES_TIMEOUT_MS,
-                      a, &res);
+    int c = edist_rpc(n, rest[0], "erlang", "nodes", &args, NODES_TIMEOUT_MS, a,
+                      &res);
     edist_print_opts po = {0};
     po.style = EDIST_TEXT_P;
     po.line_length = -1;

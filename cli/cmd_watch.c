@@ -84,16 +84,17 @@ static int watch_event(edist_node *n, edist_msg *m)
     if (!up && !edist_term_is_atom(&t.v.tuple.elems[0], "nodedown"))
         goto out;
     char name[512];
-    size_t len = node->v.atom.len < sizeof name - 1 ? node->v.atom.len
-                                                    : sizeof name - 1;
+    size_t len =
+        node->v.atom.len < sizeof name - 1 ? node->v.atom.len : sizeof name - 1;
     memcpy(name, node->v.atom.name, len);
     name[len] = '\0';
     const char *what;
     char buf[256];
-    const edist_term *v = watch_prop(info, up ? "node_type" : "nodedown_reason");
+    const edist_term *v =
+        watch_prop(info, up ? "node_type" : "nodedown_reason");
     if (v) {
-        size_t l = v->v.atom.len < sizeof buf - 1 ? v->v.atom.len
-                                                  : sizeof buf - 1;
+        size_t l =
+            v->v.atom.len < sizeof buf - 1 ? v->v.atom.len : sizeof buf - 1;
         memcpy(buf, v->v.atom.name, l);
         buf[l] = '\0';
         what = buf;
@@ -122,8 +123,7 @@ static int watch_parse(int nrest, char **rest, watch_args *w)
             char *end;
             long v = strtol(rest[++i], &end, 10);
             if (!*rest[i] || *end || v < 1 || v > 100000000) {
-                cli_err("%s: expected a positive number, got '%s'", a,
-                        rest[i]);
+                cli_err("%s: expected a positive number, got '%s'", a, rest[i]);
                 return -1;
             }
             if (a[2] == 'c')
@@ -204,9 +204,8 @@ int cmd_watch(int argc, char **argv)
     /* Subscribe before connecting, so the first nodeup is not missed. */
     edist_mbox *mb;
     if (edist_mbox_open(n, &mb) ||
-        edist_monitor_nodes_opts(mb, 1,
-                                 EDIST_MONITOR_NODES_HIDDEN |
-                                     EDIST_MONITOR_NODES_REASON)) {
+        edist_monitor_nodes_opts(
+            mb, 1, EDIST_MONITOR_NODES_HIDDEN | EDIST_MONITOR_NODES_REASON)) {
         cli_err("cannot subscribe to node events");
         edist_node_stop(n);
         rc = CLI_FAIL;

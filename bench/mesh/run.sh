@@ -41,7 +41,8 @@ erlc -o "$LIB_TMP" "$HERE/mesh_bench.erl" || fail "erlc failed"
 # ---- nodes of a run: started, recorded, stopped by pid.
 RUN_PIDS=()
 RUN_NAMES=()
-declare -A PID_OF # node name -> pid to signal / read RSS from
+declare -A PID_OF  # node name -> pid to signal / read RSS from
+declare -A IS_BEAM # node name -> 1 for BEAM nodes
 
 # start_beam NAME [ERL ARGS...]: a visible BEAM node, idle.
 start_beam() {
@@ -52,6 +53,7 @@ start_beam() {
     track $!
     RUN_PIDS+=($!)
     RUN_NAMES+=("$name")
+    IS_BEAM[$name]=1
 }
 
 # start_edist NAME [ARGS...]: a visible `edist node`, idle.
@@ -76,6 +78,9 @@ ready() {
         names=$("$OTP_EPMD" -port "$EP" -names 2>/dev/null)
         for n in "${RUN_NAMES[@]}"; do
             grep -q "^name $n " <<<"$names" || missing=$((missing + 1))
+            # A BEAM writes its pid file just after registering.
+            [ -z "${IS_BEAM[$n]:-}" ] || [ -s "$LIB_TMP/beam-$n.pid" ] ||
+                missing=$((missing + 1))
         done
         [ $missing -eq 0 ] && break
         [ $SECONDS -lt $deadline ] || fail "$missing nodes did not register"
@@ -106,6 +111,8 @@ stop_run() {
     done
     RUN_PIDS=()
     RUN_NAMES=()
+    IS_BEAM=()
+    PID_OF=()
 }
 
 # mem_kb PID FIELD: a figure of /proc/PID/smaps_rollup in kB: Rss (what

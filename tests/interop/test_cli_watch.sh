@@ -42,8 +42,9 @@ then=$(date -u -d "${ts}Z" +%s) || fail "bad timestamp $ts"
     fail "timestamp $ts is not UTC now ($(date -u))"
 ok "timestamps are UTC"
 
-# --- nodedown with its reason: e1 killed while watched.
-"$EDIST_CLI" watch --cookie $CK --name w2@127.0.0.1 --count 2 --timeout 20 \
+# --- nodedown with its reason: e1 killed while watched (by a hidden
+# watcher, which the mesh does not connect to e1's other peers).
+"$EDIST_CLI" watch --cookie $CK --name w2@127.0.0.1 --hidden --count 2 --timeout 20 \
     "$E1" >"$LIB_TMP/w2.log" 2>&1 &
 W2=$!
 track $W2
@@ -56,7 +57,7 @@ ok "nodedown with reason connection_closed after SIGKILL"
 
 # A BEAM node that disconnects the watcher: reason disconnect is BEAM's
 # view; ours is that the connection closed.
-"$EDIST_CLI" watch --cookie $CK --name w3@127.0.0.1 --count 2 --timeout 20 \
+"$EDIST_CLI" watch --cookie $CK --name w3@127.0.0.1 --hidden --count 2 --timeout 20 \
     "$B1" >"$LIB_TMP/w3.log" 2>&1 &
 W3=$!
 track $W3
@@ -131,3 +132,16 @@ echo "$out" | grep -q "not registered" || fail "no clear message: $out"
 out=$("$EDIST_CLI" nodes --cookie wrong "$B1" 2>&1) && fail "wrong cookie succeeded: $out"
 echo "$out" | grep -qi "cookie" || fail "no cookie message: $out"
 ok "edist nodes: bad WHICH (2), unknown node, wrong cookie: clear errors"
+
+# --- through the mesh: a watcher connected to one node reports the nodes
+# it is connected to by the cluster (e2 and b1 are meshed): through a BEAM
+# node and through an edist node.
+k=0
+for via in "$B1" "$E2"; do
+    k=$((k + 1))
+    out=$(watch --name wm$k@127.0.0.1 --count 2 --timeout 20 "$via") ||
+        fail "watch through $via: $out"
+    echo "$out" | grep -Eq "^$STAMP nodeup $B1 visible\$" || fail "via $via: $out"
+    echo "$out" | grep -Eq "^$STAMP nodeup $E2 visible\$" || fail "via $via: $out"
+done
+ok "watch reports the nodes it meets through the mesh (via BEAM, via edist)"
