@@ -167,7 +167,9 @@ mesh_run() {
         chain+=("$name@127.0.0.1")
     done
     ready
-    sleep 0.5
+    # Let the nodes finish booting (a BEAM keeps loading code after it
+    # registers), so that the figure is the mesh's, not the boot's.
+    sleep 2
     echo "== mesh $kind N=$n run $rep" >&2
     timeout -k 5 120 erl -noshell -hidden -name "drv$kind${n}r$rep@127.0.0.1" \
         -setcookie $COOKIE -pa "$LIB_TMP" -run mesh_bench mesh "${chain[@]}" \
