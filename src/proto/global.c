@@ -53,10 +53,13 @@ static const edist_term *gl_el(const edist_term *t, size_t i)
     return &t->v.tuple.elems[i];
 }
 
+/* A node name we could connect to ("name@host", no NUL): anything else
+ * in a node position is ignored. */
 static int gl_node_atom(const edist_term *t)
 {
     return t->type == EDIST_TERM_ATOM && t->v.atom.len > 0 &&
-           t->v.atom.len <= EDIST_NODE_NAME_MAX;
+           t->v.atom.len <= EDIST_NODE_NAME_MAX &&
+           edist_node_name_check(t->v.atom.name, t->v.atom.len) == 0;
 }
 
 /* Walks a proper list, possibly split over several list cells.  Returns
@@ -99,6 +102,7 @@ static gl_node *gl_find(const edist_gl *g, const char *name, size_t len)
 static gl_node *gl_get(edist_gl *g, const char *name, size_t len)
 {
     if (len == 0 || len > EDIST_NODE_NAME_MAX ||
+        edist_node_name_check(name, len) != 0 ||
         (len == g->self_len && memcmp(name, g->self, len) == 0))
         return NULL;
     gl_node *n = gl_find(g, name, len);
@@ -633,8 +637,82 @@ static int gl_add_known(edist_gl *g, const edist_term *list, int sync)
         if (vsn == 0)
             vsn = gl_node_vsn(k);
         gl_set_known(g, k, vsn);
+        k->fresh = 1;
         if (sync)
             rc = gl_sync_other(g, k->name, k->len);
+    }
+    return rc;
+}
+
+/* Writes {new_nodes, Me, [], [], Nodes, [{vsn, 8}]} for k: the fresh
+ * nodes, or (full) every known node but k. */
+static int gl_send_nodes(edist_gl *g, gl_node *k, int full)
+{
+    int pairs = k->known_vsn >= GL_POP_VSN || k->known_vsn == 0, any = 0;
+    edist_etf_writer w;
+    gl_cast_begin(g, &w, "new_nodes", 6);
+    gl_put_self(g, &w);
+    edist_etf_put_nil(&w); /* no ops: names travel with syncs */
+    edist_etf_put_nil(&w);
+    for (size_t j = 0; j < g->nodes.cap; j++) {
+        gl_node *f = g->nodes.slots[j].value;
+        if (!f || f == k || !f->known || (!full && !f->fresh))
+            continue;
+        any = 1;
+        edist_etf_put_list_header(&w, 1);
+        if (pairs) {
+            edist_etf_put_tuple_header(&w, 2);
+            edist_etf_put_atom(&w, f->name, f->len);
+            edist_etf_put_int(&w, f->known_vsn ? f->known_vsn : EDIST_GL_VSN);
+        } else {
+            edist_etf_put_atom(&w, f->name, f->len);
+        }
+    }
+    edist_etf_put_nil(&w);
+    edist_etf_put_list_header(&w, 1);
+    edist_etf_put_tuple_header(&w, 2);
+    edist_etf_put_atom_z(&w, "vsn");
+    edist_etf_put_int(&w, EDIST_GL_VSN);
+    edist_etf_put_nil(&w);
+    if (!any) {
+        edist_etf_writer_free(&w);
+        return 0;
+    }
+    return gl_send(g, k, 0, &w);
+}
+
+/*
+ * Nodes were just added to known (marked fresh): tells the rest of our
+ * partition about them (unless forward is 0: the caller did) and tells
+ * each of them every node we know; then clears the marks.  `from`, when
+ * not NULL, already knows the fresh nodes.
+ *
+ * BEAM does not need this: its locker holds the lock on the whole
+ * partition while two partitions merge, so no node joins either side
+ * meanwhile.  edist locks only itself, so a node may join our partition
+ * while a merge we take part in runs, and one side would not hear of it
+ * (the simulated networks in test_global.c find such runs).  With every
+ * addition passed on to the nodes we know, and every newcomer told all we
+ * know, two nodes that know each other end up knowing the same nodes;
+ * it ends because a node is added once.  BEAM nodes take such a
+ * new_nodes as any other (add what is new, connect, in_sync).
+ */
+static int gl_announce(edist_gl *g, const gl_node *from, int forward)
+{
+    int rc = 0;
+    for (size_t i = 0; i < g->nodes.cap && rc == 0; i++) {
+        gl_node *k = g->nodes.slots[i].value;
+        if (!k || !k->known || k == from)
+            continue;
+        if (k->fresh)
+            rc = gl_send_nodes(g, k, 1);
+        else if (forward)
+            rc = gl_send_nodes(g, k, 0);
+    }
+    for (size_t i = 0; i < g->nodes.cap; i++) {
+        gl_node *k = g->nodes.slots[i].value;
+        if (k)
+            k->fresh = 0;
     }
     return rc;
 }
@@ -716,13 +794,18 @@ static int gl_finish(edist_gl *g, gl_node *n)
     if (rc < 0)
         return rc;
     /* add_to_known([{Node, Vsn} | HisKnown]) */
-    if (!n->known)
+    if (!n->known) {
         gl_set_known(g, n, pvsn);
+        n->fresh = 1;
+    }
     rc = gl_add_known(g, &n->his_known, 0);
     n->pending = 0;
     n->synced = 1;
     gl_session_end(g, n, 0);
-    return rc;
+    /* The new_nodes above told our partition; the newcomers hear from us
+     * what we know now (our resolved may be older). */
+    int rc2 = gl_announce(g, NULL, 0);
+    return rc < 0 ? rc : rc2;
 }
 
 /* --------------------------------------------------------------- casts */
@@ -805,17 +888,41 @@ static int gl_cast(edist_gl *g, const edist_term *m)
             return EDIST_EBADMSG;
         int rc = gl_add_known(g, gl_el(m, 4), 1);
         gl_do_ops(g, gl_el(m, 2));
-        return rc;
+        const edist_term *from = gl_el(m, 1);
+        gl_node *fn = gl_node_atom(from)
+                          ? gl_find(g, from->v.atom.name, from->v.atom.len)
+                          : NULL;
+        int rc2 = gl_announce(g, fn, 1);
+        return rc < 0 ? rc : rc2;
     }
     if (edist_term_is_atom(op, "in_sync") && ar == 3) {
         gl_node *n = gl_get_atom(g, gl_el(m, 1));
         if (!n)
             return EDIST_EBADMSG;
         n->synced = 1;
+        int vsn = n->pending ? n->pending_vsn : EDIST_GL_VSN;
         n->pending = 0;
         gl_session_end(g, n, 0);
+        /* n counts us in its partition (it sends in_sync after adding
+         * us); BEAM waits to hear the same from its own partition, which
+         * its partition lock guarantees.  Without that lock we take n's
+         * word for it, so that both sides agree (see gl_announce). */
+        int rc = 0;
+        if (!n->known && n->up) {
+            gl_set_known(g, n, vsn);
+            /* ...and say so, or a session n runs with us would wait for
+             * us forever. */
+            edist_etf_writer w;
+            gl_cast_begin(g, &w, "in_sync", 3);
+            gl_put_self(g, &w);
+            edist_etf_put_atom_z(&w, "true");
+            rc = gl_send(g, n, 0, &w);
+            n->fresh = 1;
+            if (rc == 0)
+                rc = gl_announce(g, NULL, 1);
+        }
         gl_gc(g, n);
-        return 0;
+        return rc;
     }
     return 0; /* async_del_name, async_del_lock, unknown: ignored */
 }
@@ -1068,6 +1175,11 @@ int edist_gl_peer_down(edist_gl *g, const char *node, size_t len)
     int rc = gl_handle_nodedown(g, n, GL_DOWN_DISCONNECTED);
     gl_gc(g, n);
     return rc;
+}
+
+void edist_gl_prepare_shutdown(edist_gl *g)
+{
+    g->connect_all = 0;
 }
 
 int edist_gl_new(const edist_gl_opts *o, edist_gl **out)

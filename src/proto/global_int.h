@@ -92,6 +92,11 @@ int edist_gl_peer_down(edist_gl *g, const char *node, size_t len);
 int edist_gl_message(edist_gl *g, const char *from, size_t from_len,
                      const edist_term *msg);
 
+/* The node is stopping (global's prepare_shutdown): from now on the
+ * connections that go down are not reported (no lost_connection), as
+ * BEAM does under init:stop/0, so that the others stay meshed. */
+void edist_gl_prepare_shutdown(edist_gl *g);
+
 /* The oldest pending action (owned by the caller: edist_gl_action_free),
  * or NULL when there is none. */
 edist_gl_action *edist_gl_next(edist_gl *g);

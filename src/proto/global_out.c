@@ -109,7 +109,9 @@ int gl_emit_reply(edist_gl *g, const edist_term *from, const edist_term *tag,
 {
     /* The reply {Tag, Reply}: Tag copied as it came (OTP 24+ sends the
      * improper list [alias | Ref]). */
-    if (from->type != EDIST_TERM_PID) {
+    if (from->type != EDIST_TERM_PID ||
+        edist_node_name_check(from->v.pid.node.name, from->v.pid.node.len) !=
+            0) {
         edist_etf_writer_free(body);
         return EDIST_EBADMSG;
     }

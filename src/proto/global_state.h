@@ -23,6 +23,7 @@ typedef struct gl_node {
     int pending_vsn;
     int removing; /* {removing, Node}: we asked for its disconnect */
     int synced;
+    int fresh; /* just added to known by a new_nodes (gl_add_known) */
 
     /* A sync session (BEAM: a resolver process exists). */
     int session;

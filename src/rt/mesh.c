@@ -81,6 +81,10 @@ void mesh_stop(edist_node *n)
     pthread_mutex_lock(&m->mu);
     edist_mbox *s = m->server, *l = m->locker;
     m->server = m->locker = NULL;
+    /* As BEAM's global on init:stop: the connections we are about to
+     * close must not be reported as lost, or the others would drop each
+     * other. */
+    edist_gl_prepare_shutdown(m->gl);
     pthread_mutex_unlock(&m->mu);
     edist_mbox_close(s);
     edist_mbox_close(l);

@@ -153,8 +153,11 @@ static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
     else if (to->type == EDIST_TERM_ATOM)
         mb = (edist_mbox *)edist_procs_by_name(&n->procs, to->v.atom.name,
                                                to->v.atom.len);
-    int builtin =
-        to->type == EDIST_TERM_ATOM && edist_term_is_atom(to, "net_kernel");
+    /* Built-in servers answer gen_server calls: a monitor on them must
+     * not fire noproc (global_name_server exists on visible nodes). */
+    int builtin = to->type == EDIST_TERM_ATOM &&
+                  (edist_term_is_atom(to, "net_kernel") ||
+                   (n->mesh && edist_term_is_atom(to, "global_name_server")));
     if (mb) {
         /* FromProc as asked: the pid or the name. */
         sig_ent e;
