@@ -257,18 +257,12 @@ void mesh_peer_event(edist_node *n, const char *peer, size_t len, int up,
     if (!m)
         return;
     pthread_mutex_lock(&m->mu);
-    /* A stopping node (mesh_stop) closes its connections one by one: its
-     * global must not take those for lost connections and multicast
-     * lost_connection, which would make the others split the cluster
-     * (prevent_overlapping_partitions) because one member left. */
-    int stopped = m->server == NULL;
-    if (!stopped && up)
+    if (up)
         edist_gl_peer_up(m->gl, peer, len, visible);
-    else if (!stopped)
+    else
         edist_gl_peer_down(m->gl, peer, len);
     pthread_mutex_unlock(&m->mu);
-    if (!stopped)
-        mesh_pump(n, m);
+    mesh_pump(n, m);
 }
 
 int mesh_route(edist_node *n, const edist_dist_msg *dm, const uint8_t *payload)
