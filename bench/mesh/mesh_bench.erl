@@ -6,12 +6,14 @@
 -module(mesh_bench).
 -export([mesh/1, observe/1]).
 
-%% mesh([N1, N2, ...]): N1..Nk are running and unconnected.  At T0 asks
-%% each Ni, at once, to connect to Ni+1 (the chain); then polls every
+%% mesh([Mode, N1, N2, ...]): N1..Nk are running and unconnected.  At T0
+%% asks each Ni to connect to Ni+1 (the chain): all at once (Mode
+%% "parallel") or one after the other, each request answered before the
+%% next is sent (Mode "serial"); then polls every
 %% node's nodes() until each lists the k-1 others: "full mesh reached".
 %% Prints RESULT mesh_ms <ms from T0 to the first poll that saw the full
 %% mesh> and RESULT polls <how many polling rounds>.
-mesh(Args) ->
+mesh([Mode | Args]) ->
     Nodes = [list_to_atom(A) || A <- Args],
     K = length(Nodes),
     %% Warm-up, not timed: the driver's own (hidden) connections.
@@ -22,8 +24,14 @@ mesh(Args) ->
      end || {N, W} <- lists:zip(Nodes, Warm)],
     Pairs = lists:zip(lists:droplast(Nodes), tl(Nodes)),
     T0 = erlang:monotonic_time(microsecond),
-    [spawn(fun() -> erpc:call(A, net_kernel, connect_node, [B], 20000) end)
-     || {A, B} <- Pairs],
+    case Mode of
+        "parallel" ->
+            [spawn(fun() -> erpc:call(A, net_kernel, connect_node, [B], 20000) end)
+             || {A, B} <- Pairs];
+        "serial" ->
+            [true = erpc:call(A, net_kernel, connect_node, [B], 20000)
+             || {A, B} <- Pairs]
+    end,
     Deadline = T0 + 60000000,
     {T, Polls} = poll(Nodes, K - 1, Deadline, 1),
     io:format("RESULT mesh_ms ~.1f~nRESULT polls ~p~n",

@@ -9,7 +9,8 @@
 #
 # Environment: NS (cluster sizes, default "5 10 20"), BIG (the edist-only
 # extra size, default 50; empty to skip), KINDS (default "beam edist
-# mixed"), REPS (runs per size and kind,
+# mixed"), MODES (how the chain's links are asked for: "parallel", all at
+# once, and/or "serial", one after the other; default both), REPS (runs per size and kind,
 # median kept; default 3), DOWN_REPS (runs per nodedown case, default 3),
 # IDLE (idle nodes of each kind for RSS, default 5), EDIST_BUILD (default
 # build/release), RESULTS (a file that also gets the tables).
@@ -27,6 +28,7 @@ NS=${NS:-5 10 20}
 BIG=${BIG-50}
 REPS=${REPS:-3}
 KINDS=${KINDS:-beam edist mixed}
+MODES=${MODES:-parallel serial}
 DOWN_REPS=${DOWN_REPS:-3}
 IDLE=${IDLE:-5}
 CLI=$EDIST_BUILD/cli/edist
@@ -151,17 +153,18 @@ record_mem() {
 }
 
 # ---- 1. chain -> full mesh
-# mesh_run KIND N REP: KIND beam | edist | mixed (alternating B, E, B...).
+# mesh_run MODE KIND N REP: KIND beam | edist | mixed (alternating B, E,
+# B...); MODE parallel | serial (mesh_bench.erl).
 mesh_run() {
-    local kind=$1 n=$2 rep=$3 i name chain=()
+    local mode=$1 kind=$2 n=$3 rep=$4 i name chain=()
     for ((i = 1; i <= n; i++)); do
         local t=$kind
         [ "$kind" = mixed ] && { ((i % 2)) && t=beam || t=edist; }
         if [ "$t" = beam ]; then
-            name=b${kind:0:1}${n}r${rep}n$i
+            name=b${mode:0:1}${kind:0:1}${n}r${rep}n$i
             start_beam "$name"
         else
-            name=e${kind:0:1}${n}r${rep}n$i
+            name=e${mode:0:1}${kind:0:1}${n}r${rep}n$i
             start_edist "$name"
         fi
         chain+=("$name@127.0.0.1")
@@ -170,33 +173,37 @@ mesh_run() {
     # Let the nodes finish booting (a BEAM keeps loading code after it
     # registers), so that the figure is the mesh's, not the boot's.
     sleep 2
-    echo "== mesh $kind N=$n run $rep" >&2
-    timeout -k 5 120 erl -noshell -hidden -name "drv$kind${n}r$rep@127.0.0.1" \
-        -setcookie $COOKIE -pa "$LIB_TMP" -run mesh_bench mesh "${chain[@]}" \
+    echo "== mesh $mode $kind N=$n run $rep" >&2
+    timeout -k 5 120 erl -noshell -hidden -name "drv$mode$kind${n}r$rep@127.0.0.1" \
+        -setcookie $COOKIE -pa "$LIB_TMP" -run mesh_bench mesh $mode "${chain[@]}" \
         >"$LIB_TMP/drv.log" 2>&1
     if grep -q '^RESULT mesh_ms' "$LIB_TMP/drv.log"; then
-        sed -n "s/^RESULT mesh_ms /RESULT mesh.$kind.$n /p" "$LIB_TMP/drv.log" >>"$OUT"
-        sed -n "s/^RESULT polls /RESULT polls.$kind.$n /p" "$LIB_TMP/drv.log" >>"$OUT"
+        sed -n "s/^RESULT mesh_ms /RESULT mesh.$mode.$kind.$n /p" "$LIB_TMP/drv.log" >>"$OUT"
+        sed -n "s/^RESULT polls /RESULT polls.$mode.$kind.$n /p" "$LIB_TMP/drv.log" >>"$OUT"
     else
-        echo "warning: mesh $kind N=$n run $rep: $(tail -3 "$LIB_TMP/drv.log")" >&2
+        echo "warning: mesh $mode $kind N=$n run $rep: $(tail -3 "$LIB_TMP/drv.log")" >&2
     fi
     # Memory of a node in a settled mesh of n.
     sleep 1
-    record_mem mesh.$kind.$n b beam
-    record_mem mesh.$kind.$n e edist
+    if [ "$mode" = "${MODES%% *}" ]; then
+        record_mem mesh.$kind.$n b beam
+        record_mem mesh.$kind.$n e edist
+    fi
     stop_run
 }
 
-for n in $NS; do
-    for rep in $(seq 1 "$REPS"); do
-        for kind in $KINDS; do
-            mesh_run $kind "$n" "$rep"
+for mode in $MODES; do
+    for n in $NS; do
+        for rep in $(seq 1 "$REPS"); do
+            for kind in $KINDS; do
+                mesh_run $mode $kind "$n" "$rep"
+            done
         done
     done
+    if [ -n "$BIG" ]; then
+        for rep in $(seq 1 "$REPS"); do mesh_run $mode edist "$BIG" "$rep"; done
+    fi
 done
-if [ -n "$BIG" ]; then
-    for rep in $(seq 1 "$REPS"); do mesh_run edist "$BIG" "$rep"; done
-fi
 
 # ---- 2. nodedown detection, net_ticktime 4
 # down_run VICTIM_KIND SIGNAL REP: a victim node, a BEAM observer and an
@@ -281,15 +288,18 @@ ratio() {
     fi
 }
 {
-    echo "Chain -> full mesh (ms, median of $REPS; lower is better)"
-    echo
-    echo "| N | BEAM-only | edist-only | mixed | edist/BEAM | mixed/BEAM |"
-    echo "|---:|---:|---:|---:|---:|---:|"
-    for n in $NS; do
-        echo "| $n | $(fmt mesh.beam.$n) | $(fmt mesh.edist.$n) | $(fmt mesh.mixed.$n) | $(ratio mesh.edist.$n mesh.beam.$n) | $(ratio mesh.mixed.$n mesh.beam.$n) |"
+    for mode in $MODES; do
+        echo "Chain -> full mesh, links asked for in $mode (ms, median of $REPS; lower is better)"
+        echo
+        echo "| N | BEAM-only | edist-only | mixed | edist/BEAM | mixed/BEAM |"
+        echo "|---:|---:|---:|---:|---:|---:|"
+        for n in $NS; do
+            k=mesh.$mode
+            echo "| $n | $(fmt $k.beam.$n) | $(fmt $k.edist.$n) | $(fmt $k.mixed.$n) | $(ratio $k.edist.$n $k.beam.$n) | $(ratio $k.mixed.$n $k.beam.$n) |"
+        done
+        [ -n "$BIG" ] && echo "| $BIG | - | $(fmt mesh.$mode.edist.$BIG) | - | - | - |"
+        echo
     done
-    [ -n "$BIG" ] && echo "| $BIG | - | $(fmt mesh.edist.$BIG) | - | - | - |"
-    echo
     echo "nodedown detection, net_ticktime 4 (ms from the signal, median of $DOWN_REPS)"
     echo
     echo "| victim | signal | BEAM observer | edist observer | edist/BEAM |"
@@ -312,7 +322,9 @@ ratio() {
     echo
     echo "| target | value | goal |"
     echo "|---|---:|---|"
-    echo "| edist-only / BEAM-only mesh time, N = $last | $(ratio mesh.edist.$last mesh.beam.$last) | <= 0.33 |"
+    for mode in $MODES; do
+        echo "| edist-only / BEAM-only mesh time, N = $last, $mode | $(ratio mesh.$mode.edist.$last mesh.$mode.beam.$last) | <= 0.33 |"
+    done
     echo "| edist idle node, Rss (kB) | $(fmt Rss.idle.edist) | < 2048 |"
     echo "| edist idle node, Uss (kB) | $(fmt Uss.idle.edist) | < 2048 |"
     echo "| BEAM / edist idle Rss | $(ratio Rss.idle.beam Rss.idle.edist) | |"
