@@ -28,6 +28,11 @@
  * mailbox must not be used after (or while) edist_mbox_close() runs on it,
  * and the node must not be used after edist_node_stop() returns.
  *
+ * A node is visible by default and takes part in OTP's `global` (protocol
+ * vsn 8) as a BEAM node does: nodes that meet only through it are
+ * connected to each other, and it is connected to every member of the
+ * clusters it joins (docs/mesh.md).  opts.hidden makes it a hidden node.
+ *
  * Messages are handed over as External Term Format bytes (edist_msg): the
  * I/O thread routes them without decoding the payload, and the receiving
  * thread decodes them into its own arena.  Exit signals, monitor DOWN

@@ -451,8 +451,7 @@ static int gl_lock_is_set(edist_gl *g, gl_node *n)
 }
 
 /* The locker's side of lock_set from P's locker. */
-static int gl_on_lock_set(edist_gl *g, gl_node *n, const edist_term *pid,
-                          int set)
+static int gl_on_lock_set(edist_gl *g, gl_node *n, int set)
 {
     if (!set) {
         if (n->lock_sent && !n->lock_got) {
@@ -467,12 +466,6 @@ static int gl_on_lock_set(edist_gl *g, gl_node *n, const edist_term *pid,
     n->refused = 0;
     if (!n->have_his)
         return 0;
-    if (pid->type == EDIST_TERM_PID &&
-        edist_term_compare(pid, &n->his_locker) != 0) {
-        /* Another locker of that node speaks now: take its pid. */
-        if (edist_term_copy(n->a, &n->his_locker, pid) < 0)
-            return EDIST_ENOMEM;
-    }
     if (!n->lock_sent) {
         if (!gl_take_lock(g, n))
             return gl_send_lock_set(g, n, 0);
@@ -851,8 +844,9 @@ static int gl_cast(edist_gl *g, const edist_term *m)
             return 0;
         if (ar == 5 && !gl_tag_ok(n, gl_el(m, 4)))
             return 0;
-        return gl_on_lock_set(g, n, pid,
-                              edist_term_is_atom(gl_el(m, 2), "true"));
+        /* His locker is the one init_connect named: our lock id was made
+         * from it, so a pid that differs is not taken over. */
+        return gl_on_lock_set(g, n, edist_term_is_atom(gl_el(m, 2), "true"));
     }
     if (edist_term_is_atom(op, "exchange") && ar == 5) {
         /* {exchange, Node, NameList, NameExtList, MyTag} */

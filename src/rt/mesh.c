@@ -280,6 +280,9 @@ int mesh_route(edist_node *n, const edist_dist_msg *dm, const uint8_t *payload)
     edist_term t;
     if (a && edist_etf_read_term(&r, a, NULL, &t) == 0) {
         pthread_mutex_lock(&m->mu);
+        /* What reached our pids came first. */
+        mesh_drain(m, m->server);
+        mesh_drain(m, m->locker);
         mesh_feed(m, &t);
         pthread_mutex_unlock(&m->mu);
     }

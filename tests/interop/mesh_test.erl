@@ -178,6 +178,10 @@ run(["hidden" | _]) ->
     check(case {lists:member(H, Hid), view(B1)} of
               {true, []} -> ok; Other -> {Hid, Other} end,
           "hidden edist: in nodes(hidden) of b1, b1 not meshed with b2"),
+    HHid = lists:sort(rpc:call(H, erlang, nodes, [hidden])),
+    check(case {view(H), lists:member(B1, HHid), lists:member(B2, HHid)} of
+              {[], true, true} -> ok; Other1 -> {HHid, Other1} end,
+          "hidden edist: its nodes() is empty, nodes(hidden) has b1 and b2"),
     Known = rpc:call(B1, gen_server, call, [global_name_server, get_known]),
     check(case lists:member(H, Known) of false -> ok; true -> Known end,
           "hidden edist: unknown to b1's global"),
