@@ -30,7 +30,7 @@ test: bootstrap
 	ctest --preset asan
 
 run:
-	scripts/bootstrap --runtime
+	scripts/bootstrap --demo
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	scripts/run
