@@ -3,7 +3,7 @@
 #   make            debug build with -Werror (build/dev)
 #   make test       install what is missing, build with ASan+UBSan, run every
 #                   test: unit, fuzz corpus replay, interop with real OTP
-#   make run        the main job: see scripts/run
+#   make run        the live demo (scripts/run): a mixed edist/BEAM cluster
 #   make ci         what .ci/run does: format check, gcc and clang -Werror
 #                   builds, optimised -Werror build, exported-symbol check,
 #                   make test
@@ -30,7 +30,7 @@ test: bootstrap
 	ctest --preset asan
 
 run:
-	scripts/bootstrap --runtime
+	scripts/bootstrap --demo
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	scripts/run

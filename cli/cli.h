@@ -80,5 +80,7 @@ int cmd_ping(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_rpc(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
 
 #endif

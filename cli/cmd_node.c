@@ -5,7 +5,8 @@
  * {Pid, Term} sent to echo is answered by sending Term to Pid.
  * It serves rpc (rpc:call, erpc:call, erpc:cast) for erlang:node/0,
  * erlang:nodes/0, erlang:nodes/1 (connected, visible, hidden, known),
- * erlang:whereis/1,
+ * erlang:whereis/1, net_kernel:connect_node/1 (true or false, as BEAM;
+ * how a script asks a running node to join another's cluster),
  * edist:echo/1 (returns its argument), edist:send/2 (Pid ! Msg, for
  * observing casts) and edist:raise/2 (raises Reason
  * with Class error, exit or throw: for testing failures), and logs the
@@ -208,6 +209,24 @@ static int rpc_whereis(void *ud, edist_node *n, edist_arena *a,
     return EDIST_RPC_RETURN;
 }
 
+/* net_kernel:connect_node(Node): true once connected, else false. */
+static int rpc_connect_node(void *ud, edist_node *n, edist_arena *a,
+                            const edist_term *args, size_t nargs,
+                            edist_term *res)
+{
+    (void)ud, (void)a, (void)nargs;
+    char name[1024];
+    if (args[0].type != EDIST_TERM_ATOM || args[0].v.atom.len >= sizeof name) {
+        *res = edist_mk_atom("badarg", 6);
+        return EDIST_RPC_ERROR;
+    }
+    memcpy(name, args[0].v.atom.name, args[0].v.atom.len);
+    name[args[0].v.atom.len] = '\0';
+    int ok = edist_connect(n, name, 10000, NULL) == 0;
+    *res = ok ? edist_mk_atom("true", 4) : edist_mk_atom("false", 5);
+    return EDIST_RPC_RETURN;
+}
+
 /* edist:send(Pid, Msg): Pid ! Msg from the echo mailbox (userdata). */
 static int rpc_send(void *ud, edist_node *n, edist_arena *a,
                     const edist_term *args, size_t nargs, edist_term *res)
@@ -228,6 +247,8 @@ static int node_serve_rpc(edist_node *n, edist_mbox *echo)
            edist_rpc_register(n, "erlang", "nodes", 0, rpc_nodes0, NULL) ||
            edist_rpc_register(n, "erlang", "nodes", 1, rpc_nodes1, NULL) ||
            edist_rpc_register(n, "erlang", "whereis", 1, rpc_whereis, NULL) ||
+           edist_rpc_register(n, "net_kernel", "connect_node", 1,
+                              rpc_connect_node, NULL) ||
            edist_rpc_register(n, "edist", "echo", 1, rpc_echo, NULL) ||
            edist_rpc_register(n, "edist", "send", 2, rpc_send, echo) ||
            edist_rpc_register(n, "edist", "raise", 2, rpc_raise, NULL);

@@ -31,6 +31,10 @@ static const command commands[] = {
      "rpc:call NODE MOD:FUN(ARG...) (Erlang syntax); prints the result"},
     {"node", cmd_node, "[OPTS] [--connect NODE]...",
      "run a node: logs events and messages, serves echo"},
+    {"watch", cmd_watch, "[OPTS] [--count N] [--timeout S] [NODE...]",
+     "stream timestamped nodeup/nodedown lines"},
+    {"nodes", cmd_nodes, "[OPTS] [--erlang] NODE [WHICH]",
+     "NODE's nodes() or nodes(WHICH), one per line"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
