@@ -98,10 +98,6 @@ static int watch_event(edist_node *n, edist_msg *m)
         memcpy(buf, v->v.atom.name, l);
         buf[l] = '\0';
         what = buf;
-    } else if (up) {
-        /* The info list does not say: ask the connection.  A peer gone
-         * again already is reported by the nodedown that follows. */
-        what = edist_node_peer_visible(n, name) == 0 ? "hidden" : "visible";
     } else {
         what = "unknown";
     }
@@ -204,8 +200,10 @@ int cmd_watch(int argc, char **argv)
     /* Subscribe before connecting, so the first nodeup is not missed. */
     edist_mbox *mb;
     if (edist_mbox_open(n, &mb) ||
-        edist_monitor_nodes_opts(
-            mb, 1, EDIST_MONITOR_NODES_HIDDEN | EDIST_MONITOR_NODES_REASON)) {
+        edist_monitor_nodes_opts(mb, 1,
+                                 EDIST_MONITOR_NODES_HIDDEN |
+                                     EDIST_MONITOR_NODES_REASON |
+                                     EDIST_MONITOR_NODES_TYPE)) {
         cli_err("cannot subscribe to node events");
         edist_node_stop(n);
         rc = CLI_FAIL;

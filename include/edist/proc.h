@@ -101,14 +101,30 @@ EDIST_EXTERN int edist_demonitor(edist_mbox *mb, const edist_term *ref);
  */
 EDIST_EXTERN int edist_monitor_node(edist_mbox *mb, const char *node, int on);
 
-/* Options of edist_monitor_nodes_opts (net_kernel:monitor_nodes/2). */
+/*
+ * Options of edist_monitor_nodes_opts (net_kernel:monitor_nodes/2).  With
+ * REASON or TYPE the messages carry an info list, {nodeup, Node, Info} and
+ * {nodedown, Node, Info}, built as ERTS builds it:
+ *   nodeup:   [{node_type, T}] with TYPE, else [];
+ *   nodedown: [{nodedown_reason, R}] with REASON, followed by
+ *             {node_type, T} with TYPE, e.g.
+ *             [{nodedown_reason, disconnect}, {node_type, hidden}].
+ * net_kernel's option lists map to:
+ *   [] -> 0;  [nodedown_reason] -> REASON;
+ *   [{node_type, visible}] -> TYPE;  [{node_type, all}] -> HIDDEN | TYPE;
+ *   [{node_type, hidden}] -> HIDDEN_ONLY | TYPE.
+ */
 enum {
-    /* Also report hidden nodes ({node_type, all}).  Without it only
-     * visible peers are reported, as net_kernel does. */
+    /* Also report hidden nodes.  Without it only visible peers are
+     * reported, as net_kernel does. */
     EDIST_MONITOR_NODES_HIDDEN = 1,
-    /* {nodedown, Node, [{nodedown_reason, R}]} (and {nodeup, Node, []})
-     * with R one of connection_closed, disconnect, net_tick_timeout. */
-    EDIST_MONITOR_NODES_REASON = 2
+    /* The nodedown reason: connection_closed, disconnect,
+     * net_tick_timeout, ... */
+    EDIST_MONITOR_NODES_REASON = 2,
+    /* The node type (visible or hidden) in the info list. */
+    EDIST_MONITOR_NODES_TYPE = 4,
+    /* Report hidden nodes only. */
+    EDIST_MONITOR_NODES_HIDDEN_ONLY = 8
 };
 
 /*

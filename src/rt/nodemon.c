@@ -36,7 +36,7 @@ void nodemon_init(edist_node *n)
 
 int edist_monitor_nodes_opts(edist_mbox *mb, int on, unsigned options)
 {
-    if (!mb)
+    if (!mb || options > 15u)
         return EDIST_EINVAL;
     edist_node *n = mb->node;
     int rc = 0;
@@ -125,20 +125,34 @@ void nodes_notify(edist_node *n, const char *peer, size_t len, int up)
     /* {nodeup, Node} | {nodedown, Node} | ... with an info list. */
     for (size_t i = 0; i < n->nm.nsubs; i++) {
         nm_sub *s = &n->nm.subs[i];
-        if (!visible && !(s->options & EDIST_MONITOR_NODES_HIDDEN))
+        unsigned o = s->options;
+        if (visible ? (o & EDIST_MONITOR_NODES_HIDDEN_ONLY) != 0
+                    : !(o & (EDIST_MONITOR_NODES_HIDDEN |
+                             EDIST_MONITOR_NODES_HIDDEN_ONLY)))
             continue;
-        /* With the reason option the info list: [] on nodeup,
-         * [{nodedown_reason, R}] on nodedown. */
-        edist_term pe[2] = {sig_atom("nodedown_reason"), sig_atom(reason)};
-        edist_term pair = sig_tuple(pe, 2), nil = edist_mk_nil(), info;
-        info.type = EDIST_TERM_LIST;
-        info.v.list.len = 1;
-        info.v.list.elems = &pair;
-        info.v.list.tail = &nil;
+        /* The info list, in ERTS's order (see edist/proc.h). */
+        edist_term rp[2] = {sig_atom("nodedown_reason"), sig_atom(reason)};
+        edist_term tp[2] = {sig_atom("node_type"),
+                            sig_atom(visible ? "visible" : "hidden")};
+        edist_term items[2], nil = edist_mk_nil();
+        size_t k = 0;
+        if (!up && (o & EDIST_MONITOR_NODES_REASON))
+            items[k++] = sig_tuple(rp, 2);
+        if (o & EDIST_MONITOR_NODES_TYPE)
+            items[k++] = sig_tuple(tp, 2);
+        edist_term info = nil;
+        if (k) {
+            info.type = EDIST_TERM_LIST;
+            info.v.list.len = k;
+            info.v.list.elems = items;
+            info.v.list.tail = &nil;
+        }
         edist_term el[3] = {sig_atom(up ? "nodeup" : "nodedown"),
-                            edist_mk_atom(peer, len), up ? nil : info};
-        edist_term t =
-            sig_tuple(el, s->options & EDIST_MONITOR_NODES_REASON ? 3 : 2);
+                            edist_mk_atom(peer, len), info};
+        edist_term t = sig_tuple(
+            el, o & (EDIST_MONITOR_NODES_REASON | EDIST_MONITOR_NODES_TYPE)
+                    ? 3
+                    : 2);
         edist_term pid =
             edist_mk_pid(edist_node_atom(n), s->id, s->serial, n->creation);
         sig_deliver_local(n, &pid, &t);

@@ -172,6 +172,8 @@ static int command(edist_arena *a, const edist_term *t)
              el[2].type == EDIST_TERM_LIST && i < el[2].v.list.len; i++) {
             if (edist_term_is_atom(&el[2].v.list.elems[i], "hidden"))
                 opts |= EDIST_MONITOR_NODES_HIDDEN;
+            if (edist_term_is_atom(&el[2].v.list.elems[i], "all"))
+                opts |= EDIST_MONITOR_NODES_HIDDEN | EDIST_MONITOR_NODES_TYPE;
             if (edist_term_is_atom(&el[2].v.list.elems[i], "nodedown_reason"))
                 opts |= EDIST_MONITOR_NODES_REASON;
         }

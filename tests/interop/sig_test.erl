@@ -244,14 +244,16 @@ main([S1a, OsPidA, S2a]) ->
     io:format("ok gen_server call and cast both ways~n"),
 
     %% --- node monitoring both ways, with a second BEAM node.
-    ok(S, {monitor_nodes, self(), [hidden, nodedown_reason]}),
+    %% [all, nodedown_reason] is net_kernel's [{node_type, all}, nodedown_reason]:
+    %% the info lists must be built as ERTS builds them.
+    ok(S, {monitor_nodes, self(), [all, nodedown_reason]}),
     {ok, Peer, B2} = peer:start_link(#{name => b2, host => "127.0.0.1",
                                       longnames => true,
                                       args => ["-setcookie", atom_to_list(erlang:get_cookie()), "-hidden"]}),
     %% the edist node connects to b2 through a monitor on one of its procs
     B2Pid = erpc:call(B2, erlang, whereis, [init]),
     {monitored, R14} = cmd(S, {monitor, self(), 0, B2Pid}),
-    ?EXPECT({got, 0, {nodeup, B2, []}}, nodeup_b2),
+    ?EXPECT({got, 0, {nodeup, B2, [{node_type, hidden}]}}, nodeup_b2),
     ok(S, {monitor_node, self(), B2, true}),
     W15 = erpc:call(B2, erlang, spawn, [timer, sleep, [infinity]]),
     ok(S, {link, self(), 0, W15}),
@@ -260,7 +262,8 @@ main([S1a, OsPidA, S2a]) ->
     ?EXPECT({got, 0, {'DOWN', R14, process, B2Pid, noconnection}}, down_noconnection),
     ?EXPECT({got, 0, {'EXIT', W15, noconnection}}, exit_noconnection),
     ?EXPECT({got, 0, {nodedown, B2}}, monitor_node_down),
-    ?EXPECT({got, 0, {nodedown, B2, [{nodedown_reason, connection_closed}]}}, monitor_nodes_down),
+    ?EXPECT({got, 0, {nodedown, B2, [{nodedown_reason, connection_closed},
+                                     {node_type, hidden}]}}, monitor_nodes_down),
     %% the peer controller ends with its node
     ?EXPECT({'EXIT', Peer, _}, peer_gone),
     ok(S, {monitor_node, self(), 'nosuch@127.0.0.1', true}),
@@ -270,12 +273,13 @@ main([S1a, OsPidA, S2a]) ->
     %% edist -> edist: monitor_node connects s1 to s2; rex of s2 answers
     %% undef for what s2 does not serve; disconnect gives its reason.
     ok(S, {monitor_node, self(), S2, true}),
-    ?EXPECT({got, 0, {nodeup, S2, []}}, nodeup_s2_from_s1),
+    ?EXPECT({got, 0, {nodeup, S2, [{node_type, hidden}]}}, nodeup_s2_from_s1),
     {rpc, ebadrpc, {badrpc, {'EXIT', {undef, [{nosuch, fn, [], []}]}}}} =
         cmd(S, {rpc, self(), S2, nosuch, fn, [], 5000}),
     ok(S, {disconnect, self(), S2}),
     ?EXPECT({got, 0, {nodedown, S2}}, disconnect_monitor_node),
-    ?EXPECT({got, 0, {nodedown, S2, [{nodedown_reason, disconnect}]}}, disconnect_reason),
+    ?EXPECT({got, 0, {nodedown, S2, [{nodedown_reason, disconnect},
+                                     {node_type, hidden}]}}, disconnect_reason),
     io:format("ok node monitoring from edist, noconnection, edist -> edist~n"),
 
     %% --- a graceful stop of S2: links and monitors get `shutdown`.
