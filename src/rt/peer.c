@@ -266,7 +266,9 @@ int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
 static int peer_send_body(edist_peer *p, const peer_body *b)
 {
     edist_node *n = p->node;
-    int on_io = edist_loop_on_thread(&n->loop);
+    /* A leader routing a frame (rx.c) must not wait for the I/O thread
+     * either: it may be waiting for that leader's link. */
+    int on_io = node_on_io(n);
     struct timespec deadline;
     int have_deadline = 0;
     int rc, schedule = 0;
@@ -456,6 +458,9 @@ void node_tick(uv_timer_t *t)
         /* A link paused by a full mailbox is alive; we are the slow one. */
         rt_link *l = p->link;
         if (up && l && l->paused)
+            edist_ticker_note_read(&p->ticker);
+        /* Readers (the I/O thread or a leader, rx.c) only set a flag. */
+        if (atomic_exchange(&p->rx_seen, 0))
             edist_ticker_note_read(&p->ticker);
         int action = up ? edist_ticker_poll(&p->ticker, now, empty) : 0;
         if (action == EDIST_TICK_SEND) {
