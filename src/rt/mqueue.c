@@ -34,6 +34,7 @@ int edist_mqueue_init(edist_mqueue *q, size_t limit)
     q->waiting = 0;
     q->lead = 0;
     q->lead_efd = -1;
+    q->stream = 0;
     q->on_drain = NULL;
     q->drain_ud = NULL;
     q->efd = -1;
@@ -179,6 +180,7 @@ static int mqueue_left_ms(const struct timespec *deadline)
 int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
                          int timeout_ms, const edist_mq_leader *ld)
 {
+    int follow = 0; /* the leader found the I/O thread delivering */
     struct timespec deadline;
     if (timeout_ms > 0)
         node_deadline(&deadline, timeout_ms);
@@ -197,14 +199,17 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
-        if (ld && ld->try_lead(ld->ctx)) {
+        /* Leading pays off for a reader that waits for one message (a
+         * reply): it skips a hand-off.  A reader that drains a stream is
+         * better served by the I/O thread reading in parallel. */
+        if (ld && !follow && !q->stream && ld->try_lead(ld->ctx)) {
             /* Read the sockets ourselves: the message we wait for is
              * routed here without a hand-off to this thread. */
             q->lead = 1;
             q->lead_thread = pthread_self();
             q->lead_efd = ld->efd;
             pthread_mutex_unlock(&q->mu);
-            ld->wait(ld->ctx, ms);
+            follow = ld->wait(ld->ctx, ms);
             pthread_mutex_lock(&q->mu);
             q->lead = 0;
             if (!q->head && timeout_ms > 0 && mqueue_left_ms(&deadline) == 0) {
@@ -213,6 +218,7 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
             }
             continue;
         }
+        follow = 0;
         q->waiting++;
         int r = 0;
         if (timeout_ms < 0)
@@ -235,6 +241,7 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
     q->head = m;
     if (!m)
         q->tail = NULL;
+    q->stream = k > 1 || m != NULL;
     q->bytes -= bytes;
     q->count -= k;
     /* A closed queue stays readable to the end, so that poll() users come

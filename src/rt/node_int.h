@@ -277,7 +277,7 @@ void rx_detach(rt_link *l);
 int node_on_io(edist_node *n);
 /* The leader hooks for a mailbox queue's pop. */
 int rx_try_lead(void *ctx);
-void rx_lead_wait(void *ctx, int timeout_ms);
+int rx_lead_wait(void *ctx, int timeout_ms);
 /* link.c: reads and routes what fd holds, rx_mu held.  Returns 0, or a
  * negative code when the link must close (*why says why). */
 int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, char *why,

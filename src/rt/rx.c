@@ -255,19 +255,26 @@ int rx_try_lead(void *ctx)
     return 1;
 }
 
-static void rx_lead_read(edist_node *n, uint64_t tag)
+/* Reads the link tag names.  Returns 1 when the I/O thread is reading
+ * it right now (it delivers what came), else 0. */
+static int rx_lead_read(edist_node *n, uint64_t tag)
 {
     node_rx *r = &n->rx;
     uint32_t slot = (uint32_t)tag, gen = (uint32_t)(tag >> 32);
     pthread_mutex_lock(&r->reg_mu);
-    rt_link *l = slot < r->nslots && r->gens[slot] == gen ? r->slots[slot]
-                                                          : NULL;
+    rt_link *l =
+        slot < r->nslots && r->gens[slot] == gen ? r->slots[slot] : NULL;
     if (!l) {
         pthread_mutex_unlock(&r->reg_mu);
-        return;
+        return 0;
     }
-    /* Waits at most for the I/O thread's current read of this link. */
-    pthread_mutex_lock(&l->rx_mu);
+    /* Waiting for the lock would put two threads through the futex per
+     * read, and the level-triggered set would wake us again at once:
+     * the caller waits as a follower instead. */
+    if (pthread_mutex_trylock(&l->rx_mu) != 0) {
+        pthread_mutex_unlock(&r->reg_mu);
+        return 1;
+    }
     pthread_mutex_unlock(&r->reg_mu);
     char why[512];
     int rc = link_rx_read(l, r->buf, NODE_READ_CHUNK, why, sizeof why);
@@ -285,10 +292,12 @@ static void rx_lead_read(edist_node *n, uint64_t tag)
         }
     }
     pthread_mutex_unlock(&l->rx_mu);
+    return 0;
 }
 
-void rx_lead_wait(void *ctx, int timeout_ms)
+int rx_lead_wait(void *ctx, int timeout_ms)
 {
+    int follow = 0;
     edist_node *n = ctx;
     node_rx *r = &n->rx;
     struct epoll_event ev[8];
@@ -305,10 +314,11 @@ void rx_lead_wait(void *ctx, int timeout_ms)
             } while (rd < 0 && errno == EINTR);
             continue;
         }
-        rx_lead_read(n, ev[i].data.u64);
+        follow |= rx_lead_read(n, ev[i].data.u64);
     }
     atomic_store(&r->owner, n->loop.thread);
     atomic_store(&r->busy, 0);
+    return follow;
 }
 
 void rx_stop(edist_node *n)
