@@ -20,9 +20,8 @@
 /* The two libcrypto entry points we need, with OpenSSL's signatures
  * (EVP_MD and ENGINE are opaque to us). */
 typedef const void *(*evp_md5_fn)(void);
-typedef int (*evp_digest_fn)(const void *data, size_t count,
-                             unsigned char *md, unsigned int *size,
-                             const void *type, void *impl);
+typedef int (*evp_digest_fn)(const void *data, size_t count, unsigned char *md,
+                             unsigned int *size, const void *type, void *impl);
 
 int edist_md5_2(const void *a, size_t alen, const void *b, size_t blen,
                 uint8_t out[16])
@@ -49,8 +48,7 @@ int edist_md5_2(const void *a, size_t alen, const void *b, size_t blen,
             memcpy(buf + alen, b, blen);
         unsigned int olen = 0;
         const void *type = md5();
-        if (type && digest(buf, len, out, &olen, type, NULL) == 1 &&
-            olen == 16)
+        if (type && digest(buf, len, out, &olen, type, NULL) == 1 && olen == 16)
             rc = 0;
         edist_cleanse(buf, len); /* it held the cookie */
     }

@@ -173,13 +173,69 @@ static int link_hs_write(rt_link *l)
 static int link_read_frames(rt_link *l, const uint8_t *in, size_t len,
                             char *why, size_t why_len);
 
+/* Acceptor, NAME_ME (a node started as `-sname undefined` dials us):
+ * names it as net_kernel:generate_node_name/2 does, a random 64-bit
+ * number in base 36 (upper case) @ the host it sent, with a random
+ * creation of at least 4, and claims a fresh peer entry for that name
+ * (a name in use is drawn again).  Returns the peer (a reference) or
+ * NULL when out of memory or randomness. */
+static edist_peer *link_name_peer(rt_link *l, const edist_hs_event *ev,
+                                  uint32_t *creation)
+{
+    edist_node *n = l->node;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uint64_t r;
+        uint32_t c;
+        if (edist_random_bytes(&r, sizeof r) != 0 ||
+            edist_random_bytes(&c, sizeof c) != 0)
+            return NULL;
+        char digits[16], name[EDIST_NODE_NAME_MAX + 1];
+        size_t k = 0;
+        r = r ? r : 1;
+        while (r) {
+            digits[k++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[r % 36];
+            r /= 36;
+        }
+        size_t len = 0;
+        while (k)
+            name[len++] = digits[--k];
+        int w = snprintf(name + len, sizeof name - len, "@%.*s",
+                         (int)ev->peer_name_len, ev->peer_name);
+        if (w < 0 || (size_t)w >= sizeof name - len)
+            return NULL;
+        len += (size_t)w;
+        int created;
+        edist_peer *p = peer_get_or_create(n, name, len, &created);
+        if (!p)
+            return NULL;
+        if (created) {
+            /* net_kernel's wrap_creation: creations 0-3 are avoided. */
+            *creation = c >= 4 ? c : c + 4;
+            return p;
+        }
+        peer_unref(p);
+    }
+    return NULL;
+}
+
 /* Acceptor: decide the status from the peer table (net_kernel's rules). */
 static void link_need_status(rt_link *l, const edist_hs_event *ev)
 {
     edist_node *n = l->node;
     uint64_t now = node_now_ms();
     if (ev->name_me) {
-        edist_hs_set_status(l->hs, EDIST_HS_STATUS_NOT_ALLOWED, now);
+        uint32_t creation = 0;
+        edist_peer *p = link_name_peer(l, ev, &creation);
+        if (!p) {
+            edist_hs_set_status(l->hs, EDIST_HS_STATUS_NOT_ALLOWED, now);
+            return;
+        }
+        pthread_mutex_lock(&p->mu);
+        p->link = l;
+        pthread_mutex_unlock(&p->mu);
+        l->peer = p; /* keeps the reference from peer_get_or_create */
+        if (edist_hs_set_named(l->hs, p->name, creation, now) < 0)
+            link_close(l, EDIST_EBADNAME, "cannot name the NAME_ME peer");
         return;
     }
     int created;

@@ -375,6 +375,10 @@ void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev)
 {
     edist_node *n = p->node;
     pthread_mutex_lock(&p->mu);
+    /* Under the lock: once the state is UP a sender may write directly
+     * and note it in the ticker (TSan found the init racing with that). */
+    edist_ticker_init(&p->ticker, n->ticktime_ms, n->tick_intensity,
+                      !ev->visible, node_now_ms());
     p->state = PEER_UP;
     p->link = l;
     p->fd = l->fd;
@@ -385,8 +389,6 @@ void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev)
     p->err.reason[0] = '\0';
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    edist_ticker_init(&p->ticker, n->ticktime_ms, n->tick_intensity,
-                      !ev->visible, node_now_ms());
     peer_flush(p);
     node_notify_nodes(n, p->name, p->name_len, 1);
 }
