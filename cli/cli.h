@@ -42,6 +42,7 @@ typedef struct cli_node_opts {
     unsigned epmd_port;
     unsigned ticktime;
     int visible;
+    int ipv6; /* --ipv6: listen on IPv6 (dual-stack) */
     int no_epmd_start;
     int verbose;
 } cli_node_opts;

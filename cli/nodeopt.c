@@ -9,6 +9,7 @@
  *   --ticktime S            net_ticktime in seconds (default 60)
  *   --hidden                a hidden node (the default for now)
  *   --visible               a visible node (PUBLISHED)
+ *   --ipv6                  listen on IPv6 (erl -proto_dist inet6_tcp)
  *   --no-epmd-start         fail instead of starting edist-epmd when no
  *                           EPMD answers (erl -start_epmd false)
  *   -v                      explain failures on stderr
@@ -65,6 +66,8 @@ int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
             o->visible = 0;
         } else if (!strcmp(a, "--visible")) {
             o->visible = 1;
+        } else if (!strcmp(a, "--ipv6")) {
+            o->ipv6 = 1;
         } else if (!strcmp(a, "--no-epmd-start")) {
             o->no_epmd_start = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -125,6 +128,7 @@ int cli_node_start(const cli_node_opts *o, const char *peer_hint,
     no.epmd_port = o->epmd_port;
     no.ticktime = o->ticktime;
     no.visible = o->visible;
+    no.ipv6 = o->ipv6;
     no.no_epmd_start = o->no_epmd_start;
     char why[512] = "";
     int rc = edist_node_start(&no, out, why, sizeof why);
