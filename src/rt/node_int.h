@@ -13,11 +13,15 @@
  *                and the I/O thread; guarded by peer->mu; reference-counted
  *                (the peer table holds one reference).
  *   rt_link      one socket and its handshake, dial or accepted.  I/O
- *                thread only.  A link becomes the peer's link when its
- *                handshake completes (or, when dialling, from the start).
+ *                thread only, except what reading an up link touches (the
+ *                frame decoder, paused): that belongs to whoever holds
+ *                rx_mu, the I/O thread or the leader (rx.c).  A link
+ *                becomes the peer's link when its handshake completes (or,
+ *                when dialling, from the start).
  *
- * Locks are never nested except peers_mu -> peer->mu (lookup then lock),
- * and no lock is held across a blocking call.
+ * Locks are never nested except peers_mu -> peer->mu (lookup then lock)
+ * and rx.reg_mu -> link->rx_mu -> what routing takes (rx.c), and no lock
+ * is held across a blocking call.
  */
 #ifndef EDIST_RT_NODE_INT_H
 #define EDIST_RT_NODE_INT_H
