@@ -25,8 +25,9 @@
  * timer and handshake; ticks are sent and checked there, so a program that
  * does not call edist_recv() for minutes stays connected.  To save a thread
  * hand-off per message, one thread at a time that waits in edist_recv() or
- * edist_recv_many() on an empty mailbox reads the connections itself
- * while it waits, and routes what arrives (to its own mailbox or any
+ * edist_recv_many() on an empty mailbox that sent to another node since
+ * its last receive (it probably waits for a reply) reads the connections
+ * itself while it waits, and routes what arrives (to its own mailbox or any
  * other) before it returns; it never runs user code there and never
  * blocks on anything but the sockets.  Every function in
  * this header is safe to call from any thread, concurrently, except that a

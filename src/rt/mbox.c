@@ -398,6 +398,8 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     rc = mbox_queue(p, ctl, ctl_len, msg, buf, len, size);
     peer_unref(p);
+    if (rc == 0) /* a reply may come over the socket: rx.c */
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -430,6 +432,8 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
     rc = mbox_queue(p, ctl, cw.len, msg, buf, len, size);
     peer_unref(p);
+    if (rc == 0)
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
     return rc;
 }
 

@@ -34,7 +34,7 @@ int edist_mqueue_init(edist_mqueue *q, size_t limit)
     q->waiting = 0;
     q->lead = 0;
     q->lead_efd = -1;
-    q->stream = 0;
+    atomic_init(&q->asked, 0);
     q->on_drain = NULL;
     q->drain_ud = NULL;
     q->efd = -1;
@@ -181,6 +181,11 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
                          int timeout_ms, const edist_mq_leader *ld)
 {
     int follow = 0; /* the leader found the I/O thread delivering */
+    /* Leading pays off for a reader that waits for a reply (it skips a
+     * hand-off); one that drains a stream is better served by the I/O
+     * thread reading in parallel.  A reply is expected when the owner
+     * sent to another node since its last pop. */
+    int may_lead = ld && atomic_exchange(&q->asked, 0);
     struct timespec deadline;
     if (timeout_ms > 0)
         node_deadline(&deadline, timeout_ms);
@@ -199,10 +204,7 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
-        /* Leading pays off for a reader that waits for one message (a
-         * reply): it skips a hand-off.  A reader that drains a stream is
-         * better served by the I/O thread reading in parallel. */
-        if (ld && !follow && !q->stream && ld->try_lead(ld->ctx)) {
+        if (may_lead && !follow && ld->try_lead(ld->ctx)) {
             /* Read the sockets ourselves: the message we wait for is
              * routed here without a hand-off to this thread. */
             q->lead = 1;
@@ -241,7 +243,6 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
     q->head = m;
     if (!m)
         q->tail = NULL;
-    q->stream = k > 1 || m != NULL;
     q->bytes -= bytes;
     q->count -= k;
     /* A closed queue stays readable to the end, so that poll() users come

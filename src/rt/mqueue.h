@@ -17,6 +17,7 @@
 #define EDIST_RT_MQUEUE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,7 +47,9 @@ typedef struct edist_mqueue {
     int lead;    /* a reader waits as the node's leader (not on cv) */
     pthread_t lead_thread;
     int lead_efd; /* written to wake that leader */
-    int stream;   /* the last pop found more than one message */
+    /* The owner sent to another node since its last pop: a reply is
+     * likely to come over a socket, so a waiting pop may lead. */
+    atomic_int asked;
     void (*on_drain)(void *ud);
     void *drain_ud;
 } edist_mqueue;
@@ -100,7 +103,9 @@ typedef struct edist_mq_leader {
 } edist_mq_leader;
 
 /* As edist_mqueue_pop_many; a reader that must wait does it through ld
- * when ld (borrowed; may be NULL) grants the leadership. */
+ * when ld (borrowed; may be NULL) grants the leadership and q->asked was
+ * set (it is cleared here).  A reader that only consumes (a sink) does not
+ * lead: the I/O thread reading in parallel drains a stream faster. */
 int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
                          int timeout_ms, const edist_mq_leader *ld);
 

@@ -260,6 +260,7 @@ static void test_leader_woken_by_push(void **state)
     /* The reader waits as the leader: only the eventfd can wake it
      * before the 5 s timeout (the push comes after 20 ms). */
     struct timespec t0, t1;
+    atomic_store(&q.asked, 1); /* a reply is expected: lead */
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -272,7 +273,13 @@ static void test_leader_woken_by_push(void **state)
     assert_true(f.leads >= 1);
     assert_true(f.woken >= 1);
     pthread_join(t, NULL);
+    /* A sink (nothing sent since the last pop) does not lead. */
+    int leads = f.leads;
+    assert_int_equal(edist_mqueue_pop_led(&q, out, 8, 30, &ld),
+                     EDIST_ETIMEDOUT);
+    assert_int_equal(f.leads, leads);
     /* Times out like a plain pop, with the leadership given back. */
+    atomic_store(&q.asked, 1);
     assert_int_equal(edist_mqueue_pop_led(&q, out, 8, 30, &ld),
                      EDIST_ETIMEDOUT);
     close(f.efd);
@@ -316,6 +323,7 @@ static void test_leader_follow_uses_cv(void **state)
     pthread_t t;
     pthread_create(&t, NULL, push_later, &q);
     edist_msg *out[8];
+    atomic_store(&q.asked, 1);
     int k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
     assert_true(k >= 1);
     if (k == 1)
@@ -327,6 +335,7 @@ static void test_leader_follow_uses_cv(void **state)
     f.refuse = 1;
     int leads = f.leads;
     pthread_create(&t, NULL, push_later, &q);
+    atomic_store(&q.asked, 1);
     k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
     assert_true(k >= 1);
     if (k == 1)
