@@ -47,6 +47,7 @@ typedef struct cli_node_opts {
     int hidden;
     int hidden_set;
     int no_connect_all; /* --connect-all false */
+    int ipv6;           /* --ipv6: listen on IPv6 (dual-stack) */
     int no_epmd_start;
     int verbose;
 } cli_node_opts;

@@ -14,6 +14,7 @@
  *   --connect-all BOOL | -connect_all BOOL
  *                           true (default): global connects transitively;
  *                           false: it never does (erl -connect_all false)
+ *   --ipv6                  listen on IPv6 (erl -proto_dist inet6_tcp)
  *   --no-epmd-start         fail instead of starting edist-epmd when no
  *                           EPMD answers (erl -start_epmd false)
  *   -v                      explain failures on stderr
@@ -82,6 +83,8 @@ int cli_node_args(int argc, char **argv, cli_node_opts *o, char **rest,
                 cli_err("bad %s '%s': expected true or false", a, v);
                 return -1;
             }
+        } else if (!strcmp(a, "--ipv6")) {
+            o->ipv6 = 1;
         } else if (!strcmp(a, "--no-epmd-start")) {
             o->no_epmd_start = 1;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -149,6 +152,7 @@ int cli_node_start(const cli_node_opts *o, const char *peer_hint,
     no.ticktime = o->ticktime;
     no.hidden = o->hidden;
     no.no_connect_all = o->no_connect_all;
+    no.ipv6 = o->ipv6;
     no.no_epmd_start = o->no_epmd_start;
     char why[512] = "";
     int rc = edist_node_start(&no, out, why, sizeof why);

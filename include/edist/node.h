@@ -23,7 +23,13 @@
  *
  * Threading: a node runs one I/O thread of its own that owns every socket,
  * timer and handshake; ticks are sent and checked there, so a program that
- * does not call edist_recv() for minutes stays connected.  Every function in
+ * does not call edist_recv() for minutes stays connected.  To save a thread
+ * hand-off per message, one thread at a time that waits in edist_recv() or
+ * edist_recv_many() on an empty mailbox that sent to another node since
+ * its last receive (it probably waits for a reply) reads the connections
+ * itself while it waits, and routes what arrives (to its own mailbox or any
+ * other) before it returns; it never runs user code there and never
+ * blocks on anything but the sockets.  Every function in
  * this header is safe to call from any thread, concurrently, except that a
  * mailbox must not be used after (or while) edist_mbox_close() runs on it,
  * and the node must not be used after edist_node_stop() returns.
@@ -213,7 +219,9 @@ EDIST_EXTERN int edist_send_named(edist_mbox *from, const char *name,
 /*
  * Takes the oldest message, waiting up to timeout_ms (< 0: forever; 0:
  * poll).  Returns 0 and stores it in *out (owned by the caller:
- * edist_msg_free), EDIST_ETIMEDOUT, or EDIST_ECLOSED.
+ * edist_msg_free), EDIST_ETIMEDOUT, or EDIST_ECLOSED.  While it waits the
+ * calling thread may read and route the node's incoming traffic (see
+ * Threading above), so a reply reaches it without a thread hand-off.
  */
 EDIST_EXTERN int edist_recv(edist_mbox *mb, edist_msg **out, int timeout_ms);
 

@@ -17,10 +17,10 @@
  *   131 80 UncompressedSize:32 zlib(Tag Data)
  */
 #include <string.h>
-#include <zlib.h>
 
 #include "core/utf8.h"
 #include "core/wire.h"
+#include "core/zlib_dl.h"
 #include "edist/err.h"
 #include "etf/etf_int.h"
 
@@ -524,24 +524,30 @@ static void z_arena_free(void *opaque, void *p)
 long etf_inflate(edist_arena *a, const uint8_t *src, size_t len, uint8_t *dst,
                  size_t dlen)
 {
+    edist_zlib zl;
+    if (edist_zlib_open(&zl) < 0)
+        return EDIST_EZLIB;
     z_stream z;
     memset(&z, 0, sizeof z);
     z.zalloc = z_arena_alloc;
     z.zfree = z_arena_free;
     z.opaque = a;
-    int zr = inflateInit(&z);
-    if (zr != Z_OK)
+    int zr = zl.inflate_init(&z, ZLIB_VERSION, (int)sizeof z);
+    if (zr != Z_OK) {
+        edist_zlib_close(&zl);
         return zr == Z_MEM_ERROR ? EDIST_ENOMEM : EDIST_EZLIB;
+    }
     if (len > UINT32_MAX)
         len = UINT32_MAX;
     z.next_in = (Bytef *)(uintptr_t)src;
     z.avail_in = (uInt)len;
     z.next_out = dst;
     z.avail_out = (uInt)dlen;
-    zr = inflate(&z, Z_FINISH);
+    zr = zl.inflate(&z, Z_FINISH);
     long used = (long)z.total_in;
     size_t produced = dlen - z.avail_out;
-    inflateEnd(&z);
+    zl.inflate_end(&z);
+    edist_zlib_close(&zl);
     if (zr == Z_STREAM_END)
         return produced == dlen ? used : EDIST_EZLIB;
     if (zr == Z_MEM_ERROR)

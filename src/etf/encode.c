@@ -22,9 +22,9 @@
  */
 #include <math.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/mem.h"
+#include "core/zlib_dl.h"
 #include "edist/err.h"
 #include "etf/etf_int.h"
 
@@ -426,28 +426,30 @@ static int compress_body(const edist_allocator *al, int level,
                          const uint8_t *body, size_t n, uint8_t *dst,
                          size_t dcap, size_t *dlen)
 {
+    /* zlib counts in uInt; terms beyond 4 GiB are not compressed. */
+    if (n > UINT32_MAX || dcap > UINT32_MAX)
+        return 0;
+    edist_zlib zl;
+    if (edist_zlib_open(&zl) < 0)
+        return EDIST_EZLIB;
     z_stream z;
     memset(&z, 0, sizeof z);
     z.zalloc = z_alloc;
     z.zfree = z_free;
     z.opaque = (void *)(uintptr_t)al;
-    int zr = deflateInit(&z, level);
-    if (zr == Z_MEM_ERROR)
-        return EDIST_ENOMEM;
-    if (zr != Z_OK)
-        return EDIST_EZLIB;
-    /* zlib counts in uInt; terms beyond 4 GiB are not compressed. */
-    if (n > UINT32_MAX || dcap > UINT32_MAX) {
-        deflateEnd(&z);
-        return 0;
+    int zr = zl.deflate_init(&z, level, ZLIB_VERSION, (int)sizeof z);
+    if (zr != Z_OK) {
+        edist_zlib_close(&zl);
+        return zr == Z_MEM_ERROR ? EDIST_ENOMEM : EDIST_EZLIB;
     }
     z.next_in = (Bytef *)(uintptr_t)body;
     z.avail_in = (uInt)n;
     z.next_out = dst;
     z.avail_out = (uInt)dcap;
-    zr = deflate(&z, Z_FINISH);
+    zr = zl.deflate(&z, Z_FINISH);
     *dlen = dcap - z.avail_out;
-    deflateEnd(&z);
+    zl.deflate_end(&z);
+    edist_zlib_close(&zl);
     if (zr == Z_STREAM_END)
         return 1;
     if (zr == Z_OK || zr == Z_BUF_ERROR)

@@ -143,13 +143,16 @@ static int put_int(pstate *p, bitw *w, const edist_term *v, uint64_t nbits,
     return put_le_bits(w, le, n, nbits % 8, whole * 8, fill);
 }
 
-/* Rounds x >= 0 to the nearest integer, ties to even. */
+/* Rounds x >= 0 to the nearest integer, ties to even.  Callers pass
+ * x < 2^11, so the integer conversions are exact; doing without floor()
+ * and fmod() keeps libm out of the library. */
 static double round_even(double x)
 {
-    double r = floor(x), d = x - r;
-    if (d > 0.5 || (d == 0.5 && fmod(r, 2.0) != 0))
-        r += 1;
-    return r;
+    uint64_t i = (uint64_t)x;
+    double d = x - (double)i;
+    if (d > 0.5 || (d == 0.5 && (i & 1)))
+        i++;
+    return (double)i;
 }
 
 /* IEEE binary16 of f, rounded to nearest even; too large becomes

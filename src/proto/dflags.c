@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "core/crypto.h"
 #include "edist/err.h"
 #include "edist/proto.h"
 
@@ -130,12 +129,5 @@ int edist_hs_digest(const void *cookie, size_t cookie_len, uint32_t challenge,
 {
     char dec[16];
     int n = snprintf(dec, sizeof dec, "%lu", (unsigned long)challenge);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned int olen = 0;
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, cookie, cookie_len) == 1 &&
-             EVP_DigestUpdate(ctx, dec, (size_t)n) == 1 &&
-             EVP_DigestFinal_ex(ctx, out, &olen) == 1 && olen == 16;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : EDIST_ESYS;
+    return edist_md5_2(cookie, cookie_len, dec, (size_t)n, out);
 }

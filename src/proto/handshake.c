@@ -9,9 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "core/buf.h"
+#include "core/crypto.h"
 #include "core/mem.h"
 #include "core/wire.h"
 #include "edist/err.h"
@@ -433,7 +432,7 @@ void edist_hs_free(edist_hs *hs)
     if (!hs)
         return;
     /* The cookie is secret: do not leave it in freed memory. */
-    OPENSSL_cleanse(hs->cookie, sizeof hs->cookie);
+    edist_cleanse(hs->cookie, sizeof hs->cookie);
     edist_buf_free(&hs->in);
     edist_buf_free(&hs->out);
     edist_mem_free(hs->alloc, hs->leftover);

@@ -29,8 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
+#include "core/crypto.h"
 #include "core/wire.h"
 #include "edist/err.h"
 #include "edist/proto.h"
@@ -181,7 +180,7 @@ int hs_acceptor_packet(edist_hs *hs, const uint8_t *p, size_t n,
         int rc = hs_digest(hs, hs->challenge, want);
         if (rc < 0)
             return rc;
-        if (CRYPTO_memcmp(want, p + 5, 16) != 0)
+        if (edist_ct_memcmp(want, p + 5, 16) != 0)
             return hs_fail(hs, EDIST_ECOOKIE,
                            "connection attempt from %s rejected: invalid "
                            "challenge reply, the two nodes use different "
@@ -351,7 +350,7 @@ int hs_initiator_packet(edist_hs *hs, const uint8_t *p, size_t n,
         int rc = hs_digest(hs, hs->challenge, want);
         if (rc < 0)
             return rc;
-        if (CRYPTO_memcmp(want, p + 1, 16) != 0)
+        if (edist_ct_memcmp(want, p + 1, 16) != 0)
             return hs_fail(hs, EDIST_ECOOKIE,
                            "connection attempt to %s cancelled: invalid "
                            "challenge ack, the peer uses another cookie for "

@@ -13,8 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
+#include "core/crypto.h"
 #include "edist/cookie.h"
 #include "edist/err.h"
 
@@ -100,7 +99,7 @@ static int cookie_read(edist_cookie *c)
         if (r < 0) {
             int e = errno;
             close(fd);
-            OPENSSL_cleanse(buf, sizeof buf);
+            edist_cleanse(buf, sizeof buf);
             return cookie_err(c, EDIST_ECOOKIEFILE, "Error when reading %s: %s",
                               c->path, strerror(e));
         }
@@ -112,7 +111,7 @@ static int cookie_read(edist_cookie *c)
                  ? cookie_err(c, EDIST_ECOOKIEFILE,
                               "Cookie file %s is too large", c->path)
                  : cookie_parse(c, buf, n);
-    OPENSSL_cleanse(buf, sizeof buf);
+    edist_cleanse(buf, sizeof buf);
     return rc;
 }
 
@@ -144,7 +143,7 @@ static int cookie_create(edist_cookie *c)
         for (size_t i = 0; i < sizeof r && have < COOKIE_NEW_LEN; i++)
             if (r[i] < 26 * 9)
                 letters[have++] = (unsigned char)('A' + r[i] % 26);
-        OPENSSL_cleanse(r, sizeof r);
+        edist_cleanse(r, sizeof r);
     }
     int fd = open(c->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
     if (fd < 0)
@@ -174,7 +173,7 @@ static int cookie_create(edist_cookie *c)
     c->value[COOKIE_NEW_LEN] = '\0';
     c->len = COOKIE_NEW_LEN;
     c->created = 1;
-    OPENSSL_cleanse(letters, sizeof letters);
+    edist_cleanse(letters, sizeof letters);
     return 0;
 }
 
@@ -249,6 +248,6 @@ int edist_cookie_resolve(const edist_cookie_options *opts, edist_cookie *out)
 
 void edist_cookie_wipe(edist_cookie *c)
 {
-    OPENSSL_cleanse(c->value, sizeof c->value);
+    edist_cleanse(c->value, sizeof c->value);
     c->len = 0;
 }

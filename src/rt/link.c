@@ -33,6 +33,7 @@ static rt_link *link_new(edist_node *n, int role, int fd)
     l->node = n;
     l->role = role;
     l->fd = fd;
+    pthread_mutex_init(&l->rx_mu, NULL);
     uv_timer_init(&n->loop.uv, &l->timer);
     l->timer.data = l;
     l->next = n->links;
@@ -45,8 +46,10 @@ static rt_link *link_new(edist_node *n, int role, int fd)
 static void link_free(rt_link *l)
 {
     edist_node *n = l->node;
+    rx_detach(l); /* no leader reads it any more */
     if (l->fd >= 0)
         close(l->fd);
+    pthread_mutex_destroy(&l->rx_mu);
     edist_hs_free(l->hs);
     edist_dist_rx_free(l->rx);
     if (l->peer)
@@ -70,6 +73,8 @@ void link_close(rt_link *l, int code, const char *reason)
     /* closing counts the callbacks still to come, plus one. */
     l->closing = 1;
     l->state = LINK_CLOSED;
+    atomic_store(&l->rx_closed, 1);
+    rx_disarm(l);
     edist_node *n = l->node;
     if (l->prev)
         l->prev->next = l->next;
@@ -105,7 +110,8 @@ void link_update_poll(rt_link *l)
 {
     if (l->closing || l->fd < 0 || l->state == LINK_NOK_WAIT)
         return;
-    int ev = l->paused ? 0 : UV_READABLE;
+    /* An up link is read through the rx epoll sets (rx.c). */
+    int ev = l->paused || l->state == LINK_UP ? 0 : UV_READABLE;
     if (l->state == LINK_CONNECTING)
         ev = UV_WRITABLE;
     else if (l->state == LINK_HANDSHAKE && l->hs) {
@@ -164,7 +170,53 @@ static int link_hs_write(rt_link *l)
     return 0;
 }
 
-static int link_read_frames(rt_link *l, const uint8_t *in, size_t len);
+static int link_read_frames(rt_link *l, const uint8_t *in, size_t len,
+                            char *why, size_t why_len);
+
+/* Acceptor, NAME_ME (a node started as `-sname undefined` dials us):
+ * names it as net_kernel:generate_node_name/2 does, a random 64-bit
+ * number in base 36 (upper case) @ the host it sent, with a random
+ * creation of at least 4, and claims a fresh peer entry for that name
+ * (a name in use is drawn again).  Returns the peer (a reference) or
+ * NULL when out of memory or randomness. */
+static edist_peer *link_name_peer(rt_link *l, const edist_hs_event *ev,
+                                  uint32_t *creation)
+{
+    edist_node *n = l->node;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        uint64_t r;
+        uint32_t c;
+        if (edist_random_bytes(&r, sizeof r) != 0 ||
+            edist_random_bytes(&c, sizeof c) != 0)
+            return NULL;
+        char digits[16], name[EDIST_NODE_NAME_MAX + 1];
+        size_t k = 0;
+        r = r ? r : 1;
+        while (r) {
+            digits[k++] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[r % 36];
+            r /= 36;
+        }
+        size_t len = 0;
+        while (k)
+            name[len++] = digits[--k];
+        int w = snprintf(name + len, sizeof name - len, "@%.*s",
+                         (int)ev->peer_name_len, ev->peer_name);
+        if (w < 0 || (size_t)w >= sizeof name - len)
+            return NULL;
+        len += (size_t)w;
+        int created;
+        edist_peer *p = peer_get_or_create(n, name, len, &created);
+        if (!p)
+            return NULL;
+        if (created) {
+            /* net_kernel's wrap_creation: creations 0-3 are avoided. */
+            *creation = c >= 4 ? c : c + 4;
+            return p;
+        }
+        peer_unref(p);
+    }
+    return NULL;
+}
 
 /* Acceptor: decide the status from the peer table (net_kernel's rules). */
 static void link_need_status(rt_link *l, const edist_hs_event *ev)
@@ -172,7 +224,18 @@ static void link_need_status(rt_link *l, const edist_hs_event *ev)
     edist_node *n = l->node;
     uint64_t now = node_now_ms();
     if (ev->name_me) {
-        edist_hs_set_status(l->hs, EDIST_HS_STATUS_NOT_ALLOWED, now);
+        uint32_t creation = 0;
+        edist_peer *p = link_name_peer(l, ev, &creation);
+        if (!p) {
+            edist_hs_set_status(l->hs, EDIST_HS_STATUS_NOT_ALLOWED, now);
+            return;
+        }
+        pthread_mutex_lock(&p->mu);
+        p->link = l;
+        pthread_mutex_unlock(&p->mu);
+        l->peer = p; /* keeps the reference from peer_get_or_create */
+        if (edist_hs_set_named(l->hs, p->name, creation, now) < 0)
+            link_close(l, EDIST_EBADNAME, "cannot name the NAME_ME peer");
         return;
     }
     int created;
@@ -258,10 +321,23 @@ static void link_completed(rt_link *l, const edist_hs_event *ev)
     peer_up(l->peer, l, ev);
     edist_hs_free(l->hs);
     l->hs = NULL;
-    if (copy) {
-        link_read_frames(l, copy, left);
+    link_update_poll(l); /* reading moves to the rx sets */
+    if (rx_attach(l) < 0) {
         edist_mem_free(l->node->alloc, copy);
+        link_close(l, EDIST_ENOMEM, "out of memory");
+        return;
     }
+    char why[512];
+    int rc = 0;
+    pthread_mutex_lock(&l->rx_mu);
+    if (copy)
+        rc = link_read_frames(l, copy, left, why, sizeof why);
+    if (rc >= 0 && !l->paused)
+        rx_arm(l);
+    pthread_mutex_unlock(&l->rx_mu);
+    edist_mem_free(l->node->alloc, copy);
+    if (rc < 0)
+        link_close(l, rc, why);
 }
 
 /* Initiator answered nok: the peer is dialling us and its attempt wins.
@@ -524,48 +600,71 @@ void link_dial(edist_node *n, edist_peer *p)
 
 /* ---- I/O events */
 
-/* Routes every complete frame.  Deliveries are batched per mailbox for
- * the duration (mbox_batch_begin/end): one lock and at most one wake-up
- * per batch instead of per message. */
-static int link_read_frames(rt_link *l, const uint8_t *in, size_t len)
+/* Routes every complete frame; rx_mu held, on the I/O thread or a
+ * leader.  Deliveries are batched per mailbox for the duration
+ * (mbox_batch_begin/end): one lock and at most one wake-up per batch instead of
+ * per message.  Returns 0, or a negative code with the reason in why: the
+ * caller closes the link. */
+static int link_read_frames(rt_link *l, const uint8_t *in, size_t len,
+                            char *why, size_t why_len)
 {
     edist_peer *p = l->peer;
     edist_node *n = l->node;
     int rc = len ? edist_dist_rx_feed(l->rx, in, len) : 0;
-    edist_ticker_note_read(&p->ticker);
+    atomic_store_explicit(&p->rx_seen, 1, memory_order_relaxed);
     edist_dist_msg m;
     mbox_batch_begin(n);
-    while (rc >= 0 && !l->paused && (rc = edist_dist_rx_next(l->rx, &m)) > 0) {
+    int over = 0;
+    while (rc >= 0 && !over && !atomic_load(&l->rx_closed) &&
+           (rc = edist_dist_rx_next(l->rx, &m)) > 0) {
         if (m.type == EDIST_DIST_MESSAGE) {
             int r = route_message(n, p, &m);
             if (r < 0) {
                 mbox_batch_end(n);
-                link_close(l, r, "bad control message from the peer");
+                snprintf(why, why_len, "bad control message from the peer");
                 return r;
             }
             /* A mailbox passed its cap: stop reading until it drains
              * (backpressure instead of unbounded memory). */
-            if (r == 1) {
-                l->paused = 1;
-                link_update_poll(l);
-            }
-        }
-        if (l->closing) {
-            mbox_batch_end(n);
-            return EDIST_ECLOSED;
+            over = r == 1;
         }
     }
-    if (mbox_batch_end(n) && !l->paused && !l->closing) {
+    if (mbox_batch_end(n))
+        over = 1;
+    if (over && !l->paused) {
         l->paused = 1;
-        link_update_poll(l);
+        rx_disarm(l);
     }
     if (rc < 0) {
-        char why[512];
-        snprintf(why, sizeof why, "bad distribution frame: %s",
+        snprintf(why, why_len, "bad distribution frame: %s",
                  edist_dist_rx_reason(l->rx));
-        link_close(l, rc, why);
+        return rc;
     }
-    return rc;
+    return 0;
+}
+
+int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, char *why,
+                 size_t why_len)
+{
+    /* Bounded, so one busy peer cannot starve the others. */
+    for (int i = 0; i < 16; i++) {
+        if (atomic_load(&l->rx_closed) || l->paused)
+            return 0;
+        ssize_t r = read(l->fd, buf, cap);
+        if (r > 0) {
+            int rc = link_read_frames(l, buf, (size_t)r, why, why_len);
+            if (rc < 0 || (size_t)r < cap)
+                return rc;
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        snprintf(why, why_len, "connection closed by the peer");
+        return EDIST_ECLOSED;
+    }
+    return 0;
 }
 
 static void link_on_readable(rt_link *l)
@@ -575,13 +674,11 @@ static void link_on_readable(rt_link *l)
     for (int i = 0; i < 16 && !l->closing; i++) {
         ssize_t r = read(l->fd, n->rbuf, sizeof n->rbuf);
         if (r > 0) {
-            if (l->state == LINK_HANDSHAKE) {
-                edist_hs_feed(l->hs, n->rbuf, (size_t)r, node_now_ms());
-                link_hs_events(l);
-            } else if (l->state == LINK_UP) {
-                if (link_read_frames(l, n->rbuf, (size_t)r) < 0)
-                    return;
-            }
+            /* Once up, the link is read through rx.c. */
+            if (l->state != LINK_HANDSHAKE)
+                return;
+            edist_hs_feed(l->hs, n->rbuf, (size_t)r, node_now_ms());
+            link_hs_events(l);
             if ((size_t)r < sizeof n->rbuf)
                 return;
             continue;
@@ -667,13 +764,20 @@ static void link_on_timer(uv_timer_t *t)
 void node_resume_links(uv_async_t *h)
 {
     edist_node *n = h->data;
-    for (rt_link *l = n->links; l; l = l->next) {
+    rt_link *next;
+    for (rt_link *l = n->links; l; l = next) {
+        next = l->next;
         if (!l->paused || l->closing)
             continue;
+        char why[512];
+        pthread_mutex_lock(&l->rx_mu);
         l->paused = 0;
         /* Frames that arrived before the pause come first. */
-        if (link_read_frames(l, NULL, 0) < 0)
-            continue;
-        link_update_poll(l);
+        int rc = link_read_frames(l, NULL, 0, why, sizeof why);
+        if (rc >= 0 && !l->paused)
+            rx_arm(l);
+        pthread_mutex_unlock(&l->rx_mu);
+        if (rc < 0)
+            link_close(l, rc, why);
     }
 }

@@ -60,9 +60,13 @@ static void *loop_main(void *arg)
 
 int edist_loop_start(edist_loop *l)
 {
-    if (pthread_create(&l->thread, NULL, loop_main, l) != 0)
-        return EDIST_ESYS;
+    /* Set before the thread exists, so that its own reads (on_thread)
+     * are ordered after the write (TSan found the race). */
     l->started = 1;
+    if (pthread_create(&l->thread, NULL, loop_main, l) != 0) {
+        l->started = 0;
+        return EDIST_ESYS;
+    }
     return 0;
 }
 

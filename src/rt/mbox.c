@@ -98,15 +98,24 @@ int edist_mbox_fd(const edist_mbox *mb)
  * receiver starts on the first ones while the I/O thread routes the rest. */
 #define MBOX_BATCH_MAX 64
 
-static int mbox_batch_flush(edist_node *n)
+/* The batch of the calling thread: the I/O thread's or the leader's;
+ * NULL on any other thread. */
+static mbox_batch *mbox_batch_of(edist_node *n)
 {
-    edist_mbox *mb = n->deliver.mb;
+    if (edist_loop_on_thread(&n->loop))
+        return &n->deliver;
+    return node_on_io(n) ? &n->ldeliver : NULL;
+}
+
+static int mbox_batch_flush(mbox_batch *b)
+{
+    edist_mbox *mb = b->mb;
     if (!mb)
         return 0;
-    int rc = edist_mqueue_push_chain(&mb->q, n->deliver.head, n->deliver.tail,
-                                     n->deliver.count, n->deliver.bytes);
+    int rc =
+        edist_mqueue_push_chain(&mb->q, b->head, b->tail, b->count, b->bytes);
     if (rc < 0) { /* closed meanwhile: as in Erlang, dropped */
-        edist_msg *m = n->deliver.head;
+        edist_msg *m = b->head;
         while (m) {
             edist_msg *next = m->next;
             edist_msg_free(m);
@@ -114,21 +123,26 @@ static int mbox_batch_flush(edist_node *n)
         }
     }
     edist_procs_put(&mb->proc);
-    n->deliver.mb = NULL;
-    n->deliver.head = n->deliver.tail = NULL;
-    n->deliver.count = n->deliver.bytes = 0;
+    b->mb = NULL;
+    b->head = b->tail = NULL;
+    b->count = b->bytes = 0;
     return rc == 1;
 }
 
 void mbox_batch_begin(edist_node *n)
 {
-    n->deliver.active = 1;
+    mbox_batch *b = mbox_batch_of(n);
+    if (b)
+        b->active = 1;
 }
 
 int mbox_batch_end(edist_node *n)
 {
-    int over = mbox_batch_flush(n);
-    n->deliver.active = 0;
+    mbox_batch *b = mbox_batch_of(n);
+    if (!b)
+        return 0;
+    int over = mbox_batch_flush(b);
+    b->active = 0;
     return over;
 }
 
@@ -143,24 +157,24 @@ int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
     if (!has_version)
         m->data[0] = EDIST_ETF_VERSION;
     memcpy(m->data + (has_version ? 0 : 1), term, len);
-    /* The thread test comes first: only the I/O thread may read the
-     * batch. */
-    if (edist_loop_on_thread(&n->loop) && n->deliver.active) {
+    /* Only the thread that owns a batch may touch it. */
+    mbox_batch *b = mbox_batch_of(n);
+    if (b && b->active) {
         int over = 0;
-        if (n->deliver.mb != mb) {
-            over = mbox_batch_flush(n);
+        if (b->mb != mb) {
+            over = mbox_batch_flush(b);
             edist_procs_get(&mb->proc);
-            n->deliver.mb = mb;
+            b->mb = mb;
         }
         m->next = NULL;
-        if (n->deliver.tail)
-            n->deliver.tail->next = m;
+        if (b->tail)
+            b->tail->next = m;
         else
-            n->deliver.head = m;
-        n->deliver.tail = m;
-        n->deliver.bytes += m->len;
-        if (++n->deliver.count >= MBOX_BATCH_MAX)
-            over |= mbox_batch_flush(n);
+            b->head = m;
+        b->tail = m;
+        b->bytes += m->len;
+        if (++b->count >= MBOX_BATCH_MAX)
+            over |= mbox_batch_flush(b);
         return over;
     }
     int rc = edist_mqueue_push(&mb->q, m);
@@ -169,18 +183,29 @@ int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
     return rc;
 }
 
+/* A receiver that waits reads the sockets itself when it can become the
+ * node's leader (rx.c): no hand-off from the I/O thread. */
+static edist_mq_leader mbox_leader(edist_node *n)
+{
+    edist_mq_leader ld = {rx_try_lead, rx_lead_wait, n, n->rx.efd};
+    return ld;
+}
+
 int edist_recv(edist_mbox *mb, edist_msg **out, int timeout_ms)
 {
     if (!mb || !out)
         return EDIST_EINVAL;
-    return edist_mqueue_pop(&mb->q, out, timeout_ms);
+    edist_mq_leader ld = mbox_leader(mb->node);
+    int rc = edist_mqueue_pop_led(&mb->q, out, 1, timeout_ms, &ld);
+    return rc < 0 ? rc : 0;
 }
 
 int edist_recv_many(edist_mbox *mb, edist_msg **out, size_t max, int timeout_ms)
 {
     if (!mb || !out || max == 0)
         return EDIST_EINVAL;
-    return edist_mqueue_pop_many(&mb->q, out, max, timeout_ms);
+    edist_mq_leader ld = mbox_leader(mb->node);
+    return edist_mqueue_pop_led(&mb->q, out, max, timeout_ms, &ld);
 }
 
 const uint8_t *edist_msg_data(const edist_msg *msg, size_t *len)
@@ -373,6 +398,8 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
     rc = mbox_queue(p, ctl, ctl_len, msg, buf, len, size);
     peer_unref(p);
+    if (rc == 0) /* a reply may come over the socket: rx.c */
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
     return rc;
 }
 
@@ -405,6 +432,8 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
         return n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
     rc = mbox_queue(p, ctl, cw.len, msg, buf, len, size);
     peer_unref(p);
+    if (rc == 0)
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
     return rc;
 }
 

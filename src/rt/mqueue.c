@@ -32,6 +32,9 @@ int edist_mqueue_init(edist_mqueue *q, size_t limit)
     q->closed = 0;
     q->over = 0;
     q->waiting = 0;
+    q->lead = 0;
+    q->lead_efd = -1;
+    atomic_init(&q->asked, 0);
     q->on_drain = NULL;
     q->drain_ud = NULL;
     q->efd = -1;
@@ -70,6 +73,26 @@ static void mqueue_signal_fd(edist_mqueue *q)
         return;
     do {
         n = write(q->efd, &one, sizeof one);
+    } while (n < 0 && errno == EINTR);
+}
+
+/* Under the lock: the leader to wake after the unlock, or -1.  A leader
+ * pushing to its own queue (routing what it read) needs no wake-up. */
+static int mqueue_leader_fd(const edist_mqueue *q)
+{
+    if (!q->lead || pthread_equal(q->lead_thread, pthread_self()))
+        return -1;
+    return q->lead_efd;
+}
+
+static void mqueue_wake_leader(int fd)
+{
+    uint64_t one = 1;
+    ssize_t n;
+    if (fd < 0)
+        return;
+    do {
+        n = write(fd, &one, sizeof one);
     } while (n < 0 && errno == EINTR);
 }
 
@@ -120,12 +143,14 @@ int edist_mqueue_push_chain(edist_mqueue *q, edist_msg *first, edist_msg *last,
      * under the lock would only block again on the mutex (two more
      * futex calls per message on the latency path). */
     int wake = q->waiting > 0;
+    int lfd = mqueue_leader_fd(q);
     int over = q->limit && q->bytes > q->limit;
     if (over)
         q->over = 1;
     pthread_mutex_unlock(&q->mu);
     if (wake)
         pthread_cond_signal(&q->cv);
+    mqueue_wake_leader(lfd);
     return over ? 1 : 0;
 }
 
@@ -137,6 +162,30 @@ int edist_mqueue_push(edist_mqueue *q, edist_msg *m)
 int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
                           int timeout_ms)
 {
+    return edist_mqueue_pop_led(q, out, max, timeout_ms, NULL);
+}
+
+/* Milliseconds left until deadline, rounded up; 0 when passed. */
+static int mqueue_left_ms(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000 +
+                 (deadline->tv_nsec - now.tv_nsec);
+    if (ns <= 0)
+        return 0;
+    return (int)((ns + 999999) / 1000000);
+}
+
+int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
+                         int timeout_ms, const edist_mq_leader *ld)
+{
+    int follow = 0; /* the leader found the I/O thread delivering */
+    /* Leading pays off for a reader that waits for a reply (it skips a
+     * hand-off); one that drains a stream is better served by the I/O
+     * thread reading in parallel.  A reply is expected when the owner
+     * sent to another node since its last pop. */
+    int may_lead = ld && atomic_exchange(&q->asked, 0);
     struct timespec deadline;
     if (timeout_ms > 0)
         node_deadline(&deadline, timeout_ms);
@@ -150,6 +199,28 @@ int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
+        int ms = timeout_ms < 0 ? -1 : mqueue_left_ms(&deadline);
+        if (ms == 0) {
+            pthread_mutex_unlock(&q->mu);
+            return EDIST_ETIMEDOUT;
+        }
+        if (may_lead && !follow && ld->try_lead(ld->ctx)) {
+            /* Read the sockets ourselves: the message we wait for is
+             * routed here without a hand-off to this thread. */
+            q->lead = 1;
+            q->lead_thread = pthread_self();
+            q->lead_efd = ld->efd;
+            pthread_mutex_unlock(&q->mu);
+            follow = ld->wait(ld->ctx, ms);
+            pthread_mutex_lock(&q->mu);
+            q->lead = 0;
+            if (!q->head && timeout_ms > 0 && mqueue_left_ms(&deadline) == 0) {
+                pthread_mutex_unlock(&q->mu);
+                return EDIST_ETIMEDOUT;
+            }
+            continue;
+        }
+        follow = 0;
         q->waiting++;
         int r = 0;
         if (timeout_ms < 0)
@@ -211,8 +282,10 @@ void edist_mqueue_close(edist_mqueue *q)
     pthread_mutex_lock(&q->mu);
     q->closed = 1;
     pthread_cond_broadcast(&q->cv);
+    int lfd = mqueue_leader_fd(q);
     /* A closed queue reads as ready so that poll() users notice. */
     if (q->count == 0)
         mqueue_signal_fd(q);
     pthread_mutex_unlock(&q->mu);
+    mqueue_wake_leader(lfd);
 }

@@ -17,6 +17,7 @@
 #define EDIST_RT_MQUEUE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,12 @@ typedef struct edist_mqueue {
     int waiting; /* readers blocked on cv */
     int closed;  /* no more pushes; pops drain then get ECLOSED */
     int over;    /* a push passed the limit and the drain is pending */
+    int lead;    /* a reader waits as the node's leader (not on cv) */
+    pthread_t lead_thread;
+    int lead_efd; /* written to wake that leader */
+    /* The owner sent to another node since its last pop: a reply is
+     * likely to come over a socket, so a waiting pop may lead. */
+    atomic_int asked;
     void (*on_drain)(void *ud);
     void *drain_ud;
 } edist_mqueue;
@@ -80,6 +87,27 @@ int edist_mqueue_pop(edist_mqueue *q, edist_msg **out, int timeout_ms);
  * owned by the caller), EDIST_ETIMEDOUT or EDIST_ECLOSED. */
 int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
                           int timeout_ms);
+
+/* A way to wait other than the condition variable: a reader that becomes
+ * its node's leader (try_lead returns 1) calls wait(ctx, ms), which reads
+ * the node's sockets itself and returns when efd was written, something
+ * was read, or ms passed (< 0: no limit); wait gives the leadership back.
+ * It returns 1 when another thread is delivering what came (the reader
+ * then waits once on cv instead of leading again at once), else 0.
+ * Pushers from other threads write efd instead of signalling cv. */
+typedef struct edist_mq_leader {
+    int (*try_lead)(void *ctx);
+    int (*wait)(void *ctx, int timeout_ms);
+    void *ctx;
+    int efd;
+} edist_mq_leader;
+
+/* As edist_mqueue_pop_many; a reader that must wait does it through ld
+ * when ld (borrowed; may be NULL) grants the leadership and q->asked was
+ * set (it is cleared here).  A reader that only consumes (a sink) does not
+ * lead: the I/O thread reading in parallel drains a stream faster. */
+int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
+                         int timeout_ms, const edist_mq_leader *ld);
 
 /* The eventfd readable while the queue is non-empty (or closed), created
  * on the first call.  Returns it, or -1 when it cannot be created. */

@@ -257,6 +257,7 @@ static void node_on_stop(void *ctx)
     uv_close((uv_handle_t *)&n->tick_timer, NULL);
     uv_close((uv_handle_t *)&n->flush_async, NULL);
     uv_close((uv_handle_t *)&n->resume_async, NULL);
+    rx_loop_close(n);
 }
 
 static int node_loop_setup(edist_node *n)
@@ -277,7 +278,7 @@ static int node_loop_setup(edist_node *n)
     n->flush_async.data = n;
     uv_async_init(&n->loop.uv, &n->resume_async, node_resume_links);
     n->resume_async.data = n;
-    return 0;
+    return rx_loop_setup(n);
 }
 
 static void node_free(edist_node *n)
@@ -290,6 +291,7 @@ static void node_free(edist_node *n)
     nodemon_destroy(n);
     rpc_server_stop(n);
     mesh_destroy(n);
+    rx_destroy(n);
     edist_procs_destroy(&n->procs);
     edist_hmap_free(&n->peers);
     edist_hmap_free(&n->monitors);
@@ -311,6 +313,7 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         return EDIST_ENOMEM;
     memset(n, 0, offsetof(edist_node, rbuf));
     n->alloc = al;
+    int rxrc = rx_init(n);
     n->listen_fd = -1;
     pthread_mutex_init(&n->peers_mu, NULL);
     pthread_mutex_init(&n->dirty_mu, NULL);
@@ -322,7 +325,10 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     int rc = edist_procs_init(&n->procs, 0, al);
     if (rc == 0)
         rc = rpc_server_init(n);
+    if (rc == 0)
+        rc = rxrc;
     if (rc < 0) {
+        rx_destroy(n);
         sig_destroy(n);
         nodemon_destroy(n);
         rpc_server_stop(n);
@@ -380,6 +386,8 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         edist_loop_stop(&n->loop);
         goto fail;
     }
+    /* Who node_on_io() names when no leader reads (rx.c). */
+    atomic_store(&n->rx.owner, n->loop.thread);
     *out = n;
     return 0;
 fail:
@@ -397,6 +405,7 @@ void edist_node_stop(edist_node *n)
     rpc_server_stop(n);
     mesh_stop(n);
     sig_node_stop(n);
+    rx_stop(n); /* user threads stop reading the sockets */
     edist_loop_stop(&n->loop);
     node_free(n);
 }

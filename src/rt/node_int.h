@@ -13,11 +13,15 @@
  *                and the I/O thread; guarded by peer->mu; reference-counted
  *                (the peer table holds one reference).
  *   rt_link      one socket and its handshake, dial or accepted.  I/O
- *                thread only.  A link becomes the peer's link when its
- *                handshake completes (or, when dialling, from the start).
+ *                thread only, except what reading an up link touches (the
+ *                frame decoder, paused): that belongs to whoever holds
+ *                rx_mu, the I/O thread or the leader (rx.c).  A link
+ *                becomes the peer's link when its handshake completes (or,
+ *                when dialling, from the start).
  *
- * Locks are never nested except peers_mu -> peer->mu (lookup then lock),
- * and no lock is held across a blocking call.
+ * Locks are never nested except peers_mu -> peer->mu (lookup then lock)
+ * and rx.reg_mu -> link->rx_mu -> what routing takes (rx.c), and no lock
+ * is held across a blocking call.
  */
 #ifndef EDIST_RT_NODE_INT_H
 #define EDIST_RT_NODE_INT_H
@@ -59,6 +63,34 @@ enum peer_state {
 
 typedef struct rt_link rt_link;
 
+/* Messages routed from the frames of one read, held per mailbox and
+ * pushed as a chain (mbox.c). */
+typedef struct mbox_batch {
+    int active;
+    edist_mbox *mb; /* a reference while it holds messages */
+    edist_msg *head, *tail;
+    size_t count, bytes;
+} mbox_batch;
+
+/* Reading up links (rx.c).  Every up link's fd is in two epoll sets with
+ * EPOLLEXCLUSIVE, leaders' set first: the kernel then wakes a thread
+ * blocked in a receive (the leader) when there is one, and the I/O thread
+ * (through io_poll) only when there is none. */
+typedef struct node_rx {
+    int ep;    /* the leader waits here */
+    int io_ep; /* watched by the I/O thread through io_poll */
+    int efd;   /* wakes the leader (its mailbox got a message) */
+    uv_poll_t io_poll;
+    atomic_int busy;          /* a leader is waiting or reading */
+    _Atomic(pthread_t) owner; /* the leader, else the I/O thread */
+    atomic_int stopping;      /* no new leaders */
+    pthread_mutex_t reg_mu;   /* guards the registry for leaders */
+    rt_link **slots;          /* registry: tags to links */
+    uint32_t *gens;
+    size_t nslots;
+    uint8_t *buf; /* the leader's read buffer (NODE_READ_CHUNK bytes) */
+} node_rx;
+
 typedef struct edist_peer {
     atomic_uint refs;
     edist_node *node;
@@ -75,6 +107,7 @@ typedef struct edist_peer {
     int writing;           /* a thread is in writev() on fd without mu */
     int waiters;           /* senders waiting for room */
     uint64_t last_send_ns; /* when the previous message was queued */
+    atomic_int rx_seen;    /* bytes read since the last tick pass */
     edist_conn_error err;
     /* The EPMD lookup edist_connect() did in its caller's thread, for
      * link_dial (set before the dial is posted). */
@@ -119,9 +152,15 @@ struct rt_link {
     int closing;
     edist_hs *hs;
     edist_dist_rx *rx;
-    edist_peer *peer; /* a reference, once known */
-    int up;           /* this link is its peer's up connection */
-    int paused;       /* a mailbox is full: not reading (backpressure) */
+    edist_peer *peer;  /* a reference, once known */
+    int up;            /* this link is its peer's up connection */
+    atomic_int paused; /* a mailbox is full: not reading (backpressure) */
+    /* Reading once up (rx.c): whoever reads and routes holds rx_mu, the
+     * I/O thread or a leader (a user thread blocked in a receive). */
+    pthread_mutex_t rx_mu;
+    uint32_t rx_slot, rx_gen; /* in node->rx's registry; gen 0: none */
+    atomic_int rx_armed;      /* the fd is in both rx epoll sets */
+    atomic_int rx_closed;     /* link_close ran: readers leave it */
     /* Dial: what the thread pool found. */
     uv_work_t work;
     char host[256];
@@ -172,14 +211,10 @@ struct edist_node {
     /* I/O thread only: messages routed from the frames of one read, held
      * per mailbox and pushed as a chain (mbox.c: one lock and at most one
      * wake-up per batch instead of per message). */
-    struct {
-        int active;
-        edist_mbox *mb; /* a reference while it holds messages */
-        edist_msg *head, *tail;
-        size_t count, bytes;
-    } deliver;
-    sig_table sig; /* links and monitors (signals.c) */
-    struct {       /* monitor_nodes/2 subscriptions (nodemon.c) */
+    mbox_batch deliver;
+    mbox_batch ldeliver; /* the same for the current leader (rx.c) */
+    sig_table sig;       /* links and monitors (signals.c) */
+    struct {             /* monitor_nodes/2 subscriptions (nodemon.c) */
         pthread_mutex_t mu;
         struct nm_sub *subs;
         size_t nsubs, capsubs;
@@ -188,6 +223,7 @@ struct edist_node {
     } nm;
     rpc_server *rpc; /* rpc_server.c */
     rt_mesh *mesh;   /* mesh.c: global_name_server; NULL when hidden */
+    node_rx rx;      /* reading up links, leader/follower (rx.c) */
 
     atomic_uint_fast64_t next_ref; /* make_ref counter */
     uint32_t ref_salt[2];          /* random words: refs of this node */
@@ -233,6 +269,31 @@ void link_close(rt_link *l, int code, const char *reason);
 void link_update_poll(rt_link *l);
 void node_resume_links(uv_async_t *h);
 
+/* ---- reading up links (rx.c) */
+int rx_init(edist_node *n);        /* before the loop starts */
+int rx_loop_setup(edist_node *n);  /* on the loop, with the other handles */
+void rx_loop_close(edist_node *n); /* node_on_stop */
+void rx_stop(edist_node *n);       /* any thread: ends leadership */
+void rx_destroy(edist_node *n);
+/* I/O thread: registers an up link and starts reading it. */
+int rx_attach(rt_link *l);
+/* Adds the fd to / removes it from both epoll sets.  Idempotent. */
+void rx_arm(rt_link *l);
+void rx_disarm(rt_link *l);
+/* I/O thread: forgets l (its fd is about to close); waits for a leader
+ * reading it. */
+void rx_detach(rt_link *l);
+/* True on the I/O thread or on the current leader: routing code must not
+ * wait for the I/O thread there. */
+int node_on_io(edist_node *n);
+/* The leader hooks for a mailbox queue's pop. */
+int rx_try_lead(void *ctx);
+int rx_lead_wait(void *ctx, int timeout_ms);
+/* link.c: reads and routes what fd holds, rx_mu held.  Returns 0, or a
+ * negative code when the link must close (*why says why). */
+int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, char *why,
+                 size_t why_len);
+
 /* ---- routing of incoming control messages (route.c) */
 /* Returns 0, 1 when a mailbox passed its cap (pause the link), or a
  * negative code for a malformed control message (close the link). */
@@ -244,8 +305,8 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m);
  * EDIST_ENOMEM. */
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version);
-/* I/O thread: between begin and end, deliveries made on the I/O thread are
- * batched per mailbox.  end pushes what is held and returns 1 when a
+/* I/O thread or leader: between begin and end, deliveries made on that
+ * thread are batched per mailbox.  end pushes what is held and returns 1 when a
  * mailbox went over its cap meanwhile (pause the source), else 0. */
 void mbox_batch_begin(edist_node *n);
 int mbox_batch_end(edist_node *n);

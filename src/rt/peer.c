@@ -420,7 +420,9 @@ static int peer_gather_done(edist_peer *p, int g, int on_io)
 static int peer_send_body(edist_peer *p, const peer_body *b)
 {
     edist_node *n = p->node;
-    int on_io = edist_loop_on_thread(&n->loop);
+    /* A leader routing a frame (rx.c) must not wait for the I/O thread
+     * either: it may be waiting for that leader's link. */
+    int on_io = node_on_io(n);
     struct timespec deadline;
     int have_deadline = 0;
     int rc, schedule = 0;
@@ -538,6 +540,10 @@ void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev)
 {
     edist_node *n = p->node;
     pthread_mutex_lock(&p->mu);
+    /* Under the lock: once the state is UP a sender may write directly
+     * and note it in the ticker (TSan found the init racing with that). */
+    edist_ticker_init(&p->ticker, n->ticktime_ms, n->tick_intensity,
+                      !ev->visible, node_now_ms());
     p->state = PEER_UP;
     p->link = l;
     p->fd = l->fd;
@@ -548,8 +554,6 @@ void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev)
     p->err.reason[0] = '\0';
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    edist_ticker_init(&p->ticker, n->ticktime_ms, n->tick_intensity,
-                      !ev->visible, node_now_ms());
     peer_flush(p);
     node_notify_nodes(n, p->name, p->name_len, 1);
 }
@@ -621,6 +625,9 @@ void node_tick(uv_timer_t *t)
         /* A link paused by a full mailbox is alive; we are the slow one. */
         rt_link *l = p->link;
         if (up && l && l->paused)
+            edist_ticker_note_read(&p->ticker);
+        /* Readers (the I/O thread or a leader, rx.c) only set a flag. */
+        if (atomic_exchange(&p->rx_seen, 0))
             edist_ticker_note_read(&p->ticker);
         int action = up ? edist_ticker_poll(&p->ticker, now, empty) : 0;
         if (action == EDIST_TICK_SEND) {

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "edist/err.h"
 #include "edist/proc.h"
@@ -43,6 +44,7 @@ struct rpc_server {
     pthread_cond_t cv;
     rpc_job *head, *tail;
     int started, stop;
+    int lead; /* the worker waits as the node's leader (rx.c) */
     pthread_t th;
     rpc_fn *fns;
     size_t nfns, capfns;
@@ -224,14 +226,34 @@ static void rpc_run(edist_node *n, rpc_server *s, rpc_job *j)
     edist_arena_free(a);
 }
 
+/* How long after its last job an idle worker keeps waiting as the node's
+ * leader.  While calls come one after the other the worker then reads the
+ * next request itself (no hand-off from the I/O thread); once rpc traffic
+ * stops it waits on its condition variable and leaves the leadership to
+ * threads waiting in a receive. */
+#define RPC_LEAD_MS 200
+
 static void *rpc_worker(void *arg)
 {
     edist_node *n = arg;
     rpc_server *s = rpc_get(n);
+    uint64_t last_job = node_now_ms();
+    int follow = 0;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stop)
+        while (!s->head && !s->stop) {
+            uint64_t now = node_now_ms();
+            if (!follow && now < last_job + RPC_LEAD_MS && rx_try_lead(n)) {
+                s->lead = 1;
+                pthread_mutex_unlock(&s->mu);
+                follow = rx_lead_wait(n, (int)(last_job + RPC_LEAD_MS - now));
+                pthread_mutex_lock(&s->mu);
+                s->lead = 0;
+                continue;
+            }
+            follow = 0;
             pthread_cond_wait(&s->cv, &s->mu);
+        }
         if (!s->head)
             break;
         rpc_job *j = s->head;
@@ -248,10 +270,21 @@ static void *rpc_worker(void *arg)
         }
         free(j->blob);
         free(j);
+        last_job = node_now_ms();
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* Wakes the worker when it waits as the leader (not on cv); a worker
+ * routing a request to itself needs no wake-up. */
+static void rpc_wake_leader(edist_node *n, int lead)
+{
+    uint64_t one = 1;
+    if (lead && write(n->rx.efd, &one, sizeof one) < 0) {
+        /* A full eventfd is already readable: nothing to do. */
+    }
 }
 
 void rpc_server_stop(edist_node *n)
@@ -262,8 +295,9 @@ void rpc_server_stop(edist_node *n)
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
     pthread_cond_broadcast(&s->cv);
-    int started = s->started;
+    int started = s->started, lead = s->lead;
     pthread_mutex_unlock(&s->mu);
+    rpc_wake_leader(n, lead);
     if (started)
         pthread_join(s->th, NULL);
     for (size_t i = 0; i < s->nfns; i++) {
@@ -381,7 +415,9 @@ static void rpc_enqueue(edist_node *n, rpc_server *s, rpc_job *j)
         s->tail = j;
         pthread_cond_signal(&s->cv);
     }
+    int lead = ok && s->lead && !pthread_equal(s->th, pthread_self());
     pthread_mutex_unlock(&s->mu);
+    rpc_wake_leader(n, lead);
     if (!ok) {
         /* Closing from the I/O thread only queues control messages. */
         edist_term r = sig_atom("shutdown");

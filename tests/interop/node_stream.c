@@ -17,9 +17,12 @@
  * buffer as soon as edist_send returns, so the sink also checks that no
  * payload was read from the caller's memory after the call.  The sink checks
  * that every sender's Seq counts up from 0 without gaps, alternating between
- * blocking receives, edist_recv_many() and poll() on the mailbox fd, then
- * answers each sender's {I, done} with {done, Count}, which the sender waits
- * for. Exits 0 when everything arrived in order, 1 with a message otherwise.
+ * blocking receives, edist_recv_many(), poll() on the mailbox fd, and receives
+ * each preceded by a small ack sent to a mailbox on sa (a mailbox that
+ * sent to another node waits as the node's leader and reads the socket
+ * itself, concurrently with the I/O thread: rx.c), then answers each
+ * sender's {I, done} with {done, Count}, which the sender waits for.
+ * Exits 0 when everything arrived in order, 1 with a message otherwise.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -200,6 +203,12 @@ int main(int argc, char **argv)
     if (rc < 0)
         die("sink open", rc);
     sink_pid = edist_mbox_pid(sink);
+    /* Acks go to a mailbox on sa that nobody reads (its node has no
+     * mailbox cap): sending them makes the sink's next receive lead. */
+    edist_mbox *ackmb;
+    if ((rc = edist_mbox_open(na, &ackmb)) < 0)
+        die("ack mailbox open", rc);
+    edist_term ack_pid = edist_mbox_pid(ackmb), ack = edist_mk_atom("ack", 3);
     pthread_t *th = calloc((size_t)senders, sizeof *th);
     long *next = calloc((size_t)senders, sizeof *next);
     for (long i = 0; i < senders; i++)
@@ -210,8 +219,12 @@ int main(int argc, char **argv)
     while (done < senders) {
         edist_msg *batch[32];
         int k;
-        int mode = (int)(got / 5000) % 3;
-        if (mode == 0) {
+        int mode = (int)(got / 5000) % 4;
+        if (mode == 3) {
+            if ((rc = edist_send(sink, &ack_pid, &ack)) < 0)
+                die("ack", rc);
+            k = edist_recv_many(sink, batch, 32, 60000);
+        } else if (mode == 0) {
             k = edist_recv(sink, &batch[0], 60000) == 0 ? 1 : -1;
         } else if (mode == 1) {
             k = edist_recv_many(sink, batch, 32, 60000);
@@ -256,6 +269,7 @@ int main(int argc, char **argv)
     free(next);
     free(th);
     edist_mbox_close(sink);
+    edist_mbox_close(ackmb);
     edist_node_stop(na);
     edist_node_stop(nb);
     return atomic_load(&failed);

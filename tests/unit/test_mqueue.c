@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -212,12 +214,152 @@ static void test_wakeup(void **state)
     edist_mqueue_destroy(&q);
 }
 
+/* A stand-in for the node's leader (rx.c): waiting polls the eventfd,
+ * as the leader's epoll set does, and counts what happened. */
+typedef struct fake_leader {
+    int efd;
+    int leads;  /* times try_lead granted the leadership */
+    int woken;  /* waits that ended on the eventfd */
+    int follow; /* what wait returns (1: wait once on cv next) */
+    int refuse; /* try_lead says no */
+} fake_leader;
+
+static int fake_try_lead(void *ctx)
+{
+    fake_leader *f = ctx;
+    if (f->refuse)
+        return 0;
+    f->leads++;
+    return 1;
+}
+
+static int fake_wait(void *ctx, int timeout_ms)
+{
+    fake_leader *f = ctx;
+    struct pollfd p = {.fd = f->efd, .events = POLLIN};
+    if (poll(&p, 1, timeout_ms) == 1) {
+        uint64_t v;
+        if (read(f->efd, &v, sizeof v) == (ssize_t)sizeof v)
+            f->woken++;
+    }
+    return f->follow;
+}
+
+static void test_leader_woken_by_push(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    fake_leader f = {0};
+    f.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true(f.efd >= 0);
+    edist_mq_leader ld = {fake_try_lead, fake_wait, &f, f.efd};
+    pthread_t t;
+    pthread_create(&t, NULL, push_later, &q);
+    edist_msg *out[8];
+    /* The reader waits as the leader: only the eventfd can wake it
+     * before the 5 s timeout (the push comes after 20 ms). */
+    struct timespec t0, t1;
+    atomic_store(&q.asked, 1); /* a reply is expected: lead */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 2);
+    assert_true(k == 1 || k == 2);
+    assert_int_equal(val(out[0]), 7);
+    if (k == 1)
+        assert_int_equal(edist_mqueue_pop_many(&q, out + 1, 7, 0), 1);
+    assert_int_equal(val(out[1]), 8);
+    assert_true(f.leads >= 1);
+    assert_true(f.woken >= 1);
+    pthread_join(t, NULL);
+    /* A sink (nothing sent since the last pop) does not lead. */
+    int leads = f.leads;
+    assert_int_equal(edist_mqueue_pop_led(&q, out, 8, 30, &ld),
+                     EDIST_ETIMEDOUT);
+    assert_int_equal(f.leads, leads);
+    /* Times out like a plain pop, with the leadership given back. */
+    atomic_store(&q.asked, 1);
+    assert_int_equal(edist_mqueue_pop_led(&q, out, 8, 30, &ld),
+                     EDIST_ETIMEDOUT);
+    close(f.efd);
+    edist_mqueue_destroy(&q);
+}
+
+static void test_leader_own_push_no_wake(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    assert_true(efd >= 0);
+    /* The leader pushing to its own queue (routing what it read) must not
+     * write the eventfd: that would be a wasted system call. */
+    q.lead = 1;
+    q.lead_thread = pthread_self();
+    q.lead_efd = efd;
+    assert_int_equal(edist_mqueue_push(&q, mk(1)), 0);
+    assert_false(readable(efd));
+    q.lead = 0;
+    edist_msg *m;
+    assert_int_equal(edist_mqueue_pop(&q, &m, 0), 0);
+    assert_int_equal(val(m), 1);
+    close(efd);
+    edist_mqueue_destroy(&q);
+}
+
+static void test_leader_follow_uses_cv(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    fake_leader f = {0};
+    f.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    f.follow = 1;
+    edist_mq_leader ld = {fake_try_lead, fake_wait, &f, f.efd};
+    /* A leader told to follow waits once on the condition variable: a
+     * push from another thread while it waits there must wake it through
+     * the condition variable (q->lead is off then). */
+    pthread_t t;
+    pthread_create(&t, NULL, push_later, &q);
+    edist_msg *out[8];
+    atomic_store(&q.asked, 1);
+    int k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
+    assert_true(k >= 1);
+    if (k == 1)
+        assert_int_equal(edist_mqueue_pop_many(&q, out + 1, 7, 0), 1);
+    assert_int_equal(val(out[0]), 7);
+    assert_int_equal(val(out[1]), 8);
+    pthread_join(t, NULL);
+    /* Refused leadership: a plain condition-variable wait. */
+    f.refuse = 1;
+    int leads = f.leads;
+    pthread_create(&t, NULL, push_later, &q);
+    atomic_store(&q.asked, 1);
+    k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
+    assert_true(k >= 1);
+    if (k == 1)
+        assert_int_equal(edist_mqueue_pop_many(&q, out + 1, 7, 0), 1);
+    assert_int_equal(val(out[0]), 7);
+    assert_int_equal(val(out[1]), 8);
+    assert_int_equal(f.leads, leads);
+    pthread_join(t, NULL);
+    close(f.efd);
+    edist_mqueue_destroy(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_order_and_fd),     cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_cap_backpressure), cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_chain_and_many),   cmocka_unit_test(test_wakeup),
+        cmocka_unit_test(test_order_and_fd),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cap_backpressure),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_chain_and_many),
+        cmocka_unit_test(test_wakeup),
+        cmocka_unit_test(test_leader_woken_by_push),
+        cmocka_unit_test(test_leader_own_push_no_wake),
+        cmocka_unit_test(test_leader_follow_uses_cv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
