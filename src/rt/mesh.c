@@ -6,8 +6,10 @@
  * connects are dials started on the I/O thread (never waited for), and
  * disconnects take the peer down as erlang:disconnect_node/1 does.
  *
- * Everything here runs on the I/O thread; the mutex only guards the
- * state against edist_node_nodes() readers on other threads.  Actions are
+ * Messages may be fed in by the I/O thread or by a user thread leading
+ * the receive path (rx.c); actions always run on the I/O thread.  The
+ * mutex guards the state against both and against edist_node_nodes()
+ * readers on other threads.  Actions are
  * taken out under the mutex and carried out after it is released, since
  * a disconnect re-enters us with the node's nodedown.
  *
@@ -33,6 +35,12 @@ struct rt_mesh {
     edist_gl *gl;
     edist_mbox *server, *locker; /* NULL once closed (mesh_stop) */
     uint32_t server_id, server_serial;
+    /* Actions are carried out on the I/O thread only (dials and
+     * disconnects touch libuv), but since the leader/follower receive path
+     * (rx.c) a message may be routed here by a user thread: it posts this
+     * command, at most one at a time (run_posted, under mu). */
+    edist_loop_cmd run_cmd;
+    int run_posted;
 };
 
 int mesh_init(edist_node *n, int no_connect_all)
@@ -187,10 +195,33 @@ static void mesh_do(edist_node *n, rt_mesh *m, edist_gl_action *a)
     peer_unref(p);
 }
 
+static void mesh_run(edist_node *n, rt_mesh *m);
+
+static void mesh_run_cmd(edist_loop_cmd *c, void *ctx)
+{
+    (void)c;
+    edist_node *n = ctx;
+    rt_mesh *m = n->mesh;
+    pthread_mutex_lock(&m->mu);
+    m->run_posted = 0;
+    pthread_mutex_unlock(&m->mu);
+    mesh_run(n, m);
+}
+
 /* Carries out every action queued, outside the mutex (a disconnect comes
- * back to us as a nodedown). */
+ * back to us as a nodedown), on the I/O thread. */
 static void mesh_run(edist_node *n, rt_mesh *m)
 {
+    if (!edist_loop_on_thread(&n->loop)) {
+        pthread_mutex_lock(&m->mu);
+        if (!m->run_posted) {
+            m->run_cmd.fn = mesh_run_cmd;
+            /* A stopping loop refuses it: the actions die with the node. */
+            m->run_posted = edist_loop_post(&n->loop, &m->run_cmd) == 0;
+        }
+        pthread_mutex_unlock(&m->mu);
+        return;
+    }
     for (;;) {
         pthread_mutex_lock(&m->mu);
         edist_gl_action *a = edist_gl_next(m->gl);
