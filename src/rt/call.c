@@ -160,6 +160,51 @@ static int badrpc(edist_arena *a, const edist_term *why, edist_term *out)
     return EDIST_EBADRPC;
 }
 
+/* A mailbox for one edist_rpc() call: an idle one from the node's pool,
+ * else a new one.  NULL when none can be opened. */
+static edist_mbox *call_pool_get(edist_node *n)
+{
+    edist_mbox *mb = NULL;
+    pthread_mutex_lock(&n->rpc_pool_mu);
+    if (n->rpc_pool_n > 0)
+        mb = n->rpc_pool[--n->rpc_pool_n];
+    pthread_mutex_unlock(&n->rpc_pool_mu);
+    if (!mb && edist_mbox_open(n, &mb) < 0)
+        return NULL;
+    return mb;
+}
+
+/* Gives a call's mailbox back, its node monitor already removed.  What it
+ * still holds (a reply that came after a timeout) is dropped; what comes
+ * later is skipped by the next call, whose reference differs. */
+static void call_pool_put(edist_node *n, edist_mbox *mb)
+{
+    edist_msg *m;
+    while (edist_recv(mb, &m, 0) == 0)
+        edist_msg_free(m);
+    pthread_mutex_lock(&n->rpc_pool_mu);
+    size_t cap = sizeof n->rpc_pool / sizeof n->rpc_pool[0];
+    if (n->rpc_pool_n < cap) {
+        n->rpc_pool[n->rpc_pool_n++] = mb;
+        mb = NULL;
+    }
+    pthread_mutex_unlock(&n->rpc_pool_mu);
+    if (mb)
+        edist_mbox_close(mb);
+}
+
+void call_pool_close(edist_node *n)
+{
+    pthread_mutex_lock(&n->rpc_pool_mu);
+    size_t k = n->rpc_pool_n;
+    edist_mbox *mbs[sizeof n->rpc_pool / sizeof n->rpc_pool[0]];
+    memcpy(mbs, n->rpc_pool, k * sizeof mbs[0]);
+    n->rpc_pool_n = 0;
+    pthread_mutex_unlock(&n->rpc_pool_mu);
+    for (size_t i = 0; i < k; i++)
+        edist_mbox_close(mbs[i]);
+}
+
 int edist_rpc(edist_node *n, const char *peer, const char *module,
               const char *function, const edist_term *args, int timeout_ms,
               edist_arena *a, edist_term *result)
@@ -175,15 +220,15 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
         why = sig_atom("nodedown");
         return badrpc(a, &why, result);
     }
-    edist_mbox *mb;
-    int rc = edist_mbox_open(n, &mb);
-    if (rc < 0)
-        return rc;
+    edist_mbox *mb = call_pool_get(n);
+    if (!mb)
+        return EDIST_ENOMEM;
     /* A node monitor, not a process monitor on rex: it costs no message on
      * the wire (rex exists on every BEAM node), and a connection that goes
      * down during the call still ends it with nodedown. */
-    if ((rc = edist_monitor_node(mb, peer, 1)) < 0) {
-        edist_mbox_close(mb);
+    int rc = edist_monitor_node(mb, peer, 1);
+    if (rc < 0) {
+        call_pool_put(n, mb);
         return rc;
     }
     /* {'$gen_call', {Self, Ref}, {call, M, F, Args, user}} to {rex, Peer} */
@@ -214,7 +259,8 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
             break;
         }
     }
-    edist_mbox_close(mb);
+    edist_monitor_node(mb, peer, 0);
+    call_pool_put(n, mb);
     if (rc == EDIST_ETIMEDOUT || rc == EDIST_ENOCONN || rc == EDIST_ECLOSED) {
         why = sig_atom(rc == EDIST_ETIMEDOUT ? "timeout" : "nodedown");
         return badrpc(a, &why, result);

@@ -298,6 +298,7 @@ static void node_free(edist_node *n)
     pthread_mutex_destroy(&n->peers_mu);
     pthread_mutex_destroy(&n->dirty_mu);
     pthread_mutex_destroy(&n->mon_mu);
+    pthread_mutex_destroy(&n->rpc_pool_mu);
     edist_cookie_wipe(&n->cookie);
     edist_mem_free(n->alloc, n);
 }
@@ -318,6 +319,7 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     pthread_mutex_init(&n->peers_mu, NULL);
     pthread_mutex_init(&n->dirty_mu, NULL);
     pthread_mutex_init(&n->mon_mu, NULL);
+    pthread_mutex_init(&n->rpc_pool_mu, NULL);
     edist_hmap_init(&n->peers, al);
     edist_hmap_init(&n->monitors, al);
     sig_init(n);
@@ -402,6 +404,7 @@ void edist_node_stop(edist_node *n)
     /* Graceful: rpc callbacks end first, then every remote partner of a
      * mailbox still open learns it ended (`shutdown`) before the
      * connections close (node_on_stop flushes what is queued). */
+    call_pool_close(n);
     rpc_server_stop(n);
     mesh_stop(n);
     sig_node_stop(n);
