@@ -652,29 +652,6 @@ void node_tick(uv_timer_t *t)
 int edist_node_peers(edist_node *n, const char **names, size_t cap, char *buf,
                      size_t buf_len)
 {
-    edist_peer **list;
-    size_t k = peer_snapshot(n, &list);
-    size_t count = 0, used = 0;
-    int rc = 0;
-    for (size_t i = 0; i < k; i++) {
-        edist_peer *p = list[i];
-        pthread_mutex_lock(&p->mu);
-        int up = p->state == PEER_UP;
-        pthread_mutex_unlock(&p->mu);
-        if (up) {
-            if (count < cap) {
-                if (used + p->name_len + 1 > buf_len) {
-                    rc = EDIST_ETOOBIG;
-                } else {
-                    memcpy(buf + used, p->name, p->name_len + 1);
-                    names[count] = buf + used;
-                    used += p->name_len + 1;
-                }
-            }
-            count++;
-        }
-        peer_unref(p);
-    }
-    free(list);
-    return rc < 0 ? rc : (int)count;
+    /* nodes(connected): the same walk as edist_node_nodes (nodes.c). */
+    return edist_node_nodes(n, EDIST_NODES_CONNECTED, names, cap, buf, buf_len);
 }
