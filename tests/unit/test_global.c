@@ -564,6 +564,16 @@ static void test_table_caps(void **state)
     free(take(g));
     assert_int_equal(edist_gl_names_count(g), 0);
     assert_int_equal(edist_gl_table_bytes(g), 0);
+    /* init_connect is kept for nodes not up yet (BEAM's pre_connect): its
+     * locker must be a pid, not any term a peer cares to send. */
+    assert_int_equal(feed(g, "{'$gen_cast', {init_connect, {8, -100}, "
+                             "'z@h', {locker, no, [], <<1,2,3>>}}}"),
+                     EDIST_EBADMSG);
+    assert_int_equal(edist_gl_nodes_count(g), 0);
+    assert_int_equal(feed(g, "{'$gen_cast', {init_connect, {8, -100}, "
+                             "'z@h', {locker, no, [], #Pid<z@h/7.0.0>}}}"),
+                     0);
+    assert_int_equal(edist_gl_nodes_count(g), 1);
     edist_gl_free(g);
 }
 
