@@ -93,6 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             edist_gl_names_count(g) > EDIST_GL_MAX_NAMES ||
             edist_gl_locks_count(g) > EDIST_GL_MAX_LOCKS ||
             edist_gl_lost_count(g) > EDIST_GL_MAX_LOST ||
+            edist_gl_holders_count(g) > EDIST_GL_MAX_HOLDERS ||
+            edist_gl_table_bytes(g) > EDIST_GL_MAX_BYTES ||
+            (edist_gl_locks_count(g) == 0 && edist_gl_holders_count(g)) ||
+            (edist_gl_names_count(g) == 0 && edist_gl_locks_count(g) == 0 &&
+             edist_gl_table_bytes(g)) ||
             edist_gl_known_count(g) > edist_gl_nodes_count(g) ||
             edist_gl_is_known(g, "n7@h", 4))
             abort();

@@ -400,8 +400,9 @@ static int gl_init_connect(edist_gl *g, gl_node *n, int64_t tag, int vsn,
     if (!n->session) {
         /* No session yet (or the node is already known): keep it for
          * gl_nodeup, as BEAM's pre_connect. */
+        edist_arena_opts ao = {.alloc = g->alloc, .chunk_size = 256};
         edist_arena_free(n->pre_a);
-        n->pre_a = edist_arena_new(NULL);
+        n->pre_a = edist_arena_new(&ao);
         if (!n->pre_a || edist_term_copy(n->pre_a, &n->pre_locker, locker) < 0)
             return EDIST_ENOMEM;
         n->pre = 1;
@@ -818,11 +819,15 @@ static int gl_cast(edist_gl *g, const edist_term *m)
     size_t ar = m->v.tuple.arity;
 
     if (edist_term_is_atom(op, "init_connect") && ar == 4) {
-        /* {init_connect, {Vsn, HisTag, ...}, Node, InitMsg} */
+        /* {init_connect, {Vsn, HisTag, ...}, Node, InitMsg}, InitMsg =
+         * {locker, _, HisKnown, HisTheLocker}.  The locker must be a pid
+         * (BEAM's locker links to it): kept until nodeup for any node a
+         * peer names, it must not be an arbitrarily large term. */
         const edist_term *v = gl_el(m, 1), *im = gl_el(m, 3);
         if (v->type != EDIST_TERM_TUPLE || v->v.tuple.arity < 2 ||
             gl_el(v, 0)->type != EDIST_TERM_INT ||
-            gl_el(v, 1)->type != EDIST_TERM_INT || !gl_is_tuple(im, 4))
+            gl_el(v, 1)->type != EDIST_TERM_INT || !gl_is_tuple(im, 4) ||
+            gl_el(im, 3)->type != EDIST_TERM_PID)
             return EDIST_EBADMSG;
         gl_node *n = gl_get_atom(g, gl_el(m, 2));
         if (!n)

@@ -34,6 +34,14 @@
 #define EDIST_GL_MAX_NAMES 65536u
 #define EDIST_GL_MAX_LOCKS 4096u
 #define EDIST_GL_MAX_LOST  4096u
+/* Pids holding locks, over all locks: one lock id may be set by any
+ * number of pids, so the lock count alone does not bound them (and each
+ * set_lock scans the holders of its lock, as BEAM's lists:member does). */
+#define EDIST_GL_MAX_HOLDERS 4096u
+/* Encoded bytes kept for names and locks (names, pids, methods, lock
+ * ids): a term may be as large as a message (64 MiB), so counts alone
+ * would let a peer pin terabytes. */
+#define EDIST_GL_MAX_BYTES ((size_t)64 << 20)
 
 enum edist_gl_action_kind {
     /* msg to {global_name_server, node}; connects first unless
@@ -108,6 +116,10 @@ int edist_gl_is_known(const edist_gl *g, const char *node, size_t len);
 size_t edist_gl_known_count(const edist_gl *g);
 size_t edist_gl_names_count(const edist_gl *g);
 size_t edist_gl_locks_count(const edist_gl *g);
+/* Pids holding locks, over all locks (<= EDIST_GL_MAX_HOLDERS). */
+size_t edist_gl_holders_count(const edist_gl *g);
+/* Encoded bytes kept for names and locks (<= EDIST_GL_MAX_BYTES). */
+size_t edist_gl_table_bytes(const edist_gl *g);
 size_t edist_gl_nodes_count(const edist_gl *g);
 size_t edist_gl_lost_count(const edist_gl *g);
 /* 1 when a sync session with node is running. */

@@ -76,7 +76,7 @@ typedef struct gl_lock {
     uint8_t *req; /* LockRequesterId, encoded (lists sorted) */
     size_t req_len;
     gl_holder *h;
-    size_t nh;
+    size_t nh, hcap; /* h grows geometrically: no quadratic copying */
 } gl_lock;
 
 typedef struct gl_lost {
@@ -96,8 +96,10 @@ struct edist_gl {
     size_t known_count;
     edist_hmap names; /* encoded Name -> gl_name */
     gl_lock *locks;
-    size_t nlocks;
-    edist_hmap lost; /* "A\0B" -> gl_lost */
+    size_t nlocks, locks_cap;
+    size_t nholders;    /* over all locks, <= EDIST_GL_MAX_HOLDERS */
+    size_t table_bytes; /* names and locks, <= EDIST_GL_MAX_BYTES */
+    edist_hmap lost;    /* "A\0B" -> gl_lost */
 
     /* The session holding our own `global` lock (our partition's lock,
      * which edist takes on itself only), or NULL. */

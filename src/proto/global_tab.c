@@ -23,6 +23,18 @@ static void gl_name_release(edist_gl *g, gl_name *n)
     edist_mem_free(g->alloc, n);
 }
 
+static size_t gl_name_bytes(const gl_name *n)
+{
+    return n->key_len + n->pid_len + n->method_len;
+}
+
+/* Releases a name that is in the table (counted in table_bytes). */
+static void gl_name_forget(edist_gl *g, gl_name *n)
+{
+    g->table_bytes -= gl_name_bytes(n);
+    gl_name_release(g, n);
+}
+
 const gl_name *gl_name_find(const edist_gl *g, const edist_term *name)
 {
     uint8_t *key;
@@ -53,7 +65,7 @@ void gl_name_delete(edist_gl *g, const edist_term *name)
     gl_name *n = edist_hmap_del(&g->names, key, len);
     edist_mem_free(g->alloc, key);
     if (n)
-        gl_name_release(g, n);
+        gl_name_forget(g, n);
 }
 
 int gl_name_insert(edist_gl *g, const edist_term *name, const edist_term *pid,
@@ -80,14 +92,17 @@ int gl_name_insert(edist_gl *g, const edist_term *name, const edist_term *pid,
     /* ins_name: a new registration replaces the old one. */
     gl_name *old = edist_hmap_del(&g->names, n->key, n->key_len);
     if (old)
-        gl_name_release(g, old);
-    if (g->names.count >= EDIST_GL_MAX_NAMES) {
+        gl_name_forget(g, old);
+    if (g->names.count >= EDIST_GL_MAX_NAMES ||
+        gl_name_bytes(n) > EDIST_GL_MAX_BYTES - g->table_bytes) {
         gl_name_release(g, n);
         return EDIST_ETOOBIG;
     }
     rc = edist_hmap_put(&g->names, n->key, n->key_len, n);
     if (rc < 0)
         gl_name_release(g, n);
+    else
+        g->table_bytes += gl_name_bytes(n);
     return rc;
 }
 
@@ -207,8 +222,12 @@ int gl_lock_can_set(edist_gl *g, const edist_term *t)
 static void gl_lock_drop(edist_gl *g, size_t i)
 {
     gl_lock *l = &g->locks[i];
-    for (size_t k = 0; k < l->nh; k++)
+    for (size_t k = 0; k < l->nh; k++) {
+        g->table_bytes -= l->h[k].pid_len;
         edist_mem_free(g->alloc, l->h[k].pid);
+    }
+    g->nholders -= l->nh;
+    g->table_bytes -= l->res_len + l->req_len;
     edist_mem_free(g->alloc, l->h);
     edist_mem_free(g->alloc, l->res);
     edist_mem_free(g->alloc, l->req);
@@ -233,18 +252,31 @@ int gl_lock_set(edist_gl *g, const edist_term *t, const edist_term *pid)
     }
     if ((rc = gl_encode(g, pid, &pe, &pl)) < 0)
         goto out;
+    for (size_t k = 0; l && k < l->nh; k++)
+        if (l->h[k].pid_len == pl && memcmp(l->h[k].pid, pe, pl) == 0) {
+            rc = 1; /* already holding it */
+            goto out;
+        }
+    /* Refused when full: a full table looks like a busy lock. */
+    size_t need = pl + (l ? 0 : id.res_len + id.req_len);
+    if ((!l && g->nlocks >= EDIST_GL_MAX_LOCKS) ||
+        g->nholders >= EDIST_GL_MAX_HOLDERS ||
+        need > EDIST_GL_MAX_BYTES - g->table_bytes) {
+        rc = 0;
+        goto out;
+    }
     if (!l) {
-        if (g->nlocks >= EDIST_GL_MAX_LOCKS) {
-            rc = 0; /* refused: a full table is a busy lock */
-            goto out;
+        if (g->nlocks == g->locks_cap) {
+            size_t ncap = g->locks_cap ? 2 * g->locks_cap : 8;
+            gl_lock *nl =
+                edist_mem_realloc(g->alloc, g->locks, ncap * sizeof *nl);
+            if (!nl) {
+                rc = EDIST_ENOMEM;
+                goto out;
+            }
+            g->locks = nl;
+            g->locks_cap = ncap;
         }
-        gl_lock *nl =
-            edist_mem_realloc(g->alloc, g->locks, (g->nlocks + 1) * sizeof *nl);
-        if (!nl) {
-            rc = EDIST_ENOMEM;
-            goto out;
-        }
-        g->locks = nl;
         l = &g->locks[g->nlocks++];
         memset(l, 0, sizeof *l);
         l->res = id.res;
@@ -252,25 +284,27 @@ int gl_lock_set(edist_gl *g, const edist_term *t, const edist_term *pid)
         l->req = id.req;
         l->req_len = id.req_len;
         id.res = id.req = NULL;
+        g->table_bytes += l->res_len + l->req_len;
     }
-    for (size_t k = 0; k < l->nh; k++)
-        if (l->h[k].pid_len == pl && memcmp(l->h[k].pid, pe, pl) == 0) {
-            rc = 1; /* already holding it */
+    if (l->nh == l->hcap) {
+        size_t ncap = l->hcap ? 2 * l->hcap : 2;
+        gl_holder *nh = edist_mem_realloc(g->alloc, l->h, ncap * sizeof *nh);
+        if (!nh) {
+            rc = EDIST_ENOMEM;
+            if (l->nh == 0)
+                gl_lock_drop(g, (size_t)(l - g->locks));
             goto out;
         }
-    gl_holder *h = edist_mem_realloc(g->alloc, l->h, (l->nh + 1) * sizeof *h);
-    if (!h) {
-        rc = EDIST_ENOMEM;
-        if (l->nh == 0)
-            gl_lock_drop(g, (size_t)(l - g->locks));
-        goto out;
+        l->h = nh;
+        l->hcap = ncap;
     }
-    l->h = h;
-    h = &l->h[l->nh++];
+    gl_holder *h = &l->h[l->nh++];
     h->pid = pe;
     h->pid_len = pl;
     memcpy(h->node, pid->v.pid.node.name, pid->v.pid.node.len);
     h->node_len = pid->v.pid.node.len;
+    g->nholders++;
+    g->table_bytes += pl;
     pe = NULL;
     rc = 1;
 out:
@@ -283,6 +317,8 @@ out:
 static void gl_holder_drop(edist_gl *g, size_t i, size_t k)
 {
     gl_lock *l = &g->locks[i];
+    g->table_bytes -= l->h[k].pid_len;
+    g->nholders--;
     edist_mem_free(g->alloc, l->h[k].pid);
     l->h[k] = l->h[--l->nh];
     if (l->nh == 0)
@@ -319,7 +355,7 @@ void gl_node_resources_down(edist_gl *g, const char *node, size_t len)
             continue;
         if (n->node_len == len && memcmp(n->node, node, len) == 0) {
             edist_hmap_del(&g->names, n->key, n->key_len);
-            gl_name_release(g, n);
+            gl_name_forget(g, n);
         }
     }
     for (size_t i = g->nlocks; i-- > 0;) {
@@ -342,6 +378,7 @@ void gl_locks_free(edist_gl *g)
         gl_lock_drop(g, g->nlocks - 1);
     edist_mem_free(g->alloc, g->locks);
     g->locks = NULL;
+    g->locks_cap = 0;
 }
 
 size_t edist_gl_locks_count(const edist_gl *g)
@@ -352,6 +389,16 @@ size_t edist_gl_locks_count(const edist_gl *g)
 size_t edist_gl_names_count(const edist_gl *g)
 {
     return g->names.count;
+}
+
+size_t edist_gl_holders_count(const edist_gl *g)
+{
+    return g->nholders;
+}
+
+size_t edist_gl_table_bytes(const edist_gl *g)
+{
+    return g->table_bytes;
 }
 
 /* ----------------------------------------------------- lost connections */

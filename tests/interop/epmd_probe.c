@@ -10,6 +10,9 @@
  *   recv ID MS           wait up to MS ms for EOF, print "ID: <hex> closed"
  *                        or "ID: <hex> open"; a successful ALIVE2 reply has
  *                        its creation masked ("7600CCCCCCCC") and stored
+ *   recvall PFX N MS     like "recv" for PFX1..PFXN, but waits on all of them
+ *                        at once: until each has closed or MS ms have passed
+ *                        since the command began, then prints them in order
  *   cdiff ID1 ID2        print creation(ID2) - creation(ID1)
  *   creation ID          print "ID: fresh" when the stored creation is within
  *                        10 s of now, else the value (v5: "1..3" check)
@@ -121,11 +124,8 @@ static size_t drain(int fd, unsigned char *buf, size_t cap, int ms, int *closed)
     }
 }
 
-static void do_recv(int i, int ms)
+static void print_recv(int i, const unsigned char *buf, size_t n, int closed)
 {
-    unsigned char buf[65536];
-    int closed;
-    size_t n = drain(conns[i].fd, buf, sizeof buf, ms, &closed);
     printf("%s: ", conns[i].id);
     if (n == 6 && buf[0] == 0x76 && buf[1] == 0) {
         conns[i].creation =
@@ -143,6 +143,70 @@ static void do_recv(int i, int ms)
             printf("%02x", buf[k]);
     }
     printf(" %s\n", closed ? "closed" : "open");
+}
+
+static void do_recv(int i, int ms)
+{
+    static unsigned char buf[65536];
+    int closed;
+    size_t n = drain(conns[i].fd, buf, sizeof buf, ms, &closed);
+    print_recv(i, buf, n, closed);
+}
+
+/*
+ * Waits on connections PFX1..PFXN together, so that a daemon slowed down by
+ * machine load gets the whole MS budget for every connection instead of a
+ * fixed sleep followed by near-zero per-connection timeouts.
+ */
+#define RECVALL_MAX 128
+#define RECVALL_CAP 4096
+static void do_recvall(const char *pfx, int n, int ms)
+{
+    static unsigned char bufs[RECVALL_MAX][RECVALL_CAP];
+    size_t len[RECVALL_MAX] = {0};
+    int idx[RECVALL_MAX], done[RECVALL_MAX] = {0};
+    if (n < 0 || n > RECVALL_MAX) {
+        fprintf(stderr, "epmd_probe: recvall of more than %d\n", RECVALL_MAX);
+        exit(2);
+    }
+    for (int k = 0; k < n; k++) {
+        char id[64];
+        snprintf(id, sizeof id, "%s%d", pfx, k + 1);
+        idx[k] = find(id, 0);
+        if (idx[k] < 0 || conns[idx[k]].fd < 0) {
+            fprintf(stderr, "epmd_probe: recvall: no connection %s\n", id);
+            exit(2);
+        }
+    }
+    long end = now_ms() + ms;
+    for (;;) {
+        struct pollfd p[RECVALL_MAX];
+        int map[RECVALL_MAX], np = 0;
+        for (int k = 0; k < n; k++)
+            if (!done[k]) {
+                p[np] =
+                    (struct pollfd){.fd = conns[idx[k]].fd, .events = POLLIN};
+                map[np++] = k;
+            }
+        long left = end - now_ms();
+        if (np == 0 || left <= 0)
+            break;
+        if (poll(p, (nfds_t)np, (int)left) <= 0)
+            break;
+        for (int j = 0; j < np; j++) {
+            if (!p[j].revents)
+                continue;
+            int k = map[j];
+            ssize_t r =
+                recv(p[j].fd, bufs[k] + len[k], RECVALL_CAP - len[k], 0);
+            if (r <= 0)
+                done[k] = 1;
+            else if ((len[k] += (size_t)r) == RECVALL_CAP)
+                done[k] = 2;
+        }
+    }
+    for (int k = 0; k < n; k++)
+        print_recv(idx[k], bufs[k], len[k], done[k] == 1);
 }
 
 static int alive2(int fd, const char *name)
@@ -255,6 +319,14 @@ int main(int argc, char **argv)
             int i = find(a, 0);
             if (i >= 0)
                 do_recv(i, atoi(b));
+        } else if (strcmp(cmd, "recvall") == 0) {
+            char pfx[32];
+            int n, ms;
+            if (sscanf(line, "%*s %31s %d %d", pfx, &n, &ms) != 3) {
+                fprintf(stderr, "epmd_probe: bad recvall line\n");
+                return 2;
+            }
+            do_recvall(pfx, n, ms);
         } else if (strcmp(cmd, "cdiff") == 0) {
             int i = find(a, 0), j = find(b, 0);
             if (i >= 0 && j >= 0)

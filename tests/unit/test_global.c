@@ -484,6 +484,99 @@ static void test_names_and_locks_calls(void **state)
     edist_gl_free(g);
 }
 
+/* A register call whose Name is a binary of size bytes starting with tag. */
+static int feed_big_register(edist_gl *g, size_t size, uint8_t tag)
+{
+    static const char text[] = "{'$gen_call', {#Pid<b@h/1.1.0>, t}, "
+                               "{register, x, #Pid<b@h/1.2.0>, m}}";
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    edist_text_error err;
+    assert_int_equal(edist_term_parse(a, text, strlen(text), NULL, &t, &err),
+                     0);
+    uint8_t *big = calloc(1, size);
+    assert_non_null(big);
+    big[0] = tag;
+    t.v.tuple.elems[2].v.tuple.elems[1] = edist_mk_binary(big, size);
+    int rc = edist_gl_message(g, "", 0, &t);
+    free(big);
+    edist_arena_free(a);
+    return rc;
+}
+
+/* A hostile peer cannot grow the tables past their caps: the pids holding
+ * one lock are bounded (set_lock answers false beyond), and so are the
+ * bytes of names, which a count cap alone would not bound. */
+static void test_table_caps(void **state)
+{
+    (void)state;
+    edist_gl *g = mk("e@h", 0);
+    char msg[160];
+    for (unsigned i = 0; i < EDIST_GL_MAX_HOLDERS; i++) {
+        snprintf(msg, sizeof msg,
+                 "{'$gen_call', {#Pid<b@h/%u.%u.0>, t}, {set_lock, {r, [q]}}}",
+                 i & 0x7fff, i >> 15);
+        assert_int_equal(feed(g, msg), 0);
+        free(take(g));
+    }
+    assert_int_equal(edist_gl_holders_count(g), EDIST_GL_MAX_HOLDERS);
+    assert_int_equal(edist_gl_locks_count(g), 1);
+    feed(g, "{'$gen_call', {#Pid<c@h/1.0.0>, t}, {set_lock, {r, [q]}}}");
+    feed(g, "{'$gen_call', {#Pid<c@h/1.0.0>, t}, {set_lock, {s, [q]}}}");
+    char *a = take(g);
+    assert_int_equal(count(a, "{t,false}"), 2);
+    free(a);
+    assert_int_equal(edist_gl_holders_count(g), EDIST_GL_MAX_HOLDERS);
+    /* A holder already in stays true; its node going frees them all. */
+    feed(g, "{'$gen_call', {#Pid<b@h/5.0.0>, t}, {set_lock, {r, [q]}}}");
+    a = take(g);
+    HAS(a, "{t,true}");
+    free(a);
+    up(g, "b@h");
+    down(g, "b@h");
+    free(take(g));
+    assert_int_equal(edist_gl_holders_count(g), 0);
+    assert_int_equal(edist_gl_locks_count(g), 0);
+    assert_int_equal(edist_gl_table_bytes(g), 0);
+
+    /* Names of 4 MiB: 15 fit the byte budget with room, then refusals. */
+    size_t big = (size_t)4 << 20;
+    unsigned stored = 0;
+    for (unsigned i = 0; i < 20; i++) {
+        size_t before = edist_gl_names_count(g);
+        assert_int_equal(feed_big_register(g, big, (uint8_t)i), 0);
+        stored += edist_gl_names_count(g) - before;
+        a = take(g);
+        HAS(a, "{t,yes}"); /* BEAM answers yes whatever happens */
+        free(a);
+        assert_true(edist_gl_table_bytes(g) <= EDIST_GL_MAX_BYTES);
+    }
+    assert_int_equal(stored, EDIST_GL_MAX_BYTES / big - 1);
+    assert_int_equal(edist_gl_names_count(g), stored);
+    /* Re-registering a stored name replaces it (no double count). */
+    size_t bytes = edist_gl_table_bytes(g);
+    assert_int_equal(feed_big_register(g, big, 0), 0);
+    free(take(g));
+    assert_int_equal(edist_gl_names_count(g), stored);
+    assert_int_equal(edist_gl_table_bytes(g), bytes);
+    up(g, "b@h");
+    down(g, "b@h");
+    free(take(g));
+    assert_int_equal(edist_gl_names_count(g), 0);
+    assert_int_equal(edist_gl_table_bytes(g), 0);
+    /* init_connect is kept for nodes not up yet (BEAM's pre_connect): its
+     * locker must be a pid, not any term a peer cares to send. */
+    assert_int_equal(feed(g, "{'$gen_cast', {init_connect, {8, -100}, "
+                             "'z@h', {locker, no, [], <<1,2,3>>}}}"),
+                     EDIST_EBADMSG);
+    assert_int_equal(edist_gl_nodes_count(g), 0);
+    assert_int_equal(feed(g, "{'$gen_cast', {init_connect, {8, -100}, "
+                             "'z@h', {locker, no, [], #Pid<z@h/7.0.0>}}}"),
+                     0);
+    assert_int_equal(edist_gl_nodes_count(g), 1);
+    edist_gl_free(g);
+}
+
 static void test_connect_all_false(void **state)
 {
     (void)state;
@@ -938,6 +1031,7 @@ int main(void)
         cmocka_unit_test(test_net_chain_stepwise_and_star),
         cmocka_unit_test(test_net_partition_heal),
         cmocka_unit_test(test_net_random),
+        cmocka_unit_test(test_table_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
