@@ -42,10 +42,26 @@ lib_cleanup() {
     for port in "${LIB_EPMD_PORTS[@]}"; do
         "$OTP_EPMD" -port "$port" -kill >/dev/null 2>&1
     done
+    # Give back the ports free_port reserved for this script.
+    local d
+    for d in "$LIB_PORT_LOCKS"/*/; do
+        [ "$(cat "$d/owner" 2>/dev/null)" = "$LIB_TMP" ] && rm -rf "$d"
+    done
     rm -rf "$LIB_TMP"
     exit "$rc"
 }
 trap lib_cleanup EXIT
+
+# Ports handed out by free_port are reserved across the test scripts that
+# CTest runs in parallel (a directory per port, created atomically), so
+# two scripts never pick the same one between choosing it and binding it:
+# a script that bound a port another had chosen made the second talk to
+# the first one's daemon, which the first then killed.  Reservations of
+# scripts that died without cleaning up expire after an hour.
+LIB_PORT_LOCKS=${TMPDIR:-/tmp}/edist-interop-ports
+mkdir -p "$LIB_PORT_LOCKS"
+find "$LIB_PORT_LOCKS" -mindepth 1 -maxdepth 1 -mmin +60 -exec rm -rf {} + \
+    2>/dev/null
 
 fail() {
     echo "FAIL: $*" >&2
@@ -95,6 +111,8 @@ free_port() {
             grep -q .; then
             continue
         fi
+        mkdir "$LIB_PORT_LOCKS/$p" 2>/dev/null || continue
+        echo "$LIB_TMP" >"$LIB_PORT_LOCKS/$p/owner"
         echo "$p"
         return 0
     done
@@ -116,8 +134,19 @@ start_otp_epmd() {
     local port=$1
     shift
     "$OTP_EPMD" -port "$port" "$@" >"$LIB_TMP/otp-epmd-$port.log" 2>&1 &
-    track $!
+    local pid=$!
+    track $pid
     wait_port "$port"
+    own_port "$pid" "$port"
+}
+
+# own_port PID PORT: fails unless the daemon PID is still running once
+# PORT accepts (a daemon that found its port taken exits, and the test
+# would then talk to somebody else's).
+own_port() {
+    sleep 0.05
+    kill -0 "$1" 2>/dev/null ||
+        fail "the daemon for port $2 exited: $(cat "$LIB_TMP"/*epmd-"$2".log 2>/dev/null)"
 }
 
 # start_edist_epmd PORT [ARGS...]: our epmd in the foreground on PORT.
@@ -126,8 +155,10 @@ start_edist_epmd() {
     shift
     [ -x "$EDIST_EPMD" ] || fail "edist-epmd not built at $EDIST_EPMD"
     "$EDIST_EPMD" -port "$port" "$@" >"$LIB_TMP/edist-epmd-$port.log" 2>&1 &
-    track $!
+    local pid=$!
+    track $pid
     wait_port "$port"
+    own_port "$pid" "$port"
 }
 
 # start_private_epmd: OTP's epmd on a free private port, which EP names
