@@ -193,17 +193,26 @@ static int rpc_raise(void *ud, edist_node *n, edist_arena *a,
     return EDIST_RPC_ERROR;
 }
 
+/* The atom t as a C string in name[0..cap); -1 when t is not an atom or
+ * does not fit. */
+static int atom_arg(const edist_term *t, char *name, size_t cap)
+{
+    if (t->type != EDIST_TERM_ATOM || t->v.atom.len >= cap)
+        return -1;
+    memcpy(name, t->v.atom.name, t->v.atom.len);
+    name[t->v.atom.len] = '\0';
+    return 0;
+}
+
 static int rpc_whereis(void *ud, edist_node *n, edist_arena *a,
                        const edist_term *args, size_t nargs, edist_term *res)
 {
     (void)ud, (void)a, (void)nargs;
     char name[1024];
-    if (args[0].type != EDIST_TERM_ATOM || args[0].v.atom.len >= sizeof name) {
+    if (atom_arg(&args[0], name, sizeof name) < 0) {
         *res = edist_mk_atom("badarg", 6);
         return EDIST_RPC_ERROR;
     }
-    memcpy(name, args[0].v.atom.name, args[0].v.atom.len);
-    name[args[0].v.atom.len] = '\0';
     if (edist_whereis(n, name, res) < 0)
         *res = edist_mk_atom("undefined", 9);
     return EDIST_RPC_RETURN;
@@ -216,12 +225,10 @@ static int rpc_connect_node(void *ud, edist_node *n, edist_arena *a,
 {
     (void)ud, (void)a, (void)nargs;
     char name[1024];
-    if (args[0].type != EDIST_TERM_ATOM || args[0].v.atom.len >= sizeof name) {
+    if (atom_arg(&args[0], name, sizeof name) < 0) {
         *res = edist_mk_atom("badarg", 6);
         return EDIST_RPC_ERROR;
     }
-    memcpy(name, args[0].v.atom.name, args[0].v.atom.len);
-    name[args[0].v.atom.len] = '\0';
     int ok = edist_connect(n, name, 10000, NULL) == 0;
     *res = ok ? edist_mk_atom("true", 4) : edist_mk_atom("false", 5);
     return EDIST_RPC_RETURN;

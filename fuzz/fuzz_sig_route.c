@@ -2,12 +2,12 @@
  * fuzz_sig_route.c: the signal router and the signals table against a
  * hostile peer.
  *
- * A real node (its EPMD is a stub thread in this process on a loopback
- * port, so the node's creation is fixed) with three mailboxes and a peer
- * "peer@127.0.0.1" that never connects: what the router sends back
- * (noproc answers, UNLINK_ID_ACK, exit signals of closed mailboxes) is
- * queued on that peer and dropped after each input.  The input is a
- * script of records:
+ * A real node (its EPMD is a thread of this process that answers the one
+ * registration on a loopback port, so the node's creation is fixed) with three
+ * mailboxes and a peer "peer@127.0.0.1" that never connects: what the router
+ * sends back (noproc answers, UNLINK_ID_ACK, exit signals of closed mailboxes)
+ * is queued on that peer and dropped after each input.  The input is a script
+ * of records:
  *
  *   0x00-0x7F  a well-shaped control message: op = OPS[b % NOPS], then
  *              4 choice bytes pick the pids (our mailboxes, a pid of ours
@@ -82,11 +82,11 @@ static edist_mbox *mb[NMB];
 static edist_term refs[NREFS]; /* our local monitors' references */
 static size_t nrefs;
 
-/* ------------------------------------------------------- the EPMD stub */
+/* --------------------------------------------------------- the fake EPMD */
 
 /* Answers one ALIVE2_REQ with ALIVE2_X_RESP (result 0, CREATION) and
  * keeps the connection open, as EPMD does while the node lives. */
-static void *epmd_stub(void *arg)
+static void *fake_epmd(void *arg)
 {
     int ls = (int)(intptr_t)arg;
     int c = accept(ls, NULL, NULL);
@@ -114,7 +114,7 @@ static void *epmd_stub(void *arg)
     return NULL;
 }
 
-static unsigned start_epmd_stub(void)
+static unsigned start_fake_epmd(void)
 {
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a;
@@ -126,7 +126,7 @@ static unsigned start_epmd_stub(void)
           listen(ls, 4) == 0 &&
           getsockname(ls, (struct sockaddr *)&a, &al) == 0);
     pthread_t th;
-    CHECK(pthread_create(&th, NULL, epmd_stub, (void *)(intptr_t)ls) == 0);
+    CHECK(pthread_create(&th, NULL, fake_epmd, (void *)(intptr_t)ls) == 0);
     pthread_detach(th);
     return ntohs(a.sin_port);
 }
@@ -144,7 +144,7 @@ static void setup(void)
     memset(&o, 0, sizeof o);
     o.name = "fz@127.0.0.1";
     o.cookie = "fuzz";
-    o.epmd_port = start_epmd_stub();
+    o.epmd_port = start_fake_epmd();
     o.no_epmd_start = 1;
     char why[256];
     CHECK(edist_node_start(&o, &node, why, sizeof why) == 0);

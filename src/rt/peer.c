@@ -394,6 +394,19 @@ int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
     return peer_send_body(p, &b);
 }
 
+/* Releases mu, then has the out-queue flushed when schedule is set: at
+ * once on the I/O thread, else by a flush command posted to it. */
+static void peer_unlock_flush(edist_peer *p, int schedule, int on_io)
+{
+    pthread_mutex_unlock(&p->mu);
+    if (!schedule)
+        return;
+    if (on_io)
+        peer_flush(p);
+    else
+        peer_schedule_flush(p);
+}
+
 /* After the zero-copy path (mu held; released here): frames that other
  * senders queued while we wrote, or the rest of ours, are flushed by us
  * (socket not full) or by the I/O thread.  Returns 0 or g's error. */
@@ -407,13 +420,7 @@ static int peer_gather_done(edist_peer *p, int g, int on_io)
             schedule = 1;
         }
     }
-    pthread_mutex_unlock(&p->mu);
-    if (schedule) {
-        if (on_io)
-            peer_flush(p);
-        else
-            peer_schedule_flush(p);
-    }
+    peer_unlock_flush(p, schedule, on_io);
     return g < 0 ? g : 0;
 }
 
@@ -487,13 +494,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
     } else if (rc == 0) {
         p->last_send_ns = node_now_ns();
     }
-    pthread_mutex_unlock(&p->mu);
-    if (schedule) {
-        if (on_io)
-            peer_flush(p);
-        else
-            peer_schedule_flush(p);
-    }
+    peer_unlock_flush(p, schedule, on_io);
     return rc;
 }
 
