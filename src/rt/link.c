@@ -643,15 +643,17 @@ static int link_read_frames(rt_link *l, const uint8_t *in, size_t len,
     return 0;
 }
 
-int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, char *why,
+int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, size_t *got, char *why,
                  size_t why_len)
 {
+    *got = 0;
     /* Bounded, so one busy peer cannot starve the others. */
     for (int i = 0; i < 16; i++) {
         if (atomic_load(&l->rx_closed) || l->paused)
             return 0;
         ssize_t r = read(l->fd, buf, cap);
         if (r > 0) {
+            *got += (size_t)r;
             int rc = link_read_frames(l, buf, (size_t)r, why, why_len);
             if (rc < 0 || (size_t)r < cap)
                 return rc;

@@ -89,6 +89,13 @@ typedef struct node_rx {
     uint32_t *gens;
     size_t nslots;
     uint8_t *buf; /* the leader's read buffer (NODE_READ_CHUNK bytes) */
+    /* Receive coalescing (I/O thread only): streaming links taken out of
+     * the sets until the timerfd fires. */
+    int tfd;
+    uv_poll_t tpoll;
+    int tarmed;
+    uint64_t *coal; /* tags of the links to put back */
+    size_t ncoal, capcoal;
 } node_rx;
 
 typedef struct edist_peer {
@@ -108,6 +115,9 @@ typedef struct edist_peer {
     int waiters;           /* senders waiting for room */
     uint64_t last_send_ns; /* when the previous message was queued */
     atomic_int rx_seen;    /* bytes read since the last tick pass */
+    /* Set by every send to this peer, taken by the link's reader: a
+     * read that follows a send is an exchange, not a stream (rx.c). */
+    atomic_int tx_mark;
     edist_conn_error err;
     /* The EPMD lookup edist_connect() did in its caller's thread, for
      * link_dial (set before the dial is posted). */
@@ -161,6 +171,8 @@ struct rt_link {
     uint32_t rx_slot, rx_gen; /* in node->rx's registry; gen 0: none */
     atomic_int rx_armed;      /* the fd is in both rx epoll sets */
     atomic_int rx_closed;     /* link_close ran: readers leave it */
+    uint64_t rx_last_ns;      /* the previous read that got bytes */
+    unsigned rx_streak;       /* small reads in a row with no send between */
     /* Dial: what the thread pool found. */
     uv_work_t work;
     char host[256];
@@ -298,9 +310,10 @@ void call_pool_close(edist_node *n);
 /* The leader hooks for a mailbox queue's pop. */
 int rx_try_lead(void *ctx);
 int rx_lead_wait(void *ctx, int timeout_ms);
-/* link.c: reads and routes what fd holds, rx_mu held.  Returns 0, or a
- * negative code when the link must close (*why says why). */
-int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, char *why,
+/* link.c: reads and routes what fd holds, rx_mu held; *got is the number
+ * of bytes read.  Returns 0, or a negative code when the link must close
+ * (*why says why). */
+int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, size_t *got, char *why,
                  size_t why_len);
 
 /* ---- routing of incoming control messages (route.c) */

@@ -27,12 +27,32 @@
  * reg_mu, and rx_detach() waits for a leader holding the link before its
  * fd closes.  Lock order: reg_mu -> rx_mu -> everything routing takes.
  * The I/O thread never takes reg_mu while it holds an rx_mu.
+ *
+ * Receive coalescing.  A peer that streams small messages without
+ * waiting for answers (BEAM sends each one with its own writev) would
+ * otherwise wake the I/O thread for nearly every message.  Each wake-up
+ * costs the reader an epoll_wait and a read, and costs the *sender* more:
+ * its write runs our side of the loopback path and must wake a sleeping
+ * thread.  Measured BEAM -> edist, 500k `{Pid, 42}` messages: 150k reads,
+ * and the BEAM sender spent 2.0-2.5 s of CPU against 1.1-1.3 s when the
+ * reader was not sleeping in epoll_wait, for a rate of 200-230k msg/s
+ * against 440-520k.  So, like a NIC's interrupt moderation, the I/O
+ * thread takes a link that streams out of both epoll sets after a small
+ * read and puts it back RX_COALESCE_US later (one timerfd for the node):
+ * the sender meanwhile only queues, and the next read takes the lot.  A
+ * link streams after RX_STREAM_READS small reads in a row, each within
+ * RX_STREAM_GAP_NS of the previous, with no send to that peer between
+ * them; so a request/reply exchange (any send resets it), the first
+ * message after a pause and bulk transfers (reads of RX_COALESCE_BYTES or
+ * more) are read at once.  A leader never coalesces: it waits for a
+ * reply.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "core/mem.h"
@@ -40,6 +60,14 @@
 #include "rt/node_int.h"
 
 #define RX_EFD_TAG UINT64_MAX
+
+/* Receive coalescing (see above).  100 us: half a BEAM sender's gain was
+ * there at 50 us, and a stream's messages wait no longer than a NIC's
+ * default interrupt moderation would make them. */
+#define RX_COALESCE_US    100
+#define RX_COALESCE_BYTES (16u * 1024u)
+#define RX_STREAM_READS   3
+#define RX_STREAM_GAP_NS  (RX_COALESCE_US * 1000u + 400000u)
 
 static uint64_t rx_tag(const rt_link *l)
 {
@@ -49,7 +77,10 @@ static uint64_t rx_tag(const rt_link *l)
 int rx_init(edist_node *n)
 {
     node_rx *r = &n->rx;
-    r->ep = r->io_ep = r->efd = -1;
+    r->ep = r->io_ep = r->efd = r->tfd = -1;
+    r->tarmed = 0;
+    r->coal = NULL;
+    r->ncoal = r->capcoal = 0;
     r->slots = NULL;
     r->gens = NULL;
     r->nslots = 0;
@@ -61,7 +92,8 @@ int rx_init(edist_node *n)
     r->ep = epoll_create1(EPOLL_CLOEXEC);
     r->io_ep = epoll_create1(EPOLL_CLOEXEC);
     r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (r->ep < 0 || r->io_ep < 0 || r->efd < 0)
+    r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (r->ep < 0 || r->io_ep < 0 || r->efd < 0 || r->tfd < 0)
         return EDIST_ESYS;
     /* Only the pages a leader reads into ever become resident. */
     r->buf = malloc(NODE_READ_CHUNK);
@@ -84,6 +116,9 @@ void rx_destroy(edist_node *n)
         close(r->io_ep);
     if (r->efd >= 0)
         close(r->efd);
+    if (r->tfd >= 0)
+        close(r->tfd);
+    free(r->coal);
     free(r->slots);
     free(r->gens);
     free(r->buf);
@@ -175,6 +210,70 @@ void rx_disarm(rt_link *l)
 
 /* ---- the I/O thread's side */
 
+/* Under rx_mu, after a read that got got bytes: whether the link now
+ * streams (see the top of the file). */
+static int rx_streams(rt_link *l, size_t got)
+{
+    if (got == 0)
+        return 0;
+    uint64_t now = node_now_ns();
+    int sent =
+        atomic_exchange_explicit(&l->peer->tx_mark, 0, memory_order_relaxed);
+    if (got < RX_COALESCE_BYTES && !sent &&
+        now - l->rx_last_ns < RX_STREAM_GAP_NS) {
+        if (l->rx_streak < RX_STREAM_READS)
+            l->rx_streak++;
+    } else {
+        l->rx_streak = 0;
+    }
+    l->rx_last_ns = now;
+    return l->rx_streak >= RX_STREAM_READS;
+}
+
+/* Takes a streaming link out of the sets until the timer puts it back. */
+static void rx_coalesce(edist_node *n, rt_link *l)
+{
+    node_rx *r = &n->rx;
+    if (r->ncoal == r->capcoal) {
+        size_t cap = r->capcoal ? r->capcoal * 2 : 8;
+        uint64_t *c = realloc(r->coal, cap * sizeof *c);
+        if (!c)
+            return; /* it is simply read at once */
+        r->coal = c;
+        r->capcoal = cap;
+    }
+    if (!r->tarmed) {
+        struct itimerspec its = {{0, 0}, {0, RX_COALESCE_US * 1000}};
+        if (timerfd_settime(r->tfd, 0, &its, NULL) != 0)
+            return;
+        r->tarmed = 1;
+    }
+    rx_disarm(l);
+    r->coal[r->ncoal++] = rx_tag(l);
+}
+
+static void rx_on_timer(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    edist_node *n = h->data;
+    node_rx *r = &n->rx;
+    uint64_t v;
+    if (read(r->tfd, &v, sizeof v) < 0 && errno != EAGAIN)
+        return;
+    r->tarmed = 0;
+    for (size_t i = 0; i < r->ncoal; i++) {
+        uint32_t slot = (uint32_t)r->coal[i];
+        uint32_t gen = (uint32_t)(r->coal[i] >> 32);
+        /* Only this thread changes the registry.  A link paused by a full
+         * mailbox stays out: node_resume_links puts it back. */
+        if (slot < r->nslots && r->gens[slot] == gen && r->slots[slot] &&
+            !r->slots[slot]->closing && !r->slots[slot]->paused)
+            rx_arm(r->slots[slot]);
+    }
+    r->ncoal = 0;
+}
+
 static void rx_on_io(uv_poll_t *h, int status, int events)
 {
     (void)status;
@@ -191,8 +290,12 @@ static void rx_on_io(uv_poll_t *h, int status, int events)
             continue;
         rt_link *l = n->rx.slots[slot];
         char why[512];
+        size_t got;
         pthread_mutex_lock(&l->rx_mu);
-        int rc = link_rx_read(l, n->rbuf, sizeof n->rbuf, why, sizeof why);
+        int rc =
+            link_rx_read(l, n->rbuf, sizeof n->rbuf, &got, why, sizeof why);
+        if (rc == 0 && rx_streams(l, got) && !l->paused)
+            rx_coalesce(n, l);
         pthread_mutex_unlock(&l->rx_mu);
         if (rc < 0 && !l->closing)
             link_close(l, rc, why);
@@ -205,6 +308,10 @@ int rx_loop_setup(edist_node *n)
         return EDIST_ESYS;
     n->rx.io_poll.data = n;
     uv_poll_start(&n->rx.io_poll, UV_READABLE, rx_on_io);
+    if (uv_poll_init(&n->loop.uv, &n->rx.tpoll, n->rx.tfd) != 0)
+        return EDIST_ESYS;
+    n->rx.tpoll.data = n;
+    uv_poll_start(&n->rx.tpoll, UV_READABLE, rx_on_timer);
     return 0;
 }
 
@@ -212,6 +319,8 @@ void rx_loop_close(edist_node *n)
 {
     uv_poll_stop(&n->rx.io_poll);
     uv_close((uv_handle_t *)&n->rx.io_poll, NULL);
+    uv_poll_stop(&n->rx.tpoll);
+    uv_close((uv_handle_t *)&n->rx.tpoll, NULL);
 }
 
 /* A link a leader found broken: closed on the I/O thread, if it is
@@ -277,7 +386,10 @@ static int rx_lead_read(edist_node *n, uint64_t tag)
     }
     pthread_mutex_unlock(&r->reg_mu);
     char why[512];
-    int rc = link_rx_read(l, r->buf, NODE_READ_CHUNK, why, sizeof why);
+    size_t got;
+    int rc = link_rx_read(l, r->buf, NODE_READ_CHUNK, &got, why, sizeof why);
+    /* Kept up to date, but a leader reads at once: it waits for a reply. */
+    (void)rx_streams(l, got);
     if (rc < 0 && !atomic_exchange(&l->rx_closed, 1)) {
         /* Nobody reads it any more; the I/O thread closes it. */
         rx_disarm(l);

@@ -23,6 +23,14 @@
  * itself, concurrently with the I/O thread: rx.c), then answers each
  * sender's {I, done} with {done, Count}, which the sender waits for.
  * Exits 0 when everything arrived in order, 1 with a message otherwise.
+ *
+ *   node_stream EPMD_PORT SENDERS MESSAGES --beam ACKNODE
+ *
+ * runs only the sink, as sb@127.0.0.1 registered as `sink`, for SENDERS
+ * processes on a real BEAM node that send the same messages (BEAM writes
+ * each small message on its own, which makes the I/O thread coalesce its
+ * reads: rx.c); acks go to the process registered as `ack` on ACKNODE.
+ * It prints READY once registered.
  */
 #include <poll.h>
 #include <pthread.h>
@@ -38,20 +46,28 @@
 #define BIG_SIZE (100 * 1024)
 #define MID_SIZE 2000
 
-/* The size of sender message seq's binary and its byte at k. */
+static long messages;
+static const char *ack_node; /* --beam: acks to {ack, ack_node} */
+
+/* The size of sender message seq's binary and its byte at k.  With
+ * --beam the first half is small messages only: a stream that the I/O
+ * thread reads coalesced (rx.c). */
 static size_t bin_size(long seq)
 {
+    if (ack_node && seq < messages / 2)
+        return 24;
     return seq % 97 == 5 ? BIG_SIZE : seq % 13 == 3 ? MID_SIZE : 24;
 }
 
+/* A window into a 251-byte pattern that depends on (idx, seq): BEAM
+ * senders (--beam) make it as a sub-binary of a repeated pattern. */
 static uint8_t bin_byte(long idx, long seq, size_t k)
 {
-    return (uint8_t)(seq * 7 + idx * 31 + (long)(k * 13 % 251));
+    return (uint8_t)(((long)k + seq * 7 + idx * 31) % 251 * 13 % 251);
 }
 
 static unsigned epmd_port;
 static int senders;
-static long messages;
 static edist_node *na, *nb;
 static edist_term sink_pid;
 static atomic_int failed;
@@ -189,30 +205,41 @@ static int sink_check(edist_mbox *sink, edist_arena *a, edist_msg *m,
 
 int main(int argc, char **argv)
 {
-    if (argc < 4) {
-        fprintf(stderr, "usage: node_stream EPMD_PORT SENDERS MESSAGES\n");
+    if (argc != 4 && !(argc == 6 && strcmp(argv[4], "--beam") == 0)) {
+        fprintf(stderr, "usage: node_stream EPMD_PORT SENDERS MESSAGES "
+                        "[--beam ACKNODE]\n");
         return 2;
     }
     epmd_port = (unsigned)atoi(argv[1]);
     senders = atoi(argv[2]);
     messages = atol(argv[3]);
+    ack_node = argc == 6 ? argv[5] : NULL;
     nb = start("sb@127.0.0.1", 0, 256 * 1024);
-    na = start("sa@127.0.0.1", 192 * 1024, 0);
     edist_mbox *sink;
     int rc = edist_mbox_open(nb, &sink);
     if (rc < 0)
         die("sink open", rc);
     sink_pid = edist_mbox_pid(sink);
-    /* Acks go to a mailbox on sa that nobody reads (its node has no
-     * mailbox cap): sending them makes the sink's next receive lead. */
-    edist_mbox *ackmb;
-    if ((rc = edist_mbox_open(na, &ackmb)) < 0)
-        die("ack mailbox open", rc);
-    edist_term ack_pid = edist_mbox_pid(ackmb), ack = edist_mk_atom("ack", 3);
+    edist_mbox *ackmb = NULL;
+    edist_term ack = edist_mk_atom("ack", 3), ack_pid = ack;
     pthread_t *th = calloc((size_t)senders, sizeof *th);
     long *next = calloc((size_t)senders, sizeof *next);
-    for (long i = 0; i < senders; i++)
-        pthread_create(&th[i], NULL, sender_main, (void *)(intptr_t)i);
+    if (ack_node) {
+        if ((rc = edist_mbox_register(sink, "sink")) < 0)
+            die("register sink", rc);
+        printf("READY\n");
+        fflush(stdout);
+    } else {
+        na = start("sa@127.0.0.1", 192 * 1024, 0);
+        /* Acks go to a mailbox on sa that nobody reads (its node has no
+         * mailbox cap): sending them makes the sink's next receive
+         * lead. */
+        if ((rc = edist_mbox_open(na, &ackmb)) < 0)
+            die("ack mailbox open", rc);
+        ack_pid = edist_mbox_pid(ackmb);
+        for (long i = 0; i < senders; i++)
+            pthread_create(&th[i], NULL, sender_main, (void *)(intptr_t)i);
+    }
     edist_arena *a = edist_arena_new(NULL);
     int done = 0;
     long got = 0;
@@ -221,7 +248,9 @@ int main(int argc, char **argv)
         int k;
         int mode = (int)(got / 5000) % 4;
         if (mode == 3) {
-            if ((rc = edist_send(sink, &ack_pid, &ack)) < 0)
+            rc = ack_node ? edist_send_named(sink, "ack", ack_node, &ack)
+                          : edist_send(sink, &ack_pid, &ack);
+            if (rc < 0)
                 die("ack", rc);
             k = edist_recv_many(sink, batch, 32, 60000);
         } else if (mode == 0) {
@@ -256,7 +285,7 @@ int main(int argc, char **argv)
             edist_msg_free(batch[j]);
         }
     }
-    for (long i = 0; i < senders; i++)
+    for (long i = 0; i < senders && !ack_node; i++)
         pthread_join(th[i], NULL);
     if (got != senders * messages) {
         fprintf(stderr, "node_stream: %ld messages, expected %ld\n", got,
@@ -269,8 +298,10 @@ int main(int argc, char **argv)
     free(next);
     free(th);
     edist_mbox_close(sink);
-    edist_mbox_close(ackmb);
-    edist_node_stop(na);
+    if (ackmb)
+        edist_mbox_close(ackmb);
+    if (na)
+        edist_node_stop(na);
     edist_node_stop(nb);
     return atomic_load(&failed);
 }
