@@ -114,6 +114,7 @@ typedef struct edist_peer {
     int writing;           /* a thread is in writev() on fd without mu */
     int waiters;           /* senders waiting for room */
     uint64_t last_send_ns; /* when the previous message was queued */
+    unsigned burst;        /* direct writes since the last idle gap */
     atomic_int rx_seen;    /* bytes read since the last tick pass */
     /* Set by every send to this peer, taken by the link's reader: a
      * read that follows a send is an exchange, not a stream (rx.c). */
