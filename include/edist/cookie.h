@@ -8,7 +8,7 @@
  *   3. $XDG_CONFIG_HOME/erlang/.erlang.cookie ($HOME/.config/erlang/ when
  *      XDG_CONFIG_HOME is unset);
  *   4. otherwise $HOME/.erlang.cookie is created with 20 random uppercase
- *      letters (from the OS CSPRNG, OpenSSL RAND_bytes), mode 0400, no
+ *      letters (from the kernel CSPRNG, getrandom(2)), mode 0400, no
  *      newline (without HOME, the XDG path is created instead).
  * Only a missing file moves on to the next source: a file that exists but
  * is not a regular file, can be read by group or others, or holds bad
@@ -69,7 +69,7 @@ EDIST_EXTERN int edist_cookie_resolve(const edist_cookie_options *opts,
 EDIST_EXTERN void edist_cookie_wipe(edist_cookie *c);
 
 /*
- * Fills buf with n bytes from the OS CSPRNG (OpenSSL RAND_bytes).
+ * Fills buf with n bytes from the kernel CSPRNG (getrandom(2)).
  * Returns 0 or EDIST_ESYS.
  */
 EDIST_EXTERN int edist_random_bytes(void *buf, size_t n);

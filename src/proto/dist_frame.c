@@ -26,6 +26,7 @@
  * down from the number of fragments to 1.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,13 @@ struct atom_slot {
     uint8_t set;
 };
 
+/* The cache is kept in blocks of 32 slots, each allocated when a slot of it
+ * is first defined: a connection uses a few dozen atoms scattered over the
+ * 2048 slots (BEAM picks the slot from the atom's hash), so a flat table
+ * would make 32 KiB per connection resident for a few hundred bytes used. */
+#define ATOM_BLOCK_SLOTS 32u
+#define ATOM_BLOCKS      (EDIST_ATOM_CACHE_SLOTS / ATOM_BLOCK_SLOTS)
+
 struct frag_seq {
     uint64_t id;
     uint64_t next_frag;
@@ -67,11 +75,7 @@ struct edist_dist_rx {
     size_t max_frame, max_message, max_sequences, max_reassembly;
     edist_buf in;
     size_t off;
-    struct atom_slot *cache; /* EDIST_ATOM_CACHE_SLOTS, allocated lazily */
-    edist_atom_ref refs[EDIST_DIST_MAX_REFS];
-    /* Texts of slots overwritten while decoding the current frame: an
-     * earlier ref of the same header may still point at them. */
-    char *grave[EDIST_DIST_MAX_REFS];
+    struct atom_slot *cache[ATOM_BLOCKS]; /* blocks, allocated lazily */
     size_t ngrave;
     struct frag_seq **seqs;
     size_t nseqs;
@@ -79,6 +83,14 @@ struct edist_dist_rx {
     struct frag_seq *done; /* delivered; freed on the next call */
     int error;
     char reason[256];
+    /* The two arrays stay last and are not zeroed at creation: entries are
+     * written before they are read (refs[0..natoms), grave[0..ngrave)), so
+     * only the pages a connection's headers use become resident (6 KiB
+     * per connection otherwise). */
+    edist_atom_ref refs[EDIST_DIST_MAX_REFS];
+    /* Texts of slots overwritten while decoding the current frame: an
+     * earlier ref of the same header may still point at them. */
+    char *grave[EDIST_DIST_MAX_REFS];
 };
 
 __attribute__((format(printf, 3, 4))) static int
@@ -118,7 +130,7 @@ int edist_dist_rx_new(edist_dist_rx **out, const edist_dist_rx_options *o)
     edist_dist_rx *rx = edist_mem_alloc(a, sizeof *rx);
     if (!rx)
         return EDIST_ENOMEM;
-    memset(rx, 0, sizeof *rx);
+    memset(rx, 0, offsetof(edist_dist_rx, refs));
     rx->alloc = a;
     rx->header_mode = (o->flags & (EDIST_DFLAG_DIST_HDR_ATOM_CACHE |
                                    EDIST_DFLAG_FRAGMENTS)) != 0;
@@ -145,10 +157,12 @@ void edist_dist_rx_free(edist_dist_rx *rx)
     for (size_t i = 0; i < rx->nseqs; i++)
         seq_free(rx, rx->seqs[i]);
     edist_mem_free(rx->alloc, rx->seqs);
-    if (rx->cache) {
-        for (size_t i = 0; i < EDIST_ATOM_CACHE_SLOTS; i++)
-            edist_mem_free(rx->alloc, rx->cache[i].text);
-        edist_mem_free(rx->alloc, rx->cache);
+    for (size_t b = 0; b < ATOM_BLOCKS; b++) {
+        if (!rx->cache[b])
+            continue;
+        for (size_t i = 0; i < ATOM_BLOCK_SLOTS; i++)
+            edist_mem_free(rx->alloc, rx->cache[b][i].text);
+        edist_mem_free(rx->alloc, rx->cache[b]);
     }
     edist_buf_free(&rx->in);
     edist_mem_free(rx->alloc, rx);
@@ -192,20 +206,25 @@ static int rx_refs(edist_dist_rx *rx, const uint8_t *p, size_t n, size_t *pos,
     const uint8_t *fl = p + *pos;
     *pos += flen;
     int long_atoms = (fl[count / 2] >> ((count & 1) * 4)) & 1;
-    if (!rx->cache) {
-        size_t sz = EDIST_ATOM_CACHE_SLOTS * sizeof *rx->cache;
-        rx->cache = edist_mem_alloc(rx->alloc, sz);
-        if (!rx->cache)
-            return rx_fail(rx, EDIST_ENOMEM, "out of memory");
-        memset(rx->cache, 0, sz);
-    }
     for (size_t i = 0; i < count; i++) {
         unsigned nib = (fl[i / 2] >> ((i & 1) * 4)) & 0xf;
         if (*pos >= n)
             return rx_fail(rx, EDIST_EBADMSG, "atom cache ref %zu truncated",
                            i);
         size_t slot_ix = (size_t)(nib & 7) * 256 + p[(*pos)++];
-        struct atom_slot *slot = &rx->cache[slot_ix];
+        struct atom_slot **block = &rx->cache[slot_ix / ATOM_BLOCK_SLOTS];
+        if (!*block && (nib & 8)) {
+            size_t sz = ATOM_BLOCK_SLOTS * sizeof **block;
+            *block = edist_mem_alloc(rx->alloc, sz);
+            if (!*block)
+                return rx_fail(rx, EDIST_ENOMEM, "out of memory");
+            memset(*block, 0, sz);
+        }
+        if (!*block)
+            return rx_fail(rx, EDIST_EATOMCACHE,
+                           "atom cache ref %zu names empty slot %zu", i,
+                           slot_ix);
+        struct atom_slot *slot = &(*block)[slot_ix % ATOM_BLOCK_SLOTS];
         if (nib & 8) {
             size_t lb = long_atoms ? 2 : 1;
             if (n - *pos < lb)
