@@ -769,10 +769,16 @@ void node_resume_links(uv_async_t *h)
     rt_link *next;
     for (rt_link *l = n->links; l; l = next) {
         next = l->next;
-        if (!l->paused || l->closing)
+        if (l->closing)
             continue;
         char why[512];
+        /* paused is tested under rx_mu: a leader that routed into the full
+         * mailbox may set it just after the mailbox drained. */
         pthread_mutex_lock(&l->rx_mu);
+        if (!l->paused) {
+            pthread_mutex_unlock(&l->rx_mu);
+            continue;
+        }
         l->paused = 0;
         /* Frames that arrived before the pause come first. */
         int rc = link_read_frames(l, NULL, 0, why, sizeof why);

@@ -265,15 +265,12 @@ static int peer_write(edist_peer *p, int max_passes)
 #define PEER_DIRECT_BURST 4u
 
 /* mu held: whether a send at now may write directly (gap and burst rules
- * above); counts it when it may. */
+ * above).  The caller counts a direct write in p->burst. */
 static int peer_direct_ok(edist_peer *p, uint64_t now)
 {
     if (now - p->last_send_ns > PEER_DIRECT_GAP_NS)
         p->burst = 0;
-    if (p->burst >= PEER_DIRECT_BURST)
-        return 0;
-    p->burst++;
-    return 1;
+    return p->burst < PEER_DIRECT_BURST;
 }
 
 /* Queued bytes above which senders wait for the writer (BEAM's default
@@ -477,6 +474,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
             uint64_t now = node_now_ns();
             int g = peer_send_gather(p, b, on_io || peer_direct_ok(p, now));
             if (g != PEER_G_NO) {
+                p->burst++;
                 p->last_send_ns = now;
                 return peer_gather_done(p, g, on_io);
             }
@@ -503,6 +501,7 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
     if (rc == 0 && p->state == PEER_UP && !p->writing && !p->flush_pending) {
         uint64_t now = node_now_ns();
         int direct = !on_io && !p->writable_wait && peer_direct_ok(p, now);
+        p->burst += (unsigned)direct;
         p->last_send_ns = now;
         if (!direct || peer_write(p, 8) != PEER_W_DONE) {
             /* Left for the I/O thread: it batches, arms POLLOUT on a

@@ -259,17 +259,27 @@ static void rx_on_timer(uv_poll_t *h, int status, int events)
     edist_node *n = h->data;
     node_rx *r = &n->rx;
     uint64_t v;
-    if (read(r->tfd, &v, sizeof v) < 0 && errno != EAGAIN)
-        return;
+    /* Only EAGAIN (a spurious wake-up) can fail here; the list is put
+     * back either way, so that no link stays out. */
+    if (read(r->tfd, &v, sizeof v) < 0) {
+        /* nothing to do */
+    }
     r->tarmed = 0;
     for (size_t i = 0; i < r->ncoal; i++) {
         uint32_t slot = (uint32_t)r->coal[i];
         uint32_t gen = (uint32_t)(r->coal[i] >> 32);
-        /* Only this thread changes the registry.  A link paused by a full
-         * mailbox stays out: node_resume_links puts it back. */
-        if (slot < r->nslots && r->gens[slot] == gen && r->slots[slot] &&
-            !r->slots[slot]->closing && !r->slots[slot]->paused)
-            rx_arm(r->slots[slot]);
+        /* Only this thread changes the registry. */
+        if (slot >= r->nslots || r->gens[slot] != gen || !r->slots[slot] ||
+            r->slots[slot]->closing)
+            continue;
+        rt_link *l = r->slots[slot];
+        /* Under rx_mu: a leader that read the link before it was taken out
+         * may be pausing it (full mailbox) or giving it up right now, and
+         * a paused link must stay out until node_resume_links. */
+        pthread_mutex_lock(&l->rx_mu);
+        if (!l->paused)
+            rx_arm(l);
+        pthread_mutex_unlock(&l->rx_mu);
     }
     r->ncoal = 0;
 }
