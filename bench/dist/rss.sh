@@ -12,14 +12,8 @@
 # from /proc/PID/smaps_rollup: Rss (what top shows, shared library pages
 # included), Pss and Uss (Private_Clean + Private_Dirty: what one more node
 # costs), in KiB.  Environment: EDIST_BUILD (default build/release).
-set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-: "${EDIST_BUILD:=$(cd "$HERE/../.." && pwd)/build/release}"
-export EDIST_BUILD
-. "$HERE/../../tests/interop/lib.sh"
-trap 'exit 130' INT
-trap 'exit 143' TERM
-need_otp
+. "$HERE/../bench_env.sh"
 BIN=$EDIST_BUILD/bench/dist
 CLI=$EDIST_BUILD/cli/edist
 [ -x "$BIN/edist_bench" ] || fail "$BIN/edist_bench not built"

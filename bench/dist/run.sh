@@ -10,15 +10,8 @@
 # (round trips), CONNS (connects), REPS (runs per pair, best kept), ONLY
 # (pairs to run), EDIST_BUILD (default build/release).
 # Every process is started here, tracked by pid and stopped at exit.
-set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-: "${EDIST_BUILD:=$(cd "$HERE/../.." && pwd)/build/release}"
-export EDIST_BUILD
-. "$HERE/../../tests/interop/lib.sh"
-# Signals end the script through exit, which runs lib.sh's cleanup.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-need_otp
+. "$HERE/../bench_env.sh"
 
 SMALL=${SMALL:-500000}
 BIN100=${BIN100:-500000}

@@ -15,14 +15,8 @@
 # IDLE (idle nodes of each kind for RSS, default 5), EDIST_BUILD (default
 # build/release), RESULTS (a file that also gets the tables).
 # Every process is started here, tracked by pid and stopped at exit.
-set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-: "${EDIST_BUILD:=$(cd "$HERE/../.." && pwd)/build/release}"
-export EDIST_BUILD
-. "$HERE/../../tests/interop/lib.sh"
-trap 'exit 130' INT
-trap 'exit 143' TERM
-need_otp
+. "$HERE/../bench_env.sh"
 
 NS=${NS:-5 10 20}
 BIG=${BIG-50}
