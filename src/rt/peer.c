@@ -443,8 +443,11 @@ static int peer_gather_done(edist_peer *p, int g, int on_io)
 static int peer_send_body(edist_peer *p, const peer_body *b)
 {
     edist_node *n = p->node;
-    /* Tells the link's reader that this is an exchange (rx.c). */
-    atomic_store_explicit(&p->tx_mark, 1, memory_order_relaxed);
+    /* Tells the link's reader that this is an exchange (rx.c).  Tested
+     * first: a sender that streams then leaves the reader's cache line
+     * alone until the reader takes the mark. */
+    if (!atomic_load_explicit(&p->tx_mark, memory_order_relaxed))
+        atomic_store_explicit(&p->tx_mark, 1, memory_order_relaxed);
     /* A leader routing a frame (rx.c) must not wait for the I/O thread
      * either: it may be waiting for that leader's link. */
     int on_io = node_on_io(n);

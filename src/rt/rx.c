@@ -74,6 +74,15 @@ static uint64_t rx_tag(const rt_link *l)
     return (uint64_t)l->rx_gen << 32 | l->rx_slot;
 }
 
+/* The link a tag names, or NULL when it is gone (its slot reused or
+ * emptied).  On the I/O thread, which alone changes the registry, or
+ * under reg_mu. */
+static rt_link *rx_link_of(const node_rx *r, uint64_t tag)
+{
+    uint32_t slot = (uint32_t)tag, gen = (uint32_t)(tag >> 32);
+    return slot < r->nslots && r->gens[slot] == gen ? r->slots[slot] : NULL;
+}
+
 int rx_init(edist_node *n)
 {
     node_rx *r = &n->rx;
@@ -266,13 +275,9 @@ static void rx_on_timer(uv_poll_t *h, int status, int events)
     }
     r->tarmed = 0;
     for (size_t i = 0; i < r->ncoal; i++) {
-        uint32_t slot = (uint32_t)r->coal[i];
-        uint32_t gen = (uint32_t)(r->coal[i] >> 32);
-        /* Only this thread changes the registry. */
-        if (slot >= r->nslots || r->gens[slot] != gen || !r->slots[slot] ||
-            r->slots[slot]->closing)
+        rt_link *l = rx_link_of(r, r->coal[i]);
+        if (!l || l->closing)
             continue;
-        rt_link *l = r->slots[slot];
         /* Under rx_mu: a leader that read the link before it was taken out
          * may be pausing it (full mailbox) or giving it up right now, and
          * a paused link must stay out until node_resume_links. */
@@ -292,13 +297,9 @@ static void rx_on_io(uv_poll_t *h, int status, int events)
     struct epoll_event ev[16];
     int k = epoll_wait(n->rx.io_ep, ev, 16, 0);
     for (int i = 0; i < k; i++) {
-        uint32_t slot = (uint32_t)ev[i].data.u64;
-        uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
-        /* Only this thread changes the registry: no lock to read it. */
-        if (slot >= n->rx.nslots || n->rx.gens[slot] != gen ||
-            !n->rx.slots[slot])
+        rt_link *l = rx_link_of(&n->rx, ev[i].data.u64);
+        if (!l)
             continue;
-        rt_link *l = n->rx.slots[slot];
         char why[512];
         size_t got;
         pthread_mutex_lock(&l->rx_mu);
@@ -346,10 +347,9 @@ static void rx_close_run(edist_loop_cmd *cmd, void *ctx)
 {
     rx_close_cmd *c = (rx_close_cmd *)cmd;
     edist_node *n = ctx;
-    uint32_t slot = (uint32_t)c->tag, gen = (uint32_t)(c->tag >> 32);
-    if (slot < n->rx.nslots && n->rx.gens[slot] == gen && n->rx.slots[slot] &&
-        !n->rx.slots[slot]->closing)
-        link_close(n->rx.slots[slot], c->code, c->why);
+    rt_link *l = rx_link_of(&n->rx, c->tag);
+    if (l && !l->closing)
+        link_close(l, c->code, c->why);
     free(c);
 }
 
@@ -379,10 +379,8 @@ int rx_try_lead(void *ctx)
 static int rx_lead_read(edist_node *n, uint64_t tag)
 {
     node_rx *r = &n->rx;
-    uint32_t slot = (uint32_t)tag, gen = (uint32_t)(tag >> 32);
     pthread_mutex_lock(&r->reg_mu);
-    rt_link *l =
-        slot < r->nslots && r->gens[slot] == gen ? r->slots[slot] : NULL;
+    rt_link *l = rx_link_of(r, tag);
     if (!l) {
         pthread_mutex_unlock(&r->reg_mu);
         return 0;

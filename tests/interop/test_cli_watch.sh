@@ -44,11 +44,22 @@ ok "timestamps are UTC"
 
 # --- nodedown with its reason: e1 killed while watched (by a hidden
 # watcher, which the mesh does not connect to e1's other peers).
-"$EDIST_CLI" watch --cookie $CK --name w2@127.0.0.1 --hidden --count 2 --timeout 20 \
-    "$E1" >"$LIB_TMP/w2.log" 2>&1 &
-W2=$!
-track $W2
-wait_for 10 grep -q "nodeup $E1" "$LIB_TMP/w2.log" || fail "w2: $(cat "$LIB_TMP/w2.log")"
+# watch_bg NAME NODE [ARGS...]: `edist watch` as NAME@127.0.0.1 in the
+# background, logging to $LIB_TMP/NAME.log, its pid in WATCH_PID; returns
+# once it has seen NODE up.
+watch_bg() {
+    local name=$1 node=$2
+    shift 2
+    "$EDIST_CLI" watch --cookie $CK --name "$name@127.0.0.1" "$@" "$node" \
+        >"$LIB_TMP/$name.log" 2>&1 &
+    WATCH_PID=$!
+    track $WATCH_PID
+    wait_for 10 grep -q "nodeup $node" "$LIB_TMP/$name.log" ||
+        fail "$name: $(cat "$LIB_TMP/$name.log")"
+}
+
+watch_bg w2 "$E1" --hidden --count 2 --timeout 20
+W2=$WATCH_PID
 kill -KILL "$E1_PID"
 wait $W2 || fail "watch exited $?: $(cat "$LIB_TMP/w2.log")"
 grep -Eq "^$STAMP nodedown $E1 connection_closed\$" "$LIB_TMP/w2.log" ||
@@ -57,11 +68,8 @@ ok "nodedown with reason connection_closed after SIGKILL"
 
 # A BEAM node that disconnects the watcher: reason disconnect is BEAM's
 # view; ours is that the connection closed.
-"$EDIST_CLI" watch --cookie $CK --name w3@127.0.0.1 --hidden --count 2 --timeout 20 \
-    "$B1" >"$LIB_TMP/w3.log" 2>&1 &
-W3=$!
-track $W3
-wait_for 10 grep -q "nodeup $B1" "$LIB_TMP/w3.log" || fail "w3: $(cat "$LIB_TMP/w3.log")"
+watch_bg w3 "$B1" --hidden --count 2 --timeout 20
+W3=$WATCH_PID
 out=$(run_erl 20 "$EP" x1 $CK '
   true = rpc:call(list_to_atom("b1@127.0.0.1"), erlang, disconnect_node,
                   [list_to_atom("w3@127.0.0.1")]), halt(0).' -hidden) ||
@@ -78,11 +86,8 @@ watch --name w4@127.0.0.1 --timeout 1 >/dev/null || fail "--timeout alone: exit 
 out=$(watch --name w5@127.0.0.1 --timeout 1 --count 5 "$H1" 2>&1)
 [ $? -eq 1 ] || fail "--count not reached should exit 1: $out"
 echo "$out" | grep -q "timeout: 1 of 5 events" || fail "no timeout message: $out"
-"$EDIST_CLI" watch --cookie $CK --name w6@127.0.0.1 "$H1" \
-    >"$LIB_TMP/w6.log" 2>&1 &
-W6=$!
-track $W6
-wait_for 10 grep -q "nodeup $H1" "$LIB_TMP/w6.log" || fail "w6: $(cat "$LIB_TMP/w6.log")"
+watch_bg w6 "$H1"
+W6=$WATCH_PID
 kill -TERM $W6
 wait $W6 || fail "SIGTERM: exit $?"
 kill -0 $W6 2>/dev/null && fail "watch still running after SIGTERM"

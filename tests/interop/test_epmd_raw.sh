@@ -145,14 +145,20 @@ start_edist_epmd "$P2" -packet_timeout 1
 EPID=${LIB_PIDS[-1]}
 fds_before=$(ls /proc/"$EPID"/fd | wc -l)
 
-run_probe "$P1" "$S" "$LIB_TMP/otp.out" &
-w1=$!
-run_probe "$P2" "$S" "$LIB_TMP/edist.out"
-wait $w1 || fail "probe against OTP failed"
+# compare_probes OTP_PORT EDIST_PORT SCRIPT SUFFIX WHAT: runs SCRIPT against
+# both daemons at once into otpSUFFIX.out and edistSUFFIX.out, and fails
+# unless the two transcripts are identical.
+compare_probes() {
+    run_probe "$1" "$3" "$LIB_TMP/otp$4.out" &
+    local w=$!
+    run_probe "$2" "$3" "$LIB_TMP/edist$4.out"
+    wait $w || fail "${5}probe against OTP failed"
+    if ! diff -u "$LIB_TMP/otp$4.out" "$LIB_TMP/edist$4.out"; then
+        fail "edist-epmd's ${5}transcript differs from OTP epmd's"
+    fi
+}
 
-if ! diff -u "$LIB_TMP/otp.out" "$LIB_TMP/edist.out"; then
-    fail "edist-epmd's transcript differs from OTP epmd's"
-fi
+compare_probes "$P1" "$P2" "$S" "" ""
 lines=$(wc -l <"$LIB_TMP/edist.out")
 ok "raw transcripts identical ($lines lines)"
 
@@ -161,13 +167,7 @@ start_otp_epmd "$P3" -packet_timeout 60
 P4=$(free_port)
 start_edist_epmd "$P4" -packet_timeout 60
 EPID4=${LIB_PIDS[-1]}
-run_probe "$P3" "$S2" "$LIB_TMP/otp-random.out" &
-w3=$!
-run_probe "$P4" "$S2" "$LIB_TMP/edist-random.out"
-wait $w3 || fail "random-bytes probe against OTP failed"
-if ! diff -u "$LIB_TMP/otp-random.out" "$LIB_TMP/edist-random.out"; then
-    fail "edist-epmd's random-bytes transcript differs from OTP epmd's"
-fi
+compare_probes "$P3" "$P4" "$S2" -random "random-bytes "
 grep -q " open$" "$LIB_TMP/edist-random.out" ||
     fail "random bytes: no connection left waiting for more"
 grep -q " closed$" "$LIB_TMP/edist-random.out" ||
