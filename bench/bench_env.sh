@@ -11,3 +11,13 @@ export EDIST_BUILD
 trap 'exit 130' INT
 trap 'exit 143' TERM
 need_otp
+
+# bench_ratio A B: A / B to two decimals, or "-" when either is missing or
+# B is 0.
+bench_ratio() {
+    if [ -n "$1" ] && [ -n "$2" ]; then
+        awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
+    else
+        echo "-"
+    fi
+}

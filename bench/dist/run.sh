@@ -135,14 +135,7 @@ get() {
     } END { if (n) printf "%.1f", best }' "$OUT"
 }
 ratio() {
-    local a b
-    a=$(get "$1")
-    b=$(get "$2")
-    if [ -n "$a" ] && [ -n "$b" ]; then
-        awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
-    else
-        echo "-"
-    fi
+    bench_ratio "$(get "$1")" "$(get "$2")"
 }
 fmt() {
     local v

@@ -272,14 +272,7 @@ fmt() {
     echo "${v:--}"
 }
 ratio() {
-    local a b
-    a=$(med "$1")
-    b=$(med "$2")
-    if [ -n "$a" ] && [ -n "$b" ]; then
-        awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'
-    else
-        echo "-"
-    fi
+    bench_ratio "$(med "$1")" "$(med "$2")"
 }
 {
     for mode in $MODES; do
