@@ -6,7 +6,8 @@
 #   make run        the live demo (scripts/run): a mixed edist/BEAM cluster
 #   make ci         what .ci/run does: format check, gcc and clang -Werror
 #                   builds, optimised -Werror build, exported-symbol check,
-#                   make test
+#                   make test, and interop tests of the optimised build's
+#                   statically linked programs
 #   make fuzz       libFuzzer binaries (clang) in build/fuzz
 #   make bench      release build and every benchmark under bench/
 #   make format     clang-format the tree in place
@@ -15,7 +16,7 @@ JOBS ?= 2
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 .PHONY: all bootstrap test run ci fuzz bench format format-check clang \
-        release-check symbols clean
+        release-check release-test symbols clean
 
 all:
 	cmake --preset dev >/dev/null
@@ -45,6 +46,18 @@ release-check: bootstrap
 	cmake --preset release -DEDIST_WERROR=ON >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
+# The optimised build's programs are linked statically (static-pie;
+# docs/design-notes.md), unlike the sanitizer build's that make test runs:
+# the interop tests that need only the programs run against them too.
+RELEASE_TESTS = test_node_basic test_node_ipv6 test_rpc test_cli_watch \
+                test_mesh_transitive test_demo
+release-test: release-check
+	@for t in $(RELEASE_TESTS); do \
+	    echo "release-test: $$t"; \
+	    EDIST_BUILD=$(CURDIR)/build/release \
+	        timeout -k 5 300 bash tests/interop/$$t.sh || exit 1; \
+	done
+
 fuzz: bootstrap
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS)
@@ -64,7 +77,7 @@ format-check:
 symbols: all
 	scripts/check-symbols build/dev/src/libedist.so
 
-ci: bootstrap format-check all clang release-check symbols test
+ci: bootstrap format-check all clang release-check symbols test release-test
 
 clean:
 	rm -rf build

@@ -1,9 +1,31 @@
-/* zlib_dl.c: zlib loaded on use (see zlib_dl.h). */
-#include <dlfcn.h>
+/* zlib_dl.c: zlib loaded on use, or linked (see zlib_dl.h). */
 #include <string.h>
 
 #include "core/zlib_dl.h"
 #include "edist/err.h"
+
+#ifdef EDIST_ZLIB_DIRECT
+/* The archive for statically linked programs: zlib is linked in (a static
+ * program cannot dlopen it without mapping a second libc), and the linker
+ * keeps its code apart from the idle code, so it costs no RSS until used. */
+int edist_zlib_open(edist_zlib *z)
+{
+    memset(z, 0, sizeof *z);
+    z->deflate_init = deflateInit_;
+    z->deflate = deflate;
+    z->deflate_end = deflateEnd;
+    z->inflate_init = inflateInit_;
+    z->inflate = inflate;
+    z->inflate_end = inflateEnd;
+    return 0;
+}
+
+void edist_zlib_close(edist_zlib *z)
+{
+    (void)z;
+}
+#else
+#include <dlfcn.h>
 
 #define ZLIB_SONAME "libz.so.1"
 
@@ -44,3 +66,4 @@ void edist_zlib_close(edist_zlib *z)
         dlclose(z->h);
     z->h = NULL;
 }
+#endif

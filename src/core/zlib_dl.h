@@ -4,7 +4,9 @@
  * Like libcrypto (crypto.h), zlib is not linked: most nodes never see a
  * compressed term, and mapping the library costs an idle node about
  * 80 KiB of RSS.  Each user opens it for one operation; the first open
- * loads it (RTLD_NODELETE), later ones find it loaded.
+ * loads it (RTLD_NODELETE), later ones find it loaded.  The archive that
+ * statically linked programs use is built with EDIST_ZLIB_DIRECT: zlib is
+ * linked in and "opening" it only fills in the pointers.
  */
 #ifndef EDIST_CORE_ZLIB_DL_H
 #define EDIST_CORE_ZLIB_DL_H

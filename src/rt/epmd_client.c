@@ -28,6 +28,7 @@
 #include "core/wire.h"
 #include "edist/epmd.h"
 #include "edist/err.h"
+#include "rt/resolve.h"
 
 #define NAMES_CAP (64u << 20) /* a NAMES body larger than this is absurd */
 
@@ -137,6 +138,10 @@ static int epmd_connect(const edist_epmd_opts *o, int64_t deadline, int *fd)
         s4.sin_port = htons(port);
         return try_connect((struct sockaddr *)&s4, sizeof s4, deadline, fd);
     }
+    struct sockaddr_storage lit;
+    socklen_t litlen;
+    if (rt_numeric_addr(host, port, &lit, &litlen))
+        return try_connect((struct sockaddr *)&lit, litlen, deadline, fd);
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;

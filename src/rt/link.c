@@ -20,6 +20,7 @@
 #include "core/mem.h"
 #include "edist/err.h"
 #include "rt/node_int.h"
+#include "rt/resolve.h"
 
 static void link_on_poll(uv_poll_t *h, int status, int events);
 static void link_on_timer(uv_timer_t *t);
@@ -471,6 +472,8 @@ int link_resolve(const char *host, const char *alive, unsigned epmd_port,
                  edist_strerror(rc));
         return e->code;
     }
+    if (rt_numeric_addr(host, lk.info.node.port, addr, addrlen))
+        return 0;
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_socktype = SOCK_STREAM;
     int g = getaddrinfo(host, NULL, &hints, &res);
