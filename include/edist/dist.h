@@ -215,6 +215,7 @@ typedef struct edist_ticker {
     int hidden;
     int read;
     int written;
+    int tick_out; /* a tick was asked for; its write is not counted */
 } edist_ticker;
 
 enum edist_tick_action {
@@ -238,7 +239,11 @@ EDIST_EXTERN uint32_t edist_ticker_ticktime(const edist_ticker *t);
 EDIST_EXTERN uint64_t edist_ticker_interval(const edist_ticker *t);
 
 /* Records that bytes (anything: data or a tick) were read from the peer /
- * written to the peer (ticks the ticker asked for need not be recorded). */
+ * written to the peer.  Ticks the ticker asked for need not be recorded;
+ * if they are (a runtime that notes every write), the first write noted
+ * after an EDIST_TICK_SEND is taken for that tick and not counted, as
+ * dist_util counts its own tick into its write baseline: otherwise an idle
+ * connection would tick every other interval instead of every interval. */
 EDIST_EXTERN void edist_ticker_note_read(edist_ticker *t);
 EDIST_EXTERN void edist_ticker_note_write(edist_ticker *t);
 

@@ -59,6 +59,15 @@ void edist_ticker_note_read(edist_ticker *t)
 
 void edist_ticker_note_write(edist_ticker *t)
 {
+    /* dist_util adds its own tick to the write count it compares with
+     * (W2 = W1 + 1), so a tick is not "something written" at the next
+     * interval.  Taking the first write after the request for the tick's
+     * can only err towards one tick too many (another sender's data
+     * written first), never a missing one. */
+    if (t->tick_out) {
+        t->tick_out = 0;
+        return;
+    }
     t->written = 1;
 }
 
@@ -76,13 +85,16 @@ int edist_ticker_poll(edist_ticker *t, uint64_t now_ms, int queue_empty)
     int was_read = t->read, was_written = t->written;
     t->read = 0;
     t->written = 0;
+    t->tick_out = 0;
     if (was_read) {
         t->silent = 0;
     } else if (++t->silent >= t->intensity) {
         return EDIST_ETIMEDOUT;
     }
-    if ((!was_written && queue_empty) || (t->hidden && !was_read))
+    if ((!was_written && queue_empty) || (t->hidden && !was_read)) {
+        t->tick_out = 1;
         return EDIST_TICK_SEND;
+    }
     return EDIST_TICK_IDLE;
 }
 

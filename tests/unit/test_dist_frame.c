@@ -405,6 +405,31 @@ static void test_ticker(void **state)
     assert_int_equal(edist_ticker_poll(&t, 30000, 1), EDIST_TICK_SEND);
     edist_ticker_note_read(&t);
     assert_int_equal(edist_ticker_poll(&t, 45000, 0), EDIST_TICK_IDLE);
+    /* An idle connection ticks every interval even when the runtime
+     * notes the write of each tick (dist_util counts its tick into its
+     * write baseline); it used to tick every other interval. */
+    edist_ticker_init(&t, 4000, 4, 0, 0);
+    for (uint64_t at = 1000; at <= 8000; at += 1000) {
+        edist_ticker_note_read(&t);
+        assert_int_equal(edist_ticker_poll(&t, at, 1), EDIST_TICK_SEND);
+        edist_ticker_note_write(&t); /* the tick */
+    }
+    /* Data written after the tick still counts as written. */
+    edist_ticker_note_read(&t);
+    assert_int_equal(edist_ticker_poll(&t, 9000, 1), EDIST_TICK_SEND);
+    edist_ticker_note_write(&t); /* the tick */
+    edist_ticker_note_write(&t); /* a message */
+    edist_ticker_note_read(&t);
+    assert_int_equal(edist_ticker_poll(&t, 10000, 1), EDIST_TICK_IDLE);
+    /* A tick asked for but never written is forgotten at the next poll:
+     * a later write counts. */
+    edist_ticker_note_read(&t);
+    assert_int_equal(edist_ticker_poll(&t, 11000, 1), EDIST_TICK_SEND);
+    edist_ticker_note_read(&t);
+    assert_int_equal(edist_ticker_poll(&t, 12000, 0), EDIST_TICK_IDLE);
+    edist_ticker_note_write(&t);
+    edist_ticker_note_read(&t);
+    assert_int_equal(edist_ticker_poll(&t, 13000, 1), EDIST_TICK_IDLE);
     /* Hidden: also tick when nothing was read. */
     edist_ticker_init(&t, 60000, 4, 1, 0);
     edist_ticker_note_write(&t);
