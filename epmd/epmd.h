@@ -7,6 +7,7 @@
  *   server.c    the libuv loop: listeners, per-connection packet assembly,
  *               requests, replies, packet timeout
  *   listen.c    listening sockets (-address, IPv4/IPv6, -systemd)
+ *   sd.c        systemd's socket activation and notification protocols
  *   access.c    who counts as local, the -restrict_names allowlist
  *   log.c       OTP-style debug log (stderr, or syslog when daemonised)
  *   registry.c  the node table (pure)
@@ -73,5 +74,16 @@ int epmd_parse_allowlist(epmd_config *cfg, const char *list);
  * fatal error (already logged).
  */
 int epmd_listen(const epmd_config *cfg, int fds[EPMD_MAX_LISTEN]);
+
+/* sd_listen_fds(0): how many sockets systemd passed from fd 3 on (0 when
+ * LISTEN_PID/LISTEN_FDS are absent or meant for another process), or
+ * -EBADF when one of them is not open.  The variables are left as they
+ * are. */
+int epmd_sd_listen_fds(void);
+
+/* sd_notify(0, ...): sends the printf-formatted "KEY=VALUE\n" lines to
+ * NOTIFY_SOCKET.  Returns 1 when sent, 0 when there is no NOTIFY_SOCKET,
+ * or a negative errno. */
+int epmd_sd_notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -9,7 +9,7 @@
  *    skipped as duplicates); fewer than 16 sockets, as OTP counts them
  *    (so at most 13 further addresses); a token that is not an
  *    address literal is fatal.
- *  - -systemd: the sockets systemd passes (sd_listen_fds), 1 to 16.
+ *  - -systemd: the sockets systemd passes (sd_listen_fds; sd.c), 1 to 16.
  *  - "Address in use" on any socket means another epmd runs: OTP exits 0
  *    then, and so do we (erl's own "epmd -daemon" relies on it).
  */
@@ -20,10 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#ifdef EDIST_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
 
 #include "epmd.h"
 
@@ -111,10 +107,9 @@ too_many:
     return -1;
 }
 
-#ifdef EDIST_HAVE_SYSTEMD
 static int from_systemd(const epmd_config *cfg, int fds[EPMD_MAX_LISTEN])
 {
-    int n = sd_listen_fds(0);
+    int n = epmd_sd_listen_fds();
     if (n < 0) {
         epmd_log(cfg, 0, "cannot obtain sockets from systemd: %s",
                  strerror(-n));
@@ -130,21 +125,18 @@ static int from_systemd(const epmd_config *cfg, int fds[EPMD_MAX_LISTEN])
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        fds[i] = SD_LISTEN_FDS_START + i;
+        fds[i] = 3 + i; /* SD_LISTEN_FDS_START */
         int fl = fcntl(fds[i], F_GETFL, 0);
         fcntl(fds[i], F_SETFL, fl | O_NONBLOCK);
         fcntl(fds[i], F_SETFD, FD_CLOEXEC);
     }
     return n;
 }
-#endif
 
 int epmd_listen(const epmd_config *cfg, int fds[EPMD_MAX_LISTEN])
 {
-#ifdef EDIST_HAVE_SYSTEMD
     if (cfg->systemd)
         return from_systemd(cfg, fds);
-#endif
     want ws[EPMD_MAX_LISTEN];
     int n = plan(cfg, ws);
     if (n < 0)

@@ -46,11 +46,9 @@ static const char usage_text[] =
     "        Allow this instance of epmd to be killed with\n"
     "        epmd -kill even if there are registered nodes.\n"
     "        Also allows forced unregister (epmd -stop).\n"
-#ifdef EDIST_HAVE_SYSTEMD
     "    -systemd\n"
     "        Wait for socket from systemd. The option makes sense\n"
     "        when started from .socket unit.\n"
-#endif
     "\n"
     "DbgExtra options\n"
     "    -packet_timeout Seconds\n"
@@ -191,11 +189,9 @@ int main(int argc, char **argv)
             if (argc != 2)
                 usage();
             return epmd_cli_stop(cfg.port, argv[1]);
-#ifdef EDIST_HAVE_SYSTEMD
         } else if (strcmp(a, "-systemd") == 0) {
             cfg.systemd = 1;
             argv++, argc--;
-#endif
         } else if (strcmp(a, "-restrict_names") == 0) {
             if (argc == 1)
                 usage();

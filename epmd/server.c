@@ -31,10 +31,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#ifdef EDIST_HAVE_SYSTEMD
-#include <systemd/sd-daemon.h>
-#endif
-
 #include "core/buf.h"
 #include "core/wire.h"
 #include "edist/epmd.h"
@@ -645,20 +641,15 @@ int epmd_server_run(const epmd_config *cfg)
     uv_signal_start(&s->sigint, on_signal, SIGINT);
     signal(SIGPIPE, SIG_IGN);
     s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-#ifdef EDIST_HAVE_SYSTEMD
     if (cfg->systemd)
-        sd_notifyf(0,
-                   "READY=1\nSTATUS=Processing port mapping requests...\n"
-                   "MAINPID=%lu",
-                   (unsigned long)getpid());
-#endif
+        epmd_sd_notify("READY=1\nSTATUS=Processing port mapping requests...\n"
+                       "MAINPID=%lu",
+                       (unsigned long)getpid());
     epmd_log(cfg, 2, "entering the main loop");
     uv_run(&s->loop, UV_RUN_DEFAULT);
     int code = s->exit_code;
-#ifdef EDIST_HAVE_SYSTEMD
     if (cfg->systemd)
-        sd_notifyf(0, "STATUS=Exited.\nERRNO=%i", code);
-#endif
+        epmd_sd_notify("STATUS=Exited.\nERRNO=%i", code);
     uv_loop_close(&s->loop);
     epmd_registry_free(&s->reg);
     if (s->spare_fd >= 0)

@@ -164,19 +164,28 @@ wait_port "$PD"
 ok "-daemon"
 PO=$PO_SAVE PE=$PE_SAVE
 
-# Socket activation: -systemd takes its listener from systemd (emulated by
-# systemd-socket-activate, part of systemd) when built with libsystemd.
-if "$EDIST_EPMD" -bogus 2>&1 | grep -q -- -systemd &&
-    command -v systemd-socket-activate >/dev/null; then
-    PS=$(free_port)
-    systemd-socket-activate -l "127.0.0.1:$PS" "$EDIST_EPMD" -systemd \
-        >"$LIB_TMP/sd.log" 2>&1 &
-    track $!
-    wait_port "$PS"
-    "$OTP_EPMD" -port "$PS" -names | grep -q "up and running" ||
-        fail "-systemd: no answer: $(cat "$LIB_TMP/sd.log")"
-    "$OTP_EPMD" -port "$PS" -kill | grep -q Killed || fail "-systemd: kill"
-    ok "-systemd socket activation"
-else
-    echo "note: -systemd not built in or systemd-socket-activate missing"
+# Socket activation: -systemd takes its listener from systemd and tells it
+# when it is ready and when it exits.  sd_activate does systemd's part (a
+# listening socket as fd 3, LISTEN_PID/LISTEN_FDS, a NOTIFY_SOCKET), so
+# this runs without systemd.
+PS=$(free_port)
+"$EDIST_INTEROP_BIN/sd_activate" "$PS" "$LIB_TMP/notify.sock" \
+    "$LIB_TMP/notify.log" "$EDIST_EPMD" -systemd >"$LIB_TMP/sd.log" 2>&1 &
+SDA=$!
+track $SDA
+wait_port "$PS"
+"$OTP_EPMD" -port "$PS" -names | grep -q "up and running" ||
+    fail "-systemd: no answer: $(cat "$LIB_TMP/sd.log")"
+wait_for 10 grep -q "^READY=1$" "$LIB_TMP/notify.log" ||
+    fail "-systemd: no READY=1 notification: $(cat "$LIB_TMP/notify.log" 2>&1)"
+grep -q "^MAINPID=[1-9][0-9]*$" "$LIB_TMP/notify.log" ||
+    fail "-systemd: no MAINPID in: $(cat "$LIB_TMP/notify.log")"
+"$OTP_EPMD" -port "$PS" -kill | grep -q Killed || fail "-systemd: kill"
+wait $SDA || fail "-systemd: the daemon exited with $?: $(cat "$LIB_TMP/sd.log")"
+grep -q "^STATUS=Exited.$" "$LIB_TMP/notify.log" ||
+    fail "-systemd: no exit notification: $(cat "$LIB_TMP/notify.log")"
+# Without LISTEN_FDS there is nothing to listen on: a clear error, exit 1.
+if LISTEN_PID= LISTEN_FDS= "$EDIST_EPMD" -systemd >"$LIB_TMP/nosd.log" 2>&1; then
+    fail "-systemd without sockets exited 0"
 fi
+ok "-systemd socket activation and notification"
