@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,8 +27,8 @@
 
 #define SD_LISTEN_FDS_START 3
 
-/* A decimal environment value that fits an int, else -1. */
-static long env_number(const char *name)
+/* A decimal environment value in 0..max, else -1. */
+static long env_number(const char *name, long max)
 {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -35,15 +36,16 @@ static long env_number(const char *name)
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || *end || n < 0 || n > 1000000)
+    if (errno || *end || n < 0 || n > max)
         return -1;
     return n;
 }
 
 int epmd_sd_listen_fds(void)
 {
-    long pid = env_number("LISTEN_PID");
-    long n = env_number("LISTEN_FDS");
+    /* PIDs go up to pid_max, 4194304 on Debian's systemd hosts. */
+    long pid = env_number("LISTEN_PID", INT_MAX);
+    long n = env_number("LISTEN_FDS", INT_MAX - SD_LISTEN_FDS_START);
     if (pid < 0 || n < 0)
         return 0;
     if ((pid_t)pid != getpid())
@@ -65,7 +67,10 @@ int epmd_sd_notify(const char *fmt, ...)
     memset(&sa, 0, sizeof sa);
     sa.sun_family = AF_UNIX;
     size_t len = strlen(path);
-    if ((path[0] != '/' && path[0] != '@') || len >= sizeof sa.sun_path)
+    /* A path needs its terminating NUL in sun_path; an abstract name
+     * ('@' becomes the leading NUL) is counted by the address length. */
+    if ((path[0] != '/' && path[0] != '@') ||
+        len > sizeof sa.sun_path - (path[0] == '/'))
         return -EINVAL;
     memcpy(sa.sun_path, path, len);
     if (path[0] == '@')

@@ -3,8 +3,9 @@
  * edist-epmd's -systemd test on machines without systemd: it listens on
  * 127.0.0.1:PORT, passes that socket as fd 3 with LISTEN_FDS=1 and
  * LISTEN_PID set to the service's pid, and collects the service's
- * sd_notify datagrams on a unix socket (NOTIFY_SOCKET), appending each to
- * LOG.  It exits with the service's status once the service is gone.
+ * sd_notify datagrams on a unix socket (NOTIFY_SOCKET: a path, or "@name"
+ * in the abstract namespace), appending each to LOG.  It exits with the
+ * service's status once the service is gone.
  *
  * usage: sd_activate PORT NOTIFY_PATH LOG CMD [ARG...]
  */
@@ -12,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,23 @@ static void on_term(int sig)
 {
     (void)sig;
     stop_asked = 1;
+}
+
+/* Appends one notification to log, waiting up to ms for it; returns 1 when
+ * there was one. */
+static int drain(int nfd, FILE *log, int ms)
+{
+    struct pollfd p = {.fd = nfd, .events = POLLIN};
+    if (poll(&p, 1, ms) <= 0)
+        return 0;
+    char msg[1024];
+    ssize_t r = recv(nfd, msg, sizeof msg - 1, 0);
+    if (r <= 0)
+        return 0;
+    msg[r] = '\0';
+    fprintf(log, "%s\n--\n", msg);
+    fflush(log);
+    return 1;
 }
 
 static int listen_on(int port)
@@ -55,15 +74,27 @@ int main(int argc, char **argv)
     struct sockaddr_un un;
     memset(&un, 0, sizeof un);
     un.sun_family = AF_UNIX;
-    snprintf(un.sun_path, sizeof un.sun_path, "%s", argv[2]);
-    unlink(argv[2]);
+    size_t plen = strlen(argv[2]);
+    if (plen >= sizeof un.sun_path) {
+        fprintf(stderr, "sd_activate: notify path too long: %s\n", argv[2]);
+        return 2;
+    }
+    memcpy(un.sun_path, argv[2], plen);
+    /* "@name" is a name in the abstract namespace, as systemd writes it. */
+    int abstract = argv[2][0] == '@';
+    if (abstract)
+        un.sun_path[0] = '\0';
+    else
+        unlink(argv[2]);
+    socklen_t unlen =
+        (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen + !abstract);
     int nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (nfd < 0 || bind(nfd, (struct sockaddr *)&un, sizeof un) != 0) {
+    if (nfd < 0 || bind(nfd, (struct sockaddr *)&un, unlen) != 0) {
         perror("sd_activate: notify socket");
         return 1;
     }
     int lfd = listen_on(atoi(argv[1]));
-    FILE *log = fopen(argv[3], "a");
+    FILE *log = fopen(argv[3], "ae"); /* close-on-exec: not the service's */
     if (!log) {
         perror("sd_activate: log");
         return 1;
@@ -98,20 +129,15 @@ int main(int argc, char **argv)
             kill(pid, SIGTERM);
             forwarded = 1;
         }
-        struct pollfd p = {.fd = nfd, .events = POLLIN};
-        if (poll(&p, 1, 100) > 0) {
-            char msg[1024];
-            ssize_t r = recv(nfd, msg, sizeof msg - 1, 0);
-            if (r > 0) {
-                msg[r] = '\0';
-                fprintf(log, "%s\n--\n", msg);
-                fflush(log);
-            }
+        if (drain(nfd, log, 100))
             continue;
-        }
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
-            unlink(argv[2]);
+            /* What it sent just before exiting is still queued. */
+            while (drain(nfd, log, 0))
+                ;
+            if (!abstract)
+                unlink(argv[2]);
             return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         }
     }

@@ -168,24 +168,36 @@ PO=$PO_SAVE PE=$PE_SAVE
 # when it is ready and when it exits.  sd_activate does systemd's part (a
 # listening socket as fd 3, LISTEN_PID/LISTEN_FDS, a NOTIFY_SOCKET), so
 # this runs without systemd.
-PS=$(free_port)
-"$EDIST_INTEROP_BIN/sd_activate" "$PS" "$LIB_TMP/notify.sock" \
-    "$LIB_TMP/notify.log" "$EDIST_EPMD" -systemd >"$LIB_TMP/sd.log" 2>&1 &
-SDA=$!
-track $SDA
-wait_port "$PS"
-"$OTP_EPMD" -port "$PS" -names | grep -q "up and running" ||
-    fail "-systemd: no answer: $(cat "$LIB_TMP/sd.log")"
-wait_for 10 grep -q "^READY=1$" "$LIB_TMP/notify.log" ||
-    fail "-systemd: no READY=1 notification: $(cat "$LIB_TMP/notify.log" 2>&1)"
-grep -q "^MAINPID=[1-9][0-9]*$" "$LIB_TMP/notify.log" ||
-    fail "-systemd: no MAINPID in: $(cat "$LIB_TMP/notify.log")"
-"$OTP_EPMD" -port "$PS" -kill | grep -q Killed || fail "-systemd: kill"
-wait $SDA || fail "-systemd: the daemon exited with $?: $(cat "$LIB_TMP/sd.log")"
-grep -q "^STATUS=Exited.$" "$LIB_TMP/notify.log" ||
-    fail "-systemd: no exit notification: $(cat "$LIB_TMP/notify.log")"
-# Without LISTEN_FDS there is nothing to listen on: a clear error, exit 1.
-if LISTEN_PID= LISTEN_FDS= "$EDIST_EPMD" -systemd >"$LIB_TMP/nosd.log" 2>&1; then
-    fail "-systemd without sockets exited 0"
-fi
+# activated NOTIFY TAG: systemd's part with NOTIFY_SOCKET at NOTIFY (a path,
+# or @name in the abstract namespace); checks the daemon's notifications.
+activated() {
+    local ps log=$LIB_TMP/notify.$2.log
+    ps=$(free_port)
+    "$EDIST_INTEROP_BIN/sd_activate" "$ps" "$1" "$log" "$EDIST_EPMD" -systemd \
+        >"$LIB_TMP/sd.log" 2>&1 &
+    local sda=$!
+    track $sda
+    wait_port "$ps"
+    "$OTP_EPMD" -port "$ps" -names | grep -q "up and running" ||
+        fail "-systemd: no answer: $(cat "$LIB_TMP/sd.log")"
+    wait_for 10 grep -q "^READY=1$" "$log" ||
+        fail "-systemd: no READY=1 notification to $1: $(cat "$log" 2>&1)"
+    grep -q "^MAINPID=[1-9][0-9]*$" "$log" ||
+        fail "-systemd: no MAINPID in: $(cat "$log")"
+    "$OTP_EPMD" -port "$ps" -kill | grep -q Killed || fail "-systemd: kill"
+    wait $sda || fail "-systemd: the daemon exited with $?: $(cat "$LIB_TMP/sd.log")"
+    grep -q "^STATUS=Exited.$" "$log" ||
+        fail "-systemd: no exit notification to $1: $(cat "$log")"
+}
+activated "$LIB_TMP/notify.sock" path
+activated "@edist-test-$$-notify" abstract
+# Without sockets meant for it (none, or LISTEN_PID naming another
+# process) there is nothing to listen on: a clear error and exit 1.
+for env in "LISTEN_PID= LISTEN_FDS=" "LISTEN_PID=$$ LISTEN_FDS=1"; do
+    rc=0
+    env $env timeout -k 2 10 "$EDIST_EPMD" -systemd >"$LIB_TMP/nosd.log" 2>&1 ||
+        rc=$?
+    [ "$rc" = 1 ] && grep -q "systemd provides no sockets" "$LIB_TMP/nosd.log" ||
+        fail "-systemd with $env: exit $rc, $(cat "$LIB_TMP/nosd.log")"
+done
 ok "-systemd socket activation and notification"
