@@ -214,8 +214,7 @@ typedef struct edist_ticker {
     uint32_t silent;
     int hidden;
     int read;
-    int written;
-    int tick_out; /* a tick was asked for; its write is not counted */
+    int written; /* bit 0: written; bit 1: a tick was asked for */
 } edist_ticker;
 
 enum edist_tick_action {
@@ -243,7 +242,10 @@ EDIST_EXTERN uint64_t edist_ticker_interval(const edist_ticker *t);
  * if they are (a runtime that notes every write), the first write noted
  * after an EDIST_TICK_SEND is taken for that tick and not counted, as
  * dist_util counts its own tick into its write baseline: otherwise an idle
- * connection would tick every other interval instead of every interval. */
+ * connection would tick every other interval instead of every interval.
+ * A runtime that does not record its ticks loses the first data write
+ * after each tick instead, which costs at most one tick more than needed,
+ * never a missing one. */
 EDIST_EXTERN void edist_ticker_note_read(edist_ticker *t);
 EDIST_EXTERN void edist_ticker_note_write(edist_ticker *t);
 

@@ -15,6 +15,11 @@
 #include "edist/dist.h"
 #include "edist/err.h"
 
+/* Bits of edist_ticker.written (one field, so that the public struct kept
+ * its size when the second was added). */
+#define TK_WRITTEN  1
+#define TK_TICK_OUT 2
+
 int edist_ticker_init(edist_ticker *t, uint32_t ticktime_ms, uint32_t intensity,
                       int hidden, uint64_t now_ms)
 {
@@ -64,11 +69,11 @@ void edist_ticker_note_write(edist_ticker *t)
      * interval.  Taking the first write after the request for the tick's
      * can only err towards one tick too many (another sender's data
      * written first), never a missing one. */
-    if (t->tick_out) {
-        t->tick_out = 0;
+    if (t->written & TK_TICK_OUT) {
+        t->written &= ~TK_TICK_OUT;
         return;
     }
-    t->written = 1;
+    t->written |= TK_WRITTEN;
 }
 
 int edist_ticker_poll(edist_ticker *t, uint64_t now_ms, int queue_empty)
@@ -82,17 +87,16 @@ int edist_ticker_poll(edist_ticker *t, uint64_t now_ms, int queue_empty)
         t->next_ms = now_ms + t->interval_ms;
     else
         t->next_ms += t->interval_ms;
-    int was_read = t->read, was_written = t->written;
+    int was_read = t->read, was_written = t->written & TK_WRITTEN;
     t->read = 0;
-    t->written = 0;
-    t->tick_out = 0;
+    t->written = 0; /* and a tick asked for last time is forgotten */
     if (was_read) {
         t->silent = 0;
     } else if (++t->silent >= t->intensity) {
         return EDIST_ETIMEDOUT;
     }
     if ((!was_written && queue_empty) || (t->hidden && !was_read)) {
-        t->tick_out = 1;
+        t->written = TK_TICK_OUT;
         return EDIST_TICK_SEND;
     }
     return EDIST_TICK_IDLE;

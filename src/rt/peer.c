@@ -651,7 +651,16 @@ void node_tick(uv_timer_t *t)
         /* Readers (the I/O thread or a leader, rx.c) only set a flag. */
         if (atomic_exchange(&p->rx_seen, 0))
             edist_ticker_note_read(&p->ticker);
-        int action = up ? edist_ticker_poll(&p->ticker, now, empty) : 0;
+        /* Every connection is evaluated at every pass: the passes are one
+         * interval apart, and the reads and writes noted since the last
+         * pass are what one interval saw.  Each ticker's schedule started
+         * when its connection came up, at another phase; a connection
+         * whose next evaluation fell a millisecond after this pass (the
+         * loop ran late once, or the ticker rounded the ticktime up) would
+         * otherwise wait a whole interval more, and tick a second late.
+         * Half an interval of slack keeps them in step. */
+        uint64_t due = now + edist_ticker_interval(&p->ticker) / 2;
+        int action = up ? edist_ticker_poll(&p->ticker, due, empty) : 0;
         if (action == EDIST_TICK_SEND) {
             int err;
             uint8_t *d = edist_outq_reserve(&p->q, 4, &err);
