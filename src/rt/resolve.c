@@ -1,12 +1,12 @@
 /*
  * resolve.c: literal addresses without the resolver.
  *
- * getaddrinfo() reads its configuration files and runs glibc's NSS code on
- * every call, even for "127.0.0.1"; node names that carry an address
- * (name@10.0.0.5, the usual form with -name in containers and tests) need
- * none of it.  Skipping it takes a few system calls off every dial and
- * keeps the resolver's code, about 250 KiB of text, out of a node's
- * resident memory when it never meets a host name.
+ * A node name that carries an address (name@10.0.0.5, the usual form with
+ * -name in containers and tests) needs no resolver.  glibc's getaddrinfo()
+ * makes no system call for a literal either, but the code it runs makes
+ * pages of text resident: measured, a node in a mesh of 20 edist nodes
+ * named by address is ~75 KiB smaller without it (1755-1765 against
+ * 1833-1841 KiB Rss, the same binary).
  */
 #include "rt/resolve.h"
 
