@@ -10,6 +10,7 @@ void edist_outq_init(edist_outq *q, size_t limit, const edist_allocator *a)
     q->head = q->tail = q->spare = NULL;
     q->nspare = 0;
     q->bytes = 0;
+    q->grown = 0;
     q->limit = limit ? limit : SIZE_MAX;
     q->alloc = a;
 }
@@ -36,7 +37,10 @@ void edist_outq_free(edist_outq *q)
  * not call malloc (and fault in fresh pages) per chunk. */
 static void outq_recycle(edist_outq *q, edist_outq_chunk *c)
 {
-    if (q->nspare < EDIST_OUTQ_SPARES && c->cap <= EDIST_OUTQ_SPARE_MAX) {
+    /* A grown queue keeps its spare slots for full chunks. */
+    int small = c->cap < EDIST_OUTQ_CHUNK;
+    if (q->nspare < EDIST_OUTQ_SPARES && c->cap <= EDIST_OUTQ_SPARE_MAX &&
+        !(small && q->grown)) {
         c->next = q->spare;
         q->spare = c;
         q->nspare++;
@@ -75,6 +79,10 @@ uint8_t *edist_outq_reserve(edist_outq *q, size_t n, int *err)
     edist_outq_chunk *c = outq_take_spare(q, n);
     if (!c) {
         size_t cap = EDIST_OUTQ_CHUNK;
+        if (!q->grown && !t && n <= EDIST_OUTQ_FIRST)
+            cap = EDIST_OUTQ_FIRST; /* a quiet queue: one page */
+        else
+            q->grown = 1;
         if (n > cap) /* round up: the chunk can be reused for its kin */
             cap = n <= SIZE_MAX - EDIST_OUTQ_CHUNK
                       ? (n + EDIST_OUTQ_CHUNK - 1) / EDIST_OUTQ_CHUNK *

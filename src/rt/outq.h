@@ -27,6 +27,12 @@
 /* Default chunk payload: frames up to this size share chunks.  Bigger
  * frames get a chunk rounded up to a multiple of this size. */
 #define EDIST_OUTQ_CHUNK (64u * 1024u)
+/* A queue's chunks are this small (one page with the chunk and malloc
+ * headers) until a burst needs more: most connections of a mesh only ever
+ * carry a few small messages and ticks, and a 64 KiB chunk kept as a spare
+ * made ~14 KiB resident per peer (the pages written and malloc's header of
+ * the next chunk).  Once a queue has needed more it uses full chunks. */
+#define EDIST_OUTQ_FIRST (4u * 1024u - 64u)
 /* Written chunks kept for reuse (at most this many, each at most
  * EDIST_OUTQ_SPARE_MAX bytes): a stream of big messages would otherwise
  * get fresh pages from the kernel, and fault them in, for every one. */
@@ -48,6 +54,7 @@ typedef struct edist_outq {
     size_t nspare;
     size_t bytes; /* queued + held by the writer */
     size_t limit; /* cap on bytes */
+    int grown;    /* a burst has needed more than EDIST_OUTQ_FIRST */
     const edist_allocator *alloc;
 } edist_outq;
 

@@ -83,6 +83,44 @@ static void test_order_partial_putback(void **state)
     edist_outq_free(&q);
 }
 
+/* A quiet queue uses one small chunk; the first burst that needs more
+ * makes it use full chunks from then on, and drops the small spare. */
+static void test_small_until_burst(void **state)
+{
+    (void)state;
+    edist_outq q;
+    edist_outq_init(&q, 0, edist_mem_resolve(NULL));
+    static uint8_t buf[200000];
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(put(&q, 100, (uint8_t)round), 0);
+        assert_int_equal(put(&q, 200, (uint8_t)round), 0);
+        assert_int_equal(q.tail->cap, EDIST_OUTQ_FIRST);
+        edist_outq_chunk *chain = edist_outq_take(&q);
+        assert_int_equal(gather(chain, buf, sizeof buf), 300);
+        assert_int_equal(edist_outq_done(&q, chain, 300), 0);
+        assert_int_equal(q.nspare, 1); /* the same small chunk, reused */
+    }
+    assert_int_equal(q.grown, 0);
+    /* A burst: the small chunk fills, a full one follows. */
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(put(&q, 1000, (uint8_t)i), 0);
+    assert_int_equal(q.grown, 1);
+    assert_int_equal(q.head->cap, EDIST_OUTQ_FIRST);
+    assert_int_equal(q.tail->cap, EDIST_OUTQ_CHUNK);
+    edist_outq_chunk *chain = edist_outq_take(&q);
+    size_t n = gather(chain, buf, sizeof buf);
+    assert_int_equal(n, 10000);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(buf[i], (uint8_t)(i / 1000));
+    assert_int_equal(edist_outq_done(&q, chain, n), 0);
+    /* Only the full chunk is kept; the next message gets a full chunk. */
+    assert_int_equal(q.nspare, 1);
+    assert_int_equal(q.spare->cap, EDIST_OUTQ_CHUNK);
+    assert_int_equal(put(&q, 10, 1), 0);
+    assert_int_equal(q.tail->cap, EDIST_OUTQ_CHUNK);
+    edist_outq_free(&q);
+}
+
 static void test_caps(void **state)
 {
     (void)state;
@@ -163,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_front),
         cmocka_unit_test(test_order_partial_putback),
+        cmocka_unit_test(test_small_until_burst),
         cmocka_unit_test(test_caps),
         cmocka_unit_test(test_zero_progress),
     };
