@@ -58,6 +58,8 @@ struct atom_slot {
  * would make 32 KiB per connection resident for a few hundred bytes used. */
 #define ATOM_BLOCK_SLOTS 32u
 #define ATOM_BLOCKS      (EDIST_ATOM_CACHE_SLOTS / ATOM_BLOCK_SLOTS)
+/* Refs per header that fit without allocating (see edist_dist_rx.refs). */
+#define RX_SMALL_REFS 32
 
 struct frag_seq {
     uint64_t id;
@@ -83,14 +85,19 @@ struct edist_dist_rx {
     struct frag_seq *done; /* delivered; freed on the next call */
     int error;
     char reason[256];
-    /* The two arrays stay last and are not zeroed at creation: entries are
-     * written before they are read (refs[0..natoms), grave[0..ngrave)), so
-     * only the pages a connection's headers use become resident (6 KiB
-     * per connection otherwise). */
-    edist_atom_ref refs[EDIST_DIST_MAX_REFS];
-    /* Texts of slots overwritten while decoding the current frame: an
-     * earlier ref of the same header may still point at them. */
-    char *grave[EDIST_DIST_MAX_REFS];
+    /* The header's refs, and the texts of slots overwritten while decoding
+     * the current frame (an earlier ref of the same header may still point
+     * at them).  Entries are written before they are read (refs[0..natoms),
+     * grave[0..ngrave)).  They point at the small arrays below until a
+     * header has more than RX_SMALL_REFS refs, then at arrays for the
+     * maximum, allocated once: most connections never need them, and 255
+     * entries of each cost ~6 KiB per connection (a node in a mesh of 50
+     * has 49). */
+    edist_atom_ref *refs;
+    char **grave;
+    size_t refs_cap;
+    edist_atom_ref refs_small[RX_SMALL_REFS];
+    char *grave_small[RX_SMALL_REFS];
 };
 
 __attribute__((format(printf, 3, 4))) static int
@@ -130,8 +137,11 @@ int edist_dist_rx_new(edist_dist_rx **out, const edist_dist_rx_options *o)
     edist_dist_rx *rx = edist_mem_alloc(a, sizeof *rx);
     if (!rx)
         return EDIST_ENOMEM;
-    memset(rx, 0, offsetof(edist_dist_rx, refs));
+    memset(rx, 0, offsetof(edist_dist_rx, refs_small));
     rx->alloc = a;
+    rx->refs = rx->refs_small;
+    rx->grave = rx->grave_small;
+    rx->refs_cap = RX_SMALL_REFS;
     rx->header_mode = (o->flags & (EDIST_DFLAG_DIST_HDR_ATOM_CACHE |
                                    EDIST_DFLAG_FRAGMENTS)) != 0;
     rx->max_frame = o->max_frame ? o->max_frame : EDIST_DIST_MAX_FRAME_DEFAULT;
@@ -165,7 +175,34 @@ void edist_dist_rx_free(edist_dist_rx *rx)
         edist_mem_free(rx->alloc, rx->cache[b]);
     }
     edist_buf_free(&rx->in);
+    if (rx->refs != rx->refs_small) {
+        edist_mem_free(rx->alloc, rx->refs);
+        edist_mem_free(rx->alloc, rx->grave);
+    }
     edist_mem_free(rx->alloc, rx);
+}
+
+/* Makes room for count refs (count <= EDIST_DIST_MAX_REFS): the arrays
+ * for the maximum replace the small ones, keeping the graves of the
+ * current frame.  Returns 0 or EDIST_ENOMEM. */
+static int rx_refs_room(edist_dist_rx *rx, size_t count)
+{
+    if (count <= rx->refs_cap)
+        return 0;
+    edist_atom_ref *refs =
+        edist_mem_alloc(rx->alloc, EDIST_DIST_MAX_REFS * sizeof *refs);
+    char **grave =
+        edist_mem_alloc(rx->alloc, EDIST_DIST_MAX_REFS * sizeof *grave);
+    if (!refs || !grave) {
+        edist_mem_free(rx->alloc, refs);
+        edist_mem_free(rx->alloc, grave);
+        return EDIST_ENOMEM;
+    }
+    memcpy(grave, rx->grave, rx->ngrave * sizeof *grave);
+    rx->refs = refs;
+    rx->grave = grave;
+    rx->refs_cap = EDIST_DIST_MAX_REFS;
+    return 0;
 }
 
 const char *edist_dist_rx_reason(const edist_dist_rx *rx)
@@ -200,6 +237,8 @@ static int rx_refs(edist_dist_rx *rx, const uint8_t *p, size_t n, size_t *pos,
     *natoms = count;
     if (count == 0)
         return 0;
+    if (rx_refs_room(rx, count) < 0)
+        return rx_fail(rx, EDIST_ENOMEM, "out of memory");
     size_t flen = count / 2 + 1;
     if (n - *pos < flen)
         return rx_fail(rx, EDIST_EBADMSG, "atom cache flags truncated");

@@ -145,6 +145,70 @@ static void test_atom_cache_capture(void **state)
     edist_dist_rx_free(rx);
 }
 
+/* "aNNN" for v < 1000 into out[0..4). */
+static void atom_name(uint8_t *out, size_t v)
+{
+    out[0] = 'a';
+    out[1] = (uint8_t)('0' + v / 100);
+    out[2] = (uint8_t)('0' + v / 10 % 10);
+    out[3] = (uint8_t)('0' + v % 10);
+}
+
+/* A header defining count new atoms "aNNN" in slots first.. of segment 0
+ * (count <= 255, slots < 256), then the payload 0x6a. */
+static size_t many_refs(uint8_t *out, size_t count, size_t first)
+{
+    size_t k = 0;
+    out[k++] = 0x83;
+    out[k++] = 0x44;
+    out[k++] = (uint8_t)count;
+    size_t flen = count / 2 + 1;
+    memset(out + k, 0, flen);
+    for (size_t i = 0; i < count; i++)
+        out[k + i / 2] |= (uint8_t)(0x8 << ((i & 1) * 4)); /* new, seg 0 */
+    k += flen;
+    for (size_t i = 0; i < count; i++) {
+        out[k++] = (uint8_t)(first + i);
+        out[k++] = 4;
+        atom_name(out + k, first + i);
+        k += 4;
+    }
+    out[k++] = 0x6a;
+    return k;
+}
+
+/* Headers of up to RX_SMALL_REFS refs use the receiver's small arrays; a
+ * bigger one (up to 255) moves it to arrays for the maximum, with the
+ * texts of the slots it redefines kept until the next frame. */
+static void test_many_refs(void **state)
+{
+    (void)state;
+    edist_dist_rx *rx = rx_make(HDR_FLAGS, 0);
+    edist_dist_msg m;
+    static uint8_t f[4096];
+    size_t counts[] = {2, 31, 32, 33, 200, 255, 3};
+    for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+        size_t n = many_refs(f, counts[c], 0); /* redefines slots 0.. */
+        feed_frame(rx, f, n);
+        assert_int_equal(edist_dist_rx_next(rx, &m), 1);
+        assert_int_equal(m.natoms, counts[c]);
+        for (size_t i = 0; i < counts[c]; i++) {
+            uint8_t want[4];
+            atom_name(want, i);
+            assert_int_equal(m.atoms[i].len, 4);
+            assert_memory_equal(m.atoms[i].utf8, want, 4);
+        }
+    }
+    /* Refs to the cached slots only, after the arrays grew. */
+    static const uint8_t again[] = {0x83, 0x44, 0x02, 0x00,
+                                    0x00, 0xfe, 0x01, 0x6a};
+    feed_frame(rx, again, sizeof again);
+    assert_int_equal(edist_dist_rx_next(rx, &m), 1);
+    assert_memory_equal(m.atoms[0].utf8, "a254", 4);
+    assert_memory_equal(m.atoms[1].utf8, "a001", 4);
+    edist_dist_rx_free(rx);
+}
+
 static void expect_bad(uint64_t flags, const void *p, size_t n, int code)
 {
     edist_dist_rx *rx = rx_make(flags, 100);
@@ -526,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_tx_vectors),
         cmocka_unit_test(test_roundtrips),
         cmocka_unit_test(test_fragments),
+        cmocka_unit_test(test_many_refs),
         cmocka_unit_test(test_ticker),
         cmocka_unit_test(test_oom_sweep),
     };
