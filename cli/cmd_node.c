@@ -27,11 +27,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "edist/etf_text.h"
+#include "edist/proc.h"
 
 /* How long the node must be quiet before freed heap is given back. */
 #define NODE_TRIM_QUIET_MS 500
-#include "edist/etf_text.h"
-#include "edist/proc.h"
 
 static void node_log(const char *fmt, const char *a, const char *b)
 {

@@ -75,6 +75,9 @@ int epmd_parse_allowlist(epmd_config *cfg, const char *list);
  */
 int epmd_listen(const epmd_config *cfg, int fds[EPMD_MAX_LISTEN]);
 
+/* The first descriptor systemd passes (sd-daemon.h's SD_LISTEN_FDS_START). */
+#define EPMD_SD_LISTEN_FDS_START 3
+
 /* sd_listen_fds(0): how many sockets systemd passed from fd 3 on (0 when
  * LISTEN_PID/LISTEN_FDS are absent or meant for another process), or
  * -EBADF when one of them is not open.  The variables are left as they

@@ -125,7 +125,7 @@ static int from_systemd(const epmd_config *cfg, int fds[EPMD_MAX_LISTEN])
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        fds[i] = 3 + i; /* SD_LISTEN_FDS_START */
+        fds[i] = EPMD_SD_LISTEN_FDS_START + i;
         int fl = fcntl(fds[i], F_GETFL, 0);
         fcntl(fds[i], F_SETFL, fl | O_NONBLOCK);
         fcntl(fds[i], F_SETFD, FD_CLOEXEC);

@@ -25,8 +25,6 @@
 
 #include "epmd.h"
 
-#define SD_LISTEN_FDS_START 3
-
 /* A decimal environment value in 0..max, else -1. */
 static long env_number(const char *name, long max)
 {
@@ -45,13 +43,13 @@ int epmd_sd_listen_fds(void)
 {
     /* PIDs go up to pid_max, 4194304 on Debian's systemd hosts. */
     long pid = env_number("LISTEN_PID", INT_MAX);
-    long n = env_number("LISTEN_FDS", INT_MAX - SD_LISTEN_FDS_START);
+    long n = env_number("LISTEN_FDS", INT_MAX - EPMD_SD_LISTEN_FDS_START);
     if (pid < 0 || n < 0)
         return 0;
     if ((pid_t)pid != getpid())
         return 0; /* meant for another process (a parent's leftover) */
     for (long i = 0; i < n; i++) {
-        int fd = SD_LISTEN_FDS_START + (int)i;
+        int fd = EPMD_SD_LISTEN_FDS_START + (int)i;
         if (fcntl(fd, F_GETFD) < 0)
             return -EBADF;
     }

@@ -29,9 +29,10 @@
 #define EDIST_OUTQ_CHUNK (64u * 1024u)
 /* A queue's chunks are this small (one page with the chunk and malloc
  * headers) until a burst needs more: most connections of a mesh only ever
- * carry a few small messages and ticks, and a 64 KiB chunk kept as a spare
- * made ~14 KiB resident per peer (the pages written and malloc's header of
- * the next chunk).  Once a queue has needed more it uses full chunks. */
+ * carry a few small messages and ticks, and the 64 KiB chunk each kept as
+ * a spare made its written pages, and malloc's header of the next chunk,
+ * resident (mesh of 20: ~50 KiB less per node).  Once a queue has needed
+ * more it uses full chunks. */
 #define EDIST_OUTQ_FIRST (4u * 1024u - 64u)
 /* Written chunks kept for reuse (at most this many, each at most
  * EDIST_OUTQ_SPARE_MAX bytes): a stream of big messages would otherwise
