@@ -28,7 +28,7 @@ static const command commands[] = {
     {"ping", cmd_ping, "[OPTS] NODE...", "ping nodes: pong or pang each"},
     {"send", cmd_send, "[OPTS] NODE NAME TERM",
      "send TERM (Erlang syntax) to NAME on NODE"},
-    {"rpc", cmd_rpc, "[OPTS] [--timeout MS] NODE MOD FUN [ARG...]",
+    {"rpc", cmd_rpc, "[OPTS] [--timeout MS] [--erpc] NODE MOD FUN [ARG...]",
      "rpc:call NODE MOD:FUN(ARG...) (Erlang syntax); prints the result"},
     {"node", cmd_node, "[OPTS] [--connect NODE]...",
      "run a node: logs events and messages, serves echo"},

@@ -20,8 +20,8 @@
  *              byte and that many bytes;
  *   0xC0-0xFF  a local action on the table with one choice byte: close a
  *              mailbox (and open another), link, unlink, monitor and
- *              demonitor between our mailboxes, the peer going down,
- *              aliases.
+ *              demonitor between our mailboxes, a spawn request's monitor
+ *              of the peer (edist_erpc), the peer going down, aliases.
  *
  * After every record the table's indexes must agree with its entries
  * (sig_tab_check), and after closing every mailbox at the end of an input
@@ -70,6 +70,8 @@ static const int OPS[] = {OP_LINK,
                           OP_PAYLOAD_MONITOR_P_EXIT,
                           OP_UNLINK_ID,
                           OP_UNLINK_ID_ACK,
+                          OP_SPAWN_REPLY,
+                          OP_SPAWN_REPLY_TT,
                           99};
 #define NOPS (sizeof OPS / sizeof OPS[0])
 
@@ -258,6 +260,17 @@ static void structured(script *s, int op)
         if (op == OP_MONITOR_P_EXIT)
             el[k++] = payload;
         break;
+    case OP_SPAWN_REPLY:
+    case OP_SPAWN_REPLY_TT:
+        /* {31, ReqId, To, Flags, Result}: a pid (flags say whether the
+         * monitor was set up) or an error atom. */
+        el[k++] = ref;
+        el[k++] = to;
+        el[k++] = edist_mk_int(c3 & 3);
+        el[k++] = c3 & 4 ? payload : from;
+        if (op == OP_SPAWN_REPLY_TT)
+            el[k++] = token;
+        break;
     default: /* UNLINK_ID, UNLINK_ID_ACK, unknown */
         el[k++] = edist_mk_int(c3 >> 4);
         el[k++] = from;
@@ -317,8 +330,14 @@ static void local(script *s, uint8_t b)
         CHECK(edist_unlink(a, &pid) == 0);
         break;
     case 3: {
-        edist_term ref;
-        CHECK(edist_monitor(a, &pid, &ref) == 0);
+        /* A monitor between our mailboxes, or edist_erpc's monitor of the
+         * process the peer will spawn (the peer's answers then use its
+         * reference). */
+        edist_term ref = edist_make_ref(node);
+        if (c & 0x80)
+            CHECK(sig_spawn_monitor(a, &ref, PEER.name, PEER.len) == 0);
+        else
+            CHECK(edist_monitor(a, &pid, &ref) == 0);
         if (nrefs < NREFS)
             refs[nrefs++] = ref;
         else

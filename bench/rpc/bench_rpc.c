@@ -1,12 +1,15 @@
 /*
- * bench_rpc.c: sequential rpc round trips from edist into a BEAM node
- * (edist_rpc: a gen_server call to rex), calling erlang:node/0.
+ * bench_rpc.c: sequential rpc round trips from edist into a BEAM node,
+ * calling erlang:node/0: edist_rpc (a gen_server call to rex, the path of
+ * libei's ei_rpc), or with --erpc edist_erpc (a spawn request, as
+ * erpc:call and OTP 23+'s rpc:call make it).
  *
- * usage: bench_rpc PEER COOKIE SECONDS
- * prints: edist_rpc <calls> <seconds> <calls/s>
+ * usage: bench_rpc [--erpc] PEER COOKIE SECONDS
+ * prints: edist_rpc|edist_erpc <calls> <seconds> <calls/s>
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,8 +25,11 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+    int erpc = argc > 1 && !strcmp(argv[1], "--erpc");
+    argc -= erpc;
+    argv += erpc;
     if (argc != 4) {
-        fprintf(stderr, "usage: bench_rpc PEER COOKIE SECONDS\n");
+        fprintf(stderr, "usage: bench_rpc [--erpc] PEER COOKIE SECONDS\n");
         return 2;
     }
     char name[64];
@@ -44,8 +50,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < 100; i++) {
             edist_term res;
             edist_arena_reset(a);
-            int rc =
-                edist_rpc(n, argv[1], "erlang", "node", NULL, 5000, a, &res);
+            int rc = (erpc ? edist_erpc : edist_rpc)(
+                n, argv[1], "erlang", "node", NULL, 5000, a, &res);
             if (rc != 0) {
                 fprintf(stderr, "rpc: %s\n", edist_strerror(rc));
                 return 1;
@@ -54,7 +60,8 @@ int main(int argc, char **argv)
         }
         t = now();
     }
-    printf("edist_rpc %ld %.3f %.0f\n", calls, t - t0, calls / (t - t0));
+    printf("%s %ld %.3f %.0f\n", erpc ? "edist_erpc" : "edist_rpc", calls,
+           t - t0, calls / (t - t0));
     edist_arena_free(a);
     edist_node_stop(n);
     return 0;

@@ -4,11 +4,14 @@
 #
 #   bench/rpc/run.sh [SECONDS]      (default 3 s per measurement)
 #
-# REPS (default 3) measurements of each side, in alternating order (A B,
-# B A, A B: whichever runs second had a warmer peer), best of each kept.
+# REPS (default 3) measurements of each client, in rotated order (the
+# edist -> BEAM clients) or alternating order (BEAM -> edist / BEAM), best
+# of each kept.
 #
-# edist -> BEAM: edist_rpc (gen_server call to rex) against libei's ei_rpc
-# (erl_call's path), both calling erlang:node/0 on BEAM node b.
+# edist -> BEAM: edist_rpc (a gen_server call to rex) against libei's
+# ei_rpc (erl_call's path, rex), and edist_erpc (a spawn request for
+# erpc:execute_call/4, as OTP's own erpc:call and rpc:call) for reference,
+# all calling erlang:node/0 on BEAM node b.
 # BEAM -> edist: rpc:call(C, erlang, node, []) into `edist node` against
 # rpc:call into a second BEAM node, from the same BEAM node.
 # Sequential calls (one in flight): this measures latency-bound round trips.
@@ -33,6 +36,7 @@ wait_registered b2
 REPS=${REPS:-3}
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 > b + 0) ? a : b }'; }
 run_e() { "$B/bench/rpc/bench_rpc" b@127.0.0.1 bench "$SECS" | awk '{print $4}'; }
+run_r() { "$B/bench/rpc/bench_rpc" --erpc b@127.0.0.1 bench "$SECS" | awk '{print $4}'; }
 run_ei() {
     if [ -x "$B/bench/rpc/bench_ei_rpc" ]; then
         "$B/bench/rpc/bench_ei_rpc" b@127.0.0.1 bench "$SECS" | awk '{print $4}'
@@ -40,16 +44,17 @@ run_ei() {
         echo 0
     fi
 }
+# Each rep runs the three clients in a rotated order, so that none is
+# always the one with the coldest (or warmest) peer.
 e=0
+r=0
 ei=0
 for i in $(seq 1 "$REPS"); do
-    if [ $((i % 2)) = 1 ]; then
-        e=$(max "$e" "$(run_e)")
-        ei=$(max "$ei" "$(run_ei)")
-    else
-        ei=$(max "$ei" "$(run_ei)")
-        e=$(max "$e" "$(run_e)")
-    fi
+    case $((i % 3)) in
+    1) e=$(max "$e" "$(run_e)"); r=$(max "$r" "$(run_r)"); ei=$(max "$ei" "$(run_ei)") ;;
+    2) r=$(max "$r" "$(run_r)"); ei=$(max "$ei" "$(run_ei)"); e=$(max "$e" "$(run_e)") ;;
+    0) ei=$(max "$ei" "$(run_ei)"); e=$(max "$e" "$(run_e)"); r=$(max "$r" "$(run_r)") ;;
+    esac
 done
 out=$(run_erl $((SECS * 2 * REPS + 60)) "$EP" d bench "
   Secs = $SECS,
@@ -76,4 +81,5 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 echo "| direction | edist (calls/s) | peer (calls/s) | edist / peer |"
 echo "|---|---:|---:|---:|"
 echo "| edist -> BEAM: edist_rpc vs libei ei_rpc | $e | $ei | $(ratio "$e" "$ei") |"
+echo "| edist -> BEAM: edist_erpc (spawn request) vs libei ei_rpc | $r | $ei | $(ratio "$r" "$ei") |"
 echo "| BEAM -> edist vs BEAM -> BEAM: rpc:call | $be | $bb | $(ratio "$be" "$bb") |"

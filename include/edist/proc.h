@@ -243,6 +243,37 @@ EDIST_EXTERN int edist_rpc(edist_node *node, const char *peer,
                            const edist_term *args, int timeout_ms,
                            edist_arena *a, edist_term *result);
 
+/*
+ * erpc:call(Node, Module, Function, Args, Timeout), made as OTP 23+ makes
+ * it (and rpc:call with it): a SPAWN_REQUEST for erpc:execute_call/4,
+ * monitored, whose exit reason carries the result (protocol.md 5.6).  It
+ * tells the caller how the function ended, which rex cannot.  The peer
+ * must answer spawn requests (BEAM since OTP 23, edist nodes).  args is a
+ * proper list term or NULL for [] (borrowed).
+ *
+ * Returns the class the function ended with, *result (in arena a) holding:
+ *   EDIST_RPC_RETURN (0)  its value;
+ *   EDIST_RPC_ERROR       {Reason, Stack} (undef included: erlang:error);
+ *   EDIST_RPC_EXIT        the exit reason (also when the process was
+ *                         killed by an exit signal: then that signal's);
+ *   EDIST_RPC_THROW       the thrown value.
+ * Or, with *result untouched unless said: EDIST_ENOCONN when the node
+ * cannot be reached or goes down during the call; EDIST_ETIMEDOUT after
+ * timeout_ms (< 0: forever; the function is not stopped, as with
+ * erpc:call, and what it sends later is dropped); EDIST_EBADRPC when the
+ * peer refused to spawn, *result being the reason (notsup, badarg,
+ * system_limit); EDIST_EINVAL (NULL arguments, or peer is this node);
+ * EDIST_ENOMEM.
+ *
+ * The function's group leader is a process of this node that passes its
+ * I/O requests to `user` on the node they came from: io:format prints on
+ * the called node's console, as it does through rex.
+ */
+EDIST_EXTERN int edist_erpc(edist_node *node, const char *peer,
+                            const char *module, const char *function,
+                            const edist_term *args, int timeout_ms,
+                            edist_arena *a, edist_term *result);
+
 #ifdef __cplusplus
 }
 #endif

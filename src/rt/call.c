@@ -1,6 +1,6 @@
 /*
  * call.c: gen_server style call / cast / reply, and rpc:call into any
- * node through its `rex` server.
+ * node through its `rex` server, and erpc:call by a spawn request.
  *
  * A call tags its request [alias | Mref] (the monitor reference, made an
  * alias of the private mailbox) when the server's node knows aliases,
@@ -205,21 +205,178 @@ void call_pool_close(edist_node *n)
         edist_mbox_close(mbs[i]);
 }
 
-int edist_rpc(edist_node *n, const char *peer, const char *module,
-              const char *function, const edist_term *args, int timeout_ms,
-              edist_arena *a, edist_term *result)
+/* Whether peer answers spawn requests (OTP 23+, edist). */
+static int rpc_peer_spawns(edist_node *n, const char *peer)
+{
+    edist_peer *p = peer_lookup(n, peer, strlen(peer));
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int ok = p->state == PEER_UP && (p->flags & EDIST_DFLAG_SPAWN);
+    pthread_mutex_unlock(&p->mu);
+    peer_unref(p);
+    return ok;
+}
+
+/* The class and value of the exit reason of erpc:execute_call/4 (the
+ * DOWN of the spawned process), as erpc:call turns it into its return or
+ * exception (erpc.erl, result/4).  Returns the EDIST_RPC_* class, or
+ * EDIST_EBADRPC / EDIST_ENOCONN for erpc's own errors, or EDIST_ENOMEM. */
+static int erpc_down_result(edist_arena *a, const edist_term *res,
+                            const edist_term *reason, edist_term *out)
+{
+    const edist_term *el = reason->v.tuple.elems;
+    size_t ar = reason->type == EDIST_TERM_TUPLE ? reason->v.tuple.arity : 0;
+    if (ar >= 3 && edist_term_equal(&el[0], res)) {
+        if (ar == 3 && edist_term_is_atom(&el[1], "return")) {
+            *out = el[2];
+            return EDIST_RPC_RETURN;
+        }
+        if (ar == 3 && edist_term_is_atom(&el[1], "throw")) {
+            *out = el[2];
+            return EDIST_RPC_THROW;
+        }
+        if (ar == 3 && edist_term_is_atom(&el[1], "exit")) {
+            *out = el[2];
+            return EDIST_RPC_EXIT;
+        }
+        if (ar == 4 && edist_term_is_atom(&el[1], "error")) {
+            if (edist_term_tuple(a, out, 2) < 0)
+                return EDIST_ENOMEM;
+            out->v.tuple.elems[0] = el[2];
+            out->v.tuple.elems[1] = el[3];
+            return EDIST_RPC_ERROR;
+        }
+        if (ar == 3 && edist_term_is_atom(&el[1], "error") &&
+            el[2].type == EDIST_TERM_TUPLE && el[2].v.tuple.arity == 2) {
+            /* {erpc, Reason}: too many arguments (system_limit). */
+            *out = el[2].v.tuple.elems[1];
+            return EDIST_EBADRPC;
+        }
+    }
+    if (edist_term_is_atom(reason, "noconnection"))
+        return EDIST_ENOCONN;
+    /* Killed, or anything but erpc's own exit: exit({signal, Reason}). */
+    *out = *reason;
+    return EDIST_RPC_EXIT;
+}
+
+/* SPAWN_REQUEST {29, ReqId, From, GroupLeader, {erpc, execute_call, 4},
+ * [monitor]} with [Res, M, F, Args]: what erpc:call, and so rpc:call,
+ * sends on OTP 23+ ([{reply, error_only}, monitor]; the reply option
+ * stays with the caller).  The process's group leader is the node's I/O
+ * proxy (route.c). */
+static int rpc_spawn_send(edist_node *n, edist_mbox *mb, const char *peer,
+                          const edist_term *reqid, const edist_term *res,
+                          const char *module, const char *function,
+                          const edist_term *args)
+{
+    /* Three terms naming our node (up to 1020 bytes of UTF-8 each). */
+    uint8_t ctl[4096];
+    edist_etf_writer w;
+    edist_term self = edist_mbox_pid(mb), gl = edist_mbox_pid(n->io_proxy);
+    edist_term mfa[3] = {sig_atom("erpc"), sig_atom("execute_call"),
+                         edist_mk_int(4)};
+    edist_term opt = sig_atom("monitor"), nil = edist_mk_nil(), opts;
+    opts.type = EDIST_TERM_LIST;
+    opts.v.list.len = 1;
+    opts.v.list.elems = &opt;
+    opts.v.list.tail = &nil;
+    edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
+    edist_etf_put_tuple_header(&w, 6);
+    edist_etf_put_int(&w, 29); /* SPAWN_REQUEST */
+    edist_etf_put_term(&w, reqid);
+    edist_etf_put_term(&w, &self);
+    edist_etf_put_term(&w, &gl);
+    edist_term t = sig_tuple(mfa, 3);
+    edist_etf_put_term(&w, &t);
+    edist_etf_put_term(&w, &opts);
+    if (w.err)
+        return w.err;
+    edist_term al[4] = {*res, sig_atom(module), sig_atom(function), *args};
+    edist_term arglist;
+    arglist.type = EDIST_TERM_LIST;
+    arglist.v.list.len = 4;
+    arglist.v.list.elems = al;
+    arglist.v.list.tail = &nil;
+    return mbox_send_ctl(mb, peer, ctl, w.len, &arglist);
+}
+
+int edist_erpc(edist_node *n, const char *peer, const char *module,
+               const char *function, const edist_term *args, int timeout_ms,
+               edist_arena *a, edist_term *result)
 {
     if (!n || !peer || !module || !function || !a || !result)
         return EDIST_EINVAL;
-    edist_term nil = edist_mk_nil(), why;
+    edist_term nil = edist_mk_nil();
     if (!args)
         args = &nil;
     uint64_t deadline =
         node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
-    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
-        why = sig_atom("nodedown");
-        return badrpc(a, &why, result);
+    if (node_is_local(n, (edist_atom){peer, strlen(peer)}))
+        return EDIST_EINVAL; /* we spawn nothing for ourselves */
+    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0)
+        return EDIST_ENOCONN;
+    if (!rpc_peer_spawns(n, peer)) {
+        *result = sig_atom("notsup"); /* erpc's {erpc, notsup} */
+        return EDIST_EBADRPC;
     }
+    edist_mbox *mb = call_pool_get(n);
+    if (!mb)
+        return EDIST_ENOMEM;
+    edist_term reqid = edist_make_ref(n), res = edist_make_ref(n);
+    int rc = sig_spawn_monitor(mb, &reqid, peer, strlen(peer));
+    if (rc == 0 &&
+        (rc = rpc_spawn_send(n, mb, peer, &reqid, &res, module, function,
+                             args)) == 0 &&
+        !rpc_peer_spawns(n, peer))
+        /* Lost since we looked: had it gone before the monitor was in the
+         * table, nothing else would fire it. */
+        sig_node_down(n, peer, strlen(peer));
+    int done = 0;
+    while (rc == 0 && !done) {
+        edist_msg *m;
+        rc = edist_recv(mb, &m, left_ms(deadline, timeout_ms));
+        if (rc < 0)
+            break;
+        edist_term t;
+        int d = edist_msg_term(m, a, &t);
+        edist_msg_free(m);
+        if (d < 0 || t.type != EDIST_TERM_TUPLE)
+            continue;
+        edist_term *el = t.v.tuple.elems;
+        if (t.v.tuple.arity == 5 && edist_term_is_atom(&el[0], "DOWN") &&
+            edist_term_equal(&el[1], &reqid)) {
+            rc = erpc_down_result(a, &res, &el[4], result);
+            done = 1;
+        } else if (t.v.tuple.arity == 4 &&
+                   edist_term_is_atom(&el[0], "spawn_reply") &&
+                   edist_term_equal(&el[1], &reqid)) {
+            /* The spawn failed: noconnection, or notsup, badarg,
+             * system_limit (erpc's error({erpc, Reason})). */
+            if (edist_term_is_atom(&el[3], "noconnection")) {
+                rc = EDIST_ENOCONN;
+            } else {
+                *result = el[3];
+                rc = EDIST_EBADRPC;
+            }
+            done = 1;
+        }
+    }
+    /* After a timeout: the peer forgets our monitor, and what it still
+     * sends for this request finds no entry and is dropped. */
+    edist_demonitor(mb, &reqid);
+    call_pool_put(n, mb);
+    return rc == EDIST_ECLOSED ? EDIST_ENOCONN : rc;
+}
+
+/* rpc:call through rex: {'$gen_call', {Self, Ref}, {call, M, F, Args,
+ * user}}, as libei's ei_rpc and OTP before 23. */
+static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
+                      const char *function, const edist_term *args,
+                      uint64_t deadline, int timeout_ms, edist_arena *a,
+                      edist_term *result)
+{
     edist_mbox *mb = call_pool_get(n);
     if (!mb)
         return EDIST_ENOMEM;
@@ -231,8 +388,7 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
         call_pool_put(n, mb);
         return rc;
     }
-    /* {'$gen_call', {Self, Ref}, {call, M, F, Args, user}} to {rex, Peer} */
-    edist_term ref = edist_make_ref(n), self = edist_mbox_pid(mb);
+    edist_term ref = edist_make_ref(n), self = edist_mbox_pid(mb), why;
     edist_term fel[2] = {self, ref};
     edist_term rel[5] = {sig_atom("call"), sig_atom(module), sig_atom(function),
                          *args, sig_atom("user")};
@@ -271,4 +427,23 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
         edist_term_is_atom(&result->v.tuple.elems[0], "badrpc"))
         return EDIST_EBADRPC;
     return 0;
+}
+
+int edist_rpc(edist_node *n, const char *peer, const char *module,
+              const char *function, const edist_term *args, int timeout_ms,
+              edist_arena *a, edist_term *result)
+{
+    if (!n || !peer || !module || !function || !a || !result)
+        return EDIST_EINVAL;
+    edist_term nil = edist_mk_nil(), why;
+    if (!args)
+        args = &nil;
+    uint64_t deadline =
+        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
+        why = sig_atom("nodedown");
+        return badrpc(a, &why, result);
+    }
+    return rpc_by_rex(n, peer, module, function, args, deadline, timeout_ms, a,
+                      result);
 }

@@ -437,6 +437,25 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     return rc;
 }
 
+int mbox_send_ctl(edist_mbox *from, const char *node, const uint8_t *ctl,
+                  size_t ctl_len, const edist_term *payload)
+{
+    edist_node *n = from->node;
+    uint8_t buf[MBOX_STACK_ENCODE];
+    size_t len, size;
+    int rc = mbox_prepare(payload, buf, sizeof buf, &len, &size);
+    if (rc < 0)
+        return rc;
+    edist_peer *p = mbox_peer(n, node, strlen(node), 0);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
+    rc = mbox_queue(p, ctl, ctl_len, payload, buf, len, size);
+    peer_unref(p);
+    if (rc == 0) /* the answer may come over the socket: rx.c */
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
+    return rc;
+}
+
 /* ---- connections */
 
 int edist_connect(edist_node *n, const char *peer, int timeout_ms,

@@ -287,6 +287,7 @@ static void node_free(edist_node *n)
         edist_epmd_unregister(n->reg);
     if (n->listen_fd >= 0)
         close(n->listen_fd);
+    edist_mbox_close(n->io_proxy); /* a start that failed after opening it */
     sig_destroy(n);
     nodemon_destroy(n);
     rpc_server_stop(n);
@@ -381,6 +382,10 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         goto fail;
     if ((rc = mesh_init(n, o->no_connect_all)) < 0)
         goto fail;
+    if ((rc = edist_mbox_open(n, &n->io_proxy)) < 0)
+        goto fail;
+    n->io_proxy_id = n->io_proxy->proc.id;
+    n->io_proxy_serial = n->io_proxy->proc.serial;
     if ((rc = edist_loop_init(&n->loop, n, node_on_stop)) < 0)
         goto fail;
     if ((rc = node_loop_setup(n)) < 0 ||
@@ -405,6 +410,8 @@ void edist_node_stop(edist_node *n)
      * mailbox still open learns it ended (`shutdown`) before the
      * connections close (node_on_stop flushes what is queued). */
     call_pool_close(n);
+    edist_mbox_close(n->io_proxy);
+    n->io_proxy = NULL;
     rpc_server_stop(n);
     mesh_stop(n);
     sig_node_stop(n);

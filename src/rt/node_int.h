@@ -242,7 +242,12 @@ struct edist_node {
     edist_mbox *rpc_pool[8];
     size_t rpc_pool_n;
     rt_mesh *mesh; /* mesh.c: global_name_server; NULL when hidden */
-    node_rx rx;    /* reading up links, leader/follower (rx.c) */
+    /* The group leader of the processes edist_rpc spawns: its I/O
+     * requests go on to the caller's `user` (route.c).  The I/O thread
+     * knows it by id and serial, which stay valid after it is closed. */
+    edist_mbox *io_proxy;
+    uint32_t io_proxy_id, io_proxy_serial;
+    node_rx rx; /* reading up links, leader/follower (rx.c) */
 
     atomic_uint_fast64_t next_ref; /* make_ref counter */
     uint32_t ref_salt[2];          /* random words: refs of this node */
@@ -328,6 +333,12 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m);
  * EDIST_ENOMEM. */
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version);
+/* Sends the control term ctl (encoded, no version byte) with payload (a
+ * term, borrowed) from mailbox from to node (not ours), connecting if
+ * needed; an answer may then be read by from's receiving thread.
+ * Returns 0 or a peer_send / encoding error. */
+int mbox_send_ctl(edist_mbox *from, const char *node, const uint8_t *ctl,
+                  size_t ctl_len, const edist_term *payload);
 /* I/O thread or leader: between begin and end, deliveries made on that
  * thread are batched per mailbox.  end pushes what is held and returns 1 when a
  * mailbox went over its cap meanwhile (pause the source), else 0. */

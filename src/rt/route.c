@@ -147,15 +147,62 @@ static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
     return 0;
 }
 
-static int route_send(edist_node *n, const edist_dist_msg *m,
-                      edist_etf_reader *r, int has_from, int tt)
+/* The group leader edist_rpc gives the processes it spawns (call.c): an
+ * I/O request {io_request, From, ReplyAs, Request} goes on to `user` on
+ * the node it came from, which prints it and answers From directly.  So
+ * io:format in a function called by edist_rpc prints on that node's
+ * console, as with rex's `user` (erl_call, ei_rpc), and never waits for a
+ * reply we could not give: the request may need the group leader to run
+ * Erlang code (io_lib:format).  Anything else sent there is dropped. */
+static int route_io_request(edist_node *n, edist_peer *p,
+                            const edist_dist_msg *m, const uint8_t *payload)
+{
+    edist_etf_reader r;
+    size_t len = (size_t)(m->data + m->len - payload);
+    edist_etf_reader_init(&r, payload, len, (const edist_atom *)m->atoms,
+                          m->natoms);
+    if (m->versioned && edist_etf_read_version(&r) < 0)
+        return 0;
+    /* Decoded and encoded again, not forwarded as bytes: the payload may
+     * use this connection's atom cache. */
+    edist_arena *a = edist_arena_new(NULL);
+    edist_term t;
+    size_t size;
+    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0 &&
+        t.type == EDIST_TERM_TUPLE && t.v.tuple.arity == 4 &&
+        edist_term_is_atom(&t.v.tuple.elems[0], "io_request") &&
+        t.v.tuple.elems[1].type == EDIST_TERM_PID &&
+        edist_etf_encoded_size(&t, NULL, &size) == 0) {
+        uint8_t ctl[ROUTE_CTL_MAX];
+        edist_etf_writer w;
+        edist_term self = edist_mbox_pid(n->io_proxy);
+        edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
+        edist_etf_put_tuple_header(&w, 4);
+        edist_etf_put_int(&w, OP_REG_SEND);
+        edist_etf_put_term(&w, &self);
+        edist_etf_put_atom(&w, "", 0);
+        edist_etf_put_atom_z(&w, "user");
+        if (!w.err)
+            peer_send_term(p, ctl, w.len, &t, size);
+    }
+    edist_arena_free(a);
+    return 0;
+}
+
+static int route_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
+                      edist_etf_reader *r, int tt)
 {
     edist_term to;
     if (edist_etf_skip(r, 0) < 0 || /* Unused or From */
         edist_etf_read_pid(r, &to) < 0 || (tt && edist_etf_skip(r, 0) < 0))
         return EDIST_EBADMSG;
-    (void)has_from;
-    return route_deliver(node_local_mbox(n, &to), m, r->p);
+    edist_mbox *mb = node_local_mbox(n, &to);
+    if (mb && mb->proc.id == n->io_proxy_id &&
+        mb->proc.serial == n->io_proxy_serial) {
+        edist_procs_put(&mb->proc);
+        return route_io_request(n, p, m, r->p);
+    }
+    return route_deliver(mb, m, r->p);
 }
 
 /* ALIAS_SEND {33, From, Alias} + Message: to the mailbox the alias (a
@@ -184,13 +231,13 @@ int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m)
         return EDIST_EBADMSG;
     switch (op) {
     case OP_SEND:
-        return route_send(n, m, &r, 0, 0);
+        return route_send(n, p, m, &r, 0);
     case OP_SEND_TT:
-        return route_send(n, m, &r, 0, 1);
+        return route_send(n, p, m, &r, 1);
     case OP_SEND_SENDER:
-        return route_send(n, m, &r, 1, 0);
+        return route_send(n, p, m, &r, 0);
     case OP_SEND_SENDER_TT:
-        return route_send(n, m, &r, 1, 1);
+        return route_send(n, p, m, &r, 1);
     case OP_REG_SEND:
         return route_reg_send(n, p, m, &r, 0);
     case OP_REG_SEND_TT:

@@ -1,8 +1,9 @@
 /*
  * sig_route.c: incoming signals (protocol.md 3.5, 3.6): LINK, EXIT,
  * EXIT2 and their _TT and PAYLOAD_ forms, UNLINK_ID and its ack,
- * MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT, and SPAWN_REQUEST (handed to
- * rpc_server.c).  Runs on the I/O thread; see signals.c for the table.
+ * MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT, SPAWN_REQUEST (handed to
+ * rpc_server.c) and SPAWN_REPLY (to edist_rpc's requests, call.c).  Runs on the
+ * I/O thread; see signals.c for the table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,62 @@ static int in_monitor_exit(edist_node *n, edist_peer *p, edist_arena *a,
     return 0;
 }
 
+/* SPAWN_REPLY {31, ReqId, To, Flags, Result} to edist_rpc's spawn request
+ * (call.c).  A pid names the process the monitor now watches; an atom is
+ * the spawn's failure, delivered as {spawn_reply, ReqId, error, Reason} as
+ * BEAM delivers it to spawn_request(..., [{reply, error_only}, monitor]).
+ * A process spawned without the monitor asked for could never report its
+ * end: the call fails with notsup rather than wait for nothing. */
+static int in_spawn_reply(edist_node *n, edist_peer *p, edist_arena *a,
+                          const edist_term *reqid, const edist_term *to,
+                          const edist_term *flags, const edist_term *result)
+{
+    if (to->type != EDIST_TERM_PID || reqid->type != EDIST_TERM_REF ||
+        flags->type != EDIST_TERM_INT)
+        return EDIST_EBADMSG;
+    if (!sig_is_local_pid(n, to))
+        return 0;
+    uint8_t *rb, *pid = NULL, *pid2 = NULL;
+    size_t rlen, plen = 0;
+    if (sig_encode(reqid, &rb, &rlen) < 0)
+        return 0;
+    int ok = result->type == EDIST_TERM_PID && (flags->v.i & 2) &&
+             sig_encode(result, &pid, &plen) == 0 &&
+             sig_encode(result, &pid2, &plen) == 0;
+    pthread_mutex_lock(&n->sig.mu);
+    sig_ent *e = sig_tab_find(n, SIG_MON_OUT, to->v.pid.id, to->v.pid.serial,
+                              NULL, 0, rb, rlen);
+    /* Only the node asked may answer (see in_monitor_exit), and only once:
+     * a known target means the reply came already. */
+    if (e && (e->target || e->node_len != p->name_len ||
+              memcmp(e->node, p->name, p->name_len) != 0))
+        e = NULL;
+    if (e && ok) {
+        free(e->who);
+        e->who = pid;
+        e->who_len = plen;
+        e->target = pid2;
+        e->target_len = plen;
+        pid = pid2 = NULL;
+    } else if (e) {
+        edist_term t;
+        if (edist_term_tuple(a, &t, 4) == 0) {
+            t.v.tuple.elems[0] = sig_atom("spawn_reply");
+            t.v.tuple.elems[1] = *reqid;
+            t.v.tuple.elems[2] = sig_atom("error");
+            t.v.tuple.elems[3] =
+                result->type == EDIST_TERM_ATOM ? *result : sig_atom("notsup");
+            sig_deliver_to(n, e->id, e->serial, &t);
+        }
+        sig_tab_del(n, e);
+    }
+    pthread_mutex_unlock(&n->sig.mu);
+    free(rb);
+    free(pid);
+    free(pid2);
+    return 0;
+}
+
 int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
 {
     switch (op) {
@@ -243,6 +300,8 @@ int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
     case OP_MONITOR_P_EXIT:
     case OP_UNLINK_ID:
     case OP_UNLINK_ID_ACK:
+    case OP_SPAWN_REPLY:
+    case OP_SPAWN_REPLY_TT:
         break;
     default:
         if (op >= OP_PAYLOAD_EXIT && op <= OP_SPAWN_REQUEST_TT)
@@ -312,6 +371,12 @@ int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
     case OP_SPAWN_REQUEST:
     case OP_SPAWN_REQUEST_TT:
         rc = ar >= 6 ? rpc_spawn_request(n, p, &ctl, &payload) : EDIST_EBADMSG;
+        break;
+    case OP_SPAWN_REPLY:
+    case OP_SPAWN_REPLY_TT:
+        rc = ar == (op == OP_SPAWN_REPLY ? 5u : 6u)
+                 ? in_spawn_reply(n, p, a, &el[1], &el[2], &el[3], &el[4])
+                 : EDIST_EBADMSG;
         break;
     default:
         rc = 0;

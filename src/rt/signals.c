@@ -288,6 +288,22 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
     return rc;
 }
 
+int sig_spawn_monitor(edist_mbox *mb, const edist_term *reqid, const char *node,
+                      size_t len)
+{
+    edist_node *n = mb->node;
+    /* Who is unknown until SPAWN_REPLY names the process; a DOWN before
+     * it (the connection lost) says `undefined`. */
+    edist_term who = sig_atom("undefined");
+    sig_ent e;
+    int rc = sig_ent_init(&e, SIG_MON_OUT, mb, node, len);
+    if (rc == 0)
+        rc = sig_encode(reqid, &e.ref, &e.ref_len);
+    if (rc == 0)
+        rc = sig_encode(&who, &e.who, &e.who_len);
+    return sig_ent_commit(n, &e, rc);
+}
+
 int edist_demonitor(edist_mbox *mb, const edist_term *ref)
 {
     if (!mb || !ref)
@@ -318,10 +334,10 @@ int edist_demonitor(edist_mbox *mb, const edist_term *ref)
                     break;
                 }
             }
-        } else {
+        } else if (e->target) {
             sig_out_push(&out, e->node, e->node_len, OP_DEMONITOR_P, me, me_len,
                          e->target, e->target_len, rb, rlen, NULL);
-        }
+        } /* else a spawn whose reply has not come: nothing to undo yet */
         sig_tab_del(n, e);
     }
     pthread_mutex_unlock(&n->sig.mu);

@@ -65,6 +65,14 @@ int sig_add_monitor_in(edist_mbox *mb, const edist_term *origin,
 int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
                     size_t len);
 
+/* edist_rpc's spawn request (call.c): mb monitors, with reference reqid,
+ * the process node will spawn for it.  The entry learns the process from
+ * SPAWN_REPLY (sig_route.c), fires as any monitor (MONITOR_P_EXIT,
+ * noconnection) and is dropped by edist_demonitor(mb, reqid), which tells
+ * the peer only once the process is known.  Returns 0 or EDIST_ENOMEM. */
+int sig_spawn_monitor(edist_mbox *mb, const edist_term *reqid, const char *node,
+                      size_t len);
+
 /* edist_link / edist_unlink (proc_link.c wraps them: see proc.h). */
 int sig_link(edist_mbox *mb, const edist_term *pid);
 int sig_unlink(edist_mbox *mb, const edist_term *pid);
