@@ -42,6 +42,21 @@ static int call_send(edist_mbox *mb, const edist_term *to,
     return edist_send_named(mb, name, nd ? node : NULL, msg);
 }
 
+/* Whether the connection to node is up with every flag in flags
+ * negotiated. */
+static int call_peer_has(edist_node *n, const char *node, size_t len,
+                         uint64_t flags)
+{
+    edist_peer *p = peer_lookup(n, node, len);
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int ok = p->state == PEER_UP && (p->flags & flags) == flags;
+    pthread_mutex_unlock(&p->mu);
+    peer_unref(p);
+    return ok;
+}
+
 /* Whether the node of to takes [alias | Ref] tags: ours does, a peer
  * does when it negotiated ALIAS (OTP 24+). */
 static int call_alias_ok(edist_node *n, const edist_term *to)
@@ -51,16 +66,8 @@ static int call_alias_ok(edist_node *n, const edist_term *to)
         node = to->v.pid.node;
     else if (to->type == EDIST_TERM_TUPLE)
         node = to->v.tuple.elems[1].v.atom;
-    if (node_is_local(n, node))
-        return 1;
-    edist_peer *p = peer_lookup(n, node.name, node.len);
-    if (!p)
-        return 0;
-    pthread_mutex_lock(&p->mu);
-    int ok = p->state == PEER_UP && (p->flags & EDIST_DFLAG_ALIAS);
-    pthread_mutex_unlock(&p->mu);
-    peer_unref(p);
-    return ok;
+    return node_is_local(n, node) ||
+           call_peer_has(n, node.name, node.len, EDIST_DFLAG_ALIAS);
 }
 
 static int left_ms(uint64_t deadline, int timeout_ms)
@@ -69,6 +76,24 @@ static int left_ms(uint64_t deadline, int timeout_ms)
         return -1;
     uint64_t now = node_now_ms();
     return now >= deadline ? 0 : (int)(deadline - now);
+}
+
+/* Waits until the deadline for the next message of mb that decodes to a
+ * tuple (others are dropped).  Returns 0 with *t in arena a, or the error
+ * of edist_recv (EDIST_ETIMEDOUT, EDIST_ECLOSED, ...). */
+static int call_next_tuple(edist_mbox *mb, uint64_t deadline, int timeout_ms,
+                           edist_arena *a, edist_term *t)
+{
+    for (;;) {
+        edist_msg *m;
+        int rc = edist_recv(mb, &m, left_ms(deadline, timeout_ms));
+        if (rc < 0)
+            return rc;
+        int d = edist_msg_term(m, a, t);
+        edist_msg_free(m);
+        if (d == 0 && t->type == EDIST_TERM_TUPLE)
+            return 0;
+    }
 }
 
 int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
@@ -102,16 +127,9 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
     edist_term mel[3] = {sig_atom("$gen_call"), sig_tuple(fel, 2), *request};
     edist_term msg = sig_tuple(mel, 3);
     rc = call_send(me, to, &msg);
-    while (rc == 0) {
-        edist_msg *m;
-        rc = edist_recv(me, &m, left_ms(deadline, timeout_ms));
-        if (rc < 0)
-            break;
-        edist_term t;
-        int d = edist_msg_term(m, a, &t);
-        edist_msg_free(m);
-        if (d < 0 || t.type != EDIST_TERM_TUPLE)
-            continue;
+    edist_term t;
+    while (rc == 0 &&
+           (rc = call_next_tuple(me, deadline, timeout_ms, a, &t)) == 0) {
         edist_term *el = t.v.tuple.elems;
         if (t.v.tuple.arity == 2 && edist_term_equal(&el[0], &tag)) {
             *reply = el[1];
@@ -205,17 +223,10 @@ void call_pool_close(edist_node *n)
         edist_mbox_close(mbs[i]);
 }
 
-/* Whether peer answers spawn requests (OTP 23+, edist). */
+/* Whether peer is up and answers spawn requests (OTP 23+, edist). */
 static int rpc_peer_spawns(edist_node *n, const char *peer)
 {
-    edist_peer *p = peer_lookup(n, peer, strlen(peer));
-    if (!p)
-        return 0;
-    pthread_mutex_lock(&p->mu);
-    int ok = p->state == PEER_UP && (p->flags & EDIST_DFLAG_SPAWN);
-    pthread_mutex_unlock(&p->mu);
-    peer_unref(p);
-    return ok;
+    return call_peer_has(n, peer, strlen(peer), EDIST_DFLAG_SPAWN);
 }
 
 /* The class and value of the exit reason of erpc:execute_call/4 (the
@@ -333,25 +344,17 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
         /* Lost since we looked: had it gone before the monitor was in the
          * table, nothing else would fire it. */
         sig_node_down(n, peer, strlen(peer));
-    int done = 0;
-    while (rc == 0 && !done) {
-        edist_msg *m;
-        rc = edist_recv(mb, &m, left_ms(deadline, timeout_ms));
-        if (rc < 0)
-            break;
-        edist_term t;
-        int d = edist_msg_term(m, a, &t);
-        edist_msg_free(m);
-        if (d < 0 || t.type != EDIST_TERM_TUPLE)
-            continue;
+    edist_term t;
+    while (rc == 0 &&
+           (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {
         edist_term *el = t.v.tuple.elems;
         if (t.v.tuple.arity == 5 && edist_term_is_atom(&el[0], "DOWN") &&
             edist_term_equal(&el[1], &reqid)) {
             rc = erpc_down_result(a, &res, &el[4], result);
-            done = 1;
-        } else if (t.v.tuple.arity == 4 &&
-                   edist_term_is_atom(&el[0], "spawn_reply") &&
-                   edist_term_equal(&el[1], &reqid)) {
+            break;
+        }
+        if (t.v.tuple.arity == 4 && edist_term_is_atom(&el[0], "spawn_reply") &&
+            edist_term_equal(&el[1], &reqid)) {
             /* The spawn failed: noconnection, or notsup, badarg,
              * system_limit (erpc's error({erpc, Reason})). */
             if (edist_term_is_atom(&el[3], "noconnection")) {
@@ -360,7 +363,7 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
                 *result = el[3];
                 rc = EDIST_EBADRPC;
             }
-            done = 1;
+            break;
         }
     }
     /* After a timeout: the peer forgets our monitor, and what it still
@@ -396,15 +399,10 @@ static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
                          sig_tuple(rel, 5)};
     edist_term msg = sig_tuple(mel, 3);
     rc = edist_send_named(mb, "rex", peer, &msg);
-    while (rc == 0) {
-        edist_msg *m;
-        rc = edist_recv(mb, &m, left_ms(deadline, timeout_ms));
-        if (rc < 0)
-            break;
-        edist_term t;
-        int d = edist_msg_term(m, a, &t);
-        edist_msg_free(m);
-        if (d < 0 || t.type != EDIST_TERM_TUPLE || t.v.tuple.arity != 2)
+    edist_term t;
+    while (rc == 0 &&
+           (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {
+        if (t.v.tuple.arity != 2)
             continue;
         if (edist_term_equal(&t.v.tuple.elems[0], &ref)) {
             *result = t.v.tuple.elems[1];

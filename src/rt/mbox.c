@@ -376,6 +376,30 @@ static int mbox_ctl_send(uint8_t *ctl, size_t cap, const edist_term *to,
     return 0;
 }
 
+/* Sends ctl (already encoded) and msg from mailbox from to the remote node
+ * (name, len): msg is encoded before any connection starts, then queued.
+ * nopeer is the code when no peer can be made (the node is not stopping).
+ * Marks that an answer may come over the socket (rx.c). */
+static int mbox_send_remote(edist_mbox *from, const char *name, size_t len,
+                            const uint8_t *ctl, size_t ctl_len,
+                            const edist_term *msg, int nopeer)
+{
+    edist_node *n = from->node;
+    uint8_t buf[MBOX_STACK_ENCODE];
+    size_t blen, size;
+    int rc = mbox_prepare(msg, buf, sizeof buf, &blen, &size);
+    if (rc < 0)
+        return rc;
+    edist_peer *p = mbox_peer(n, name, len, 0);
+    if (!p)
+        return n->stopping ? EDIST_ESHUTDOWN : nopeer;
+    rc = mbox_queue(p, ctl, ctl_len, msg, buf, blen, size);
+    peer_unref(p);
+    if (rc == 0)
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
+    return rc;
+}
+
 int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
 {
     if (!from || !to || !msg)
@@ -388,19 +412,12 @@ int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
         edist_mbox *mb = node_local_mbox(n, to);
         return mbox_send_local(mb ? &mb->proc : NULL, msg);
     }
-    uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
-    size_t ctl_len = 0, len, size;
-    if ((rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len)) < 0 ||
-        (rc = mbox_prepare(msg, buf, sizeof buf, &len, &size)) < 0)
+    uint8_t ctl[MBOX_CTL_MAX];
+    size_t ctl_len = 0;
+    if ((rc = mbox_ctl_send(ctl, sizeof ctl, to, &ctl_len)) < 0)
         return rc;
-    edist_peer *p = mbox_peer(n, to->v.pid.node.name, to->v.pid.node.len, 0);
-    if (!p)
-        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
-    rc = mbox_queue(p, ctl, ctl_len, msg, buf, len, size);
-    peer_unref(p);
-    if (rc == 0) /* a reply may come over the socket: rx.c */
-        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
-    return rc;
+    return mbox_send_remote(from, to->v.pid.node.name, to->v.pid.node.len, ctl,
+                            ctl_len, msg, EDIST_ENOMEM);
 }
 
 int edist_send_named(edist_mbox *from, const char *name, const char *node,
@@ -422,38 +439,17 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     edist_etf_put_int(&cw, 6); /* REG_SEND */
     edist_etf_put_term(&cw, &self);
     edist_etf_put_atom(&cw, "", 0);
-    uint8_t buf[MBOX_STACK_ENCODE];
-    size_t len, size;
-    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0 ||
-        (rc = mbox_prepare(msg, buf, sizeof buf, &len, &size)) < 0)
+    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0)
         return rc;
-    edist_peer *p = mbox_peer(n, peer.name, peer.len, 0);
-    if (!p)
-        return n->stopping ? EDIST_ESHUTDOWN : EDIST_EBADNAME;
-    rc = mbox_queue(p, ctl, cw.len, msg, buf, len, size);
-    peer_unref(p);
-    if (rc == 0)
-        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
-    return rc;
+    return mbox_send_remote(from, peer.name, peer.len, ctl, cw.len, msg,
+                            EDIST_EBADNAME);
 }
 
 int mbox_send_ctl(edist_mbox *from, const char *node, const uint8_t *ctl,
                   size_t ctl_len, const edist_term *payload)
 {
-    edist_node *n = from->node;
-    uint8_t buf[MBOX_STACK_ENCODE];
-    size_t len, size;
-    int rc = mbox_prepare(payload, buf, sizeof buf, &len, &size);
-    if (rc < 0)
-        return rc;
-    edist_peer *p = mbox_peer(n, node, strlen(node), 0);
-    if (!p)
-        return n->stopping ? EDIST_ESHUTDOWN : EDIST_ENOMEM;
-    rc = mbox_queue(p, ctl, ctl_len, payload, buf, len, size);
-    peer_unref(p);
-    if (rc == 0) /* the answer may come over the socket: rx.c */
-        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
-    return rc;
+    return mbox_send_remote(from, node, strlen(node), ctl, ctl_len, payload,
+                            EDIST_ENOMEM);
 }
 
 /* ---- connections */

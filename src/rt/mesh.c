@@ -301,15 +301,9 @@ int mesh_route(edist_node *n, const edist_dist_msg *dm, const uint8_t *payload)
     rt_mesh *m = n->mesh;
     if (!m)
         return 0; /* hidden: as a node without global, drop it */
-    edist_etf_reader r;
-    size_t len = (size_t)(dm->data + dm->len - payload);
-    edist_etf_reader_init(&r, payload, len, (const edist_atom *)dm->atoms,
-                          dm->natoms);
-    if (dm->versioned && edist_etf_read_version(&r) < 0)
-        return 0;
-    edist_arena *a = edist_arena_new(NULL);
+    edist_arena *a;
     edist_term t;
-    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0) {
+    if (route_payload_term(dm, payload, &a, &t) == 0) {
         pthread_mutex_lock(&m->mu);
         /* What reached our pids came first. */
         mesh_drain(m, m->server);

@@ -326,6 +326,11 @@ int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, size_t *got, char *why,
 /* Returns 0, 1 when a mailbox passed its cap (pause the link), or a
  * negative code for a malformed control message (close the link). */
 int route_message(edist_node *n, edist_peer *p, const edist_dist_msg *m);
+/* Decodes the message that starts at payload (inside m) into a new arena,
+ * returned in *a (free it, also on failure, when not NULL).  Returns 0 or
+ * a decoding error. */
+int route_payload_term(const edist_dist_msg *m, const uint8_t *payload,
+                       edist_arena **a, edist_term *t);
 
 /* ---- mailboxes (mbox.c) */
 /* Copies a term (with or without its 131 byte) into a message for mb.

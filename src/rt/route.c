@@ -108,18 +108,28 @@ static int route_builtin(const edist_atom *name)
 /* rex (rpc's server, the path of erl_call, ei_rpc and edist_rpc): served
  * by the rpc server with the functions the program registered, unless a
  * mailbox took the name. */
-static int route_rex(edist_node *n, const edist_dist_msg *m,
-                     const uint8_t *payload)
+int route_payload_term(const edist_dist_msg *m, const uint8_t *payload,
+                       edist_arena **a, edist_term *t)
 {
     edist_etf_reader r;
     size_t len = (size_t)(m->data + m->len - payload);
     edist_etf_reader_init(&r, payload, len, (const edist_atom *)m->atoms,
                           m->natoms);
-    if (m->versioned && edist_etf_read_version(&r) < 0)
-        return 0;
-    edist_arena *a = edist_arena_new(NULL);
+    *a = NULL;
+    int rc = m->versioned ? edist_etf_read_version(&r) : 0;
+    if (rc < 0)
+        return rc;
+    if (!(*a = edist_arena_new(NULL)))
+        return EDIST_ENOMEM;
+    return edist_etf_read_term(&r, *a, NULL, t);
+}
+
+static int route_rex(edist_node *n, const edist_dist_msg *m,
+                     const uint8_t *payload)
+{
+    edist_arena *a;
     edist_term t;
-    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0 &&
+    if (route_payload_term(m, payload, &a, &t) == 0 &&
         !mesh_rex_features(n, &t))
         rpc_rex_request(n, &t);
     edist_arena_free(a);
@@ -157,18 +167,12 @@ static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
 static int route_io_request(edist_node *n, edist_peer *p,
                             const edist_dist_msg *m, const uint8_t *payload)
 {
-    edist_etf_reader r;
-    size_t len = (size_t)(m->data + m->len - payload);
-    edist_etf_reader_init(&r, payload, len, (const edist_atom *)m->atoms,
-                          m->natoms);
-    if (m->versioned && edist_etf_read_version(&r) < 0)
-        return 0;
     /* Decoded and encoded again, not forwarded as bytes: the payload may
      * use this connection's atom cache. */
-    edist_arena *a = edist_arena_new(NULL);
+    edist_arena *a;
     edist_term t;
     size_t size;
-    if (a && edist_etf_read_term(&r, a, NULL, &t) == 0 &&
+    if (route_payload_term(m, payload, &a, &t) == 0 &&
         t.type == EDIST_TERM_TUPLE && t.v.tuple.arity == 4 &&
         edist_term_is_atom(&t.v.tuple.elems[0], "io_request") &&
         t.v.tuple.elems[1].type == EDIST_TERM_PID &&
