@@ -285,7 +285,7 @@ static int rpc_spawn_send(edist_node *n, edist_mbox *mb, const char *peer,
     /* Three terms naming our node (up to 1020 bytes of UTF-8 each). */
     uint8_t ctl[4096];
     edist_etf_writer w;
-    edist_term self = edist_mbox_pid(mb), gl = edist_mbox_pid(n->io_proxy);
+    edist_term self = edist_mbox_pid(mb), gl = node_io_proxy_pid(n);
     edist_term mfa[3] = {sig_atom("erpc"), sig_atom("execute_call"),
                          edist_mk_int(4)};
     edist_term opt = sig_atom("monitor"), nil = edist_mk_nil(), opts;
@@ -326,8 +326,9 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
         node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
     if (node_is_local(n, (edist_atom){peer, strlen(peer)}))
         return EDIST_EINVAL; /* we spawn nothing for ourselves */
-    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0)
-        return EDIST_ENOCONN;
+    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0 ||
+        !call_peer_has(n, peer, strlen(peer), 0))
+        return EDIST_ENOCONN; /* also when it went down since */
     if (!rpc_peer_spawns(n, peer)) {
         *result = sig_atom("notsup"); /* erpc's {erpc, notsup} */
         return EDIST_EBADRPC;
@@ -366,8 +367,9 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
             break;
         }
     }
-    /* After a timeout: the peer forgets our monitor, and what it still
-     * sends for this request finds no entry and is dropped. */
+    /* After a timeout the entry goes: what the peer still sends for this
+     * request finds none and is dropped, and a SPAWN_REPLY that comes
+     * later is answered with DEMONITOR_P (sig_route.c). */
     edist_demonitor(mb, &reqid);
     call_pool_put(n, mb);
     return rc == EDIST_ECLOSED ? EDIST_ENOCONN : rc;

@@ -446,6 +446,12 @@ int node_is_local(const edist_node *n, edist_atom node)
     return node.len == n->name_len && memcmp(node.name, n->name, node.len) == 0;
 }
 
+edist_term node_io_proxy_pid(const edist_node *n)
+{
+    return edist_mk_pid(edist_node_atom(n), n->io_proxy_id, n->io_proxy_serial,
+                        n->creation);
+}
+
 edist_term edist_make_ref(edist_node *n)
 {
     uint64_t c = atomic_fetch_add(&n->next_ref, 1);

@@ -351,6 +351,10 @@ void mbox_batch_begin(edist_node *n);
 int mbox_batch_end(edist_node *n);
 void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up);
 int node_is_local(const edist_node *n, edist_atom node);
+/* The pid of the I/O proxy (the group leader edist_erpc gives): made
+ * from its id and serial, so any thread may ask, even while the node
+ * stops and the mailbox itself is gone. */
+edist_term node_io_proxy_pid(const edist_node *n);
 /* The mailbox a pid of this node (and this incarnation) names, with a
  * reference taken (edist_procs_put), or NULL. */
 edist_mbox *node_local_mbox(edist_node *n, const edist_term *pid);

@@ -179,7 +179,7 @@ static int route_io_request(edist_node *n, edist_peer *p,
         edist_etf_encoded_size(&t, NULL, &size) == 0) {
         uint8_t ctl[ROUTE_CTL_MAX];
         edist_etf_writer w;
-        edist_term self = edist_mbox_pid(n->io_proxy);
+        edist_term self = node_io_proxy_pid(n);
         edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
         edist_etf_put_tuple_header(&w, 4);
         edist_etf_put_int(&w, OP_REG_SEND);

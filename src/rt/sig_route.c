@@ -258,6 +258,7 @@ static int in_spawn_reply(edist_node *n, edist_peer *p, edist_arena *a,
                               NULL, 0, rb, rlen);
     /* Only the node asked may answer (see in_monitor_exit), and only once:
      * a known target means the reply came already. */
+    int stray = !e;
     if (e && (e->target || e->node_len != p->name_len ||
               memcmp(e->node, p->name, p->name_len) != 0))
         e = NULL;
@@ -281,6 +282,14 @@ static int in_spawn_reply(edist_node *n, edist_peer *p, edist_arena *a,
         sig_tab_del(n, e);
     }
     pthread_mutex_unlock(&n->sig.mu);
+    if (stray && ok) {
+        /* The request was given up (a timeout) before this reply: the
+         * peer is told to drop the monitor it set up for us, as BEAM's
+         * spawn_request_abandon does.  {20, To, Pid, ReqId} */
+        edist_term el[4] = {edist_mk_int(OP_DEMONITOR_P), *to, *result, *reqid};
+        edist_term ctl = sig_tuple(el, 4);
+        sig_peer_send(p, &ctl);
+    }
     free(rb);
     free(pid);
     free(pid2);

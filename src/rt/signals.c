@@ -337,7 +337,8 @@ int edist_demonitor(edist_mbox *mb, const edist_term *ref)
         } else if (e->target) {
             sig_out_push(&out, e->node, e->node_len, OP_DEMONITOR_P, me, me_len,
                          e->target, e->target_len, rb, rlen, NULL);
-        } /* else a spawn whose reply has not come: nothing to undo yet */
+        } /* else a spawn whose reply has not come: nothing to undo yet
+             (its late reply is answered with DEMONITOR_P, sig_route.c) */
         sig_tab_del(n, e);
     }
     pthread_mutex_unlock(&n->sig.mu);
@@ -438,9 +439,12 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
             break;
         case SIG_MON_OUT:
             if (!local) {
-                sig_out_push(out, e->node, e->node_len, OP_DEMONITOR_P, me,
-                             me_len, e->target, e->target_len, e->ref,
-                             e->ref_len, NULL);
+                /* A spawn whose reply has not come has nothing to undo
+                 * yet: its late reply is answered then (sig_route.c). */
+                if (e->target)
+                    sig_out_push(out, e->node, e->node_len, OP_DEMONITOR_P, me,
+                                 me_len, e->target, e->target_len, e->ref,
+                                 e->ref_len, NULL);
             } else {
                 for (j = sig_tab_ref_first(n, e->ref, e->ref_len); j;
                      j = j->next[SIG_IX_REF]) {
