@@ -242,7 +242,7 @@ struct edist_node {
     edist_mbox *rpc_pool[8];
     size_t rpc_pool_n;
     rt_mesh *mesh; /* mesh.c: global_name_server; NULL when hidden */
-    /* The group leader of the processes edist_rpc spawns: its I/O
+    /* The group leader of the processes edist_erpc spawns: its I/O
      * requests go on to the caller's `user` (route.c).  The I/O thread
      * knows it by id and serial, which stay valid after it is closed. */
     edist_mbox *io_proxy;

@@ -157,10 +157,10 @@ static int route_reg_send(edist_node *n, edist_peer *p, const edist_dist_msg *m,
     return 0;
 }
 
-/* The group leader edist_rpc gives the processes it spawns (call.c): an
+/* The group leader edist_erpc gives the processes it spawns (call.c): an
  * I/O request {io_request, From, ReplyAs, Request} goes on to `user` on
  * the node it came from, which prints it and answers From directly.  So
- * io:format in a function called by edist_rpc prints on that node's
+ * io:format in a function called by edist_erpc prints on that node's
  * console, as with rex's `user` (erl_call, ei_rpc), and never waits for a
  * reply we could not give: the request may need the group leader to run
  * Erlang code (io_lib:format).  Anything else sent there is dropped. */

@@ -2,8 +2,8 @@
  * sig_route.c: incoming signals (protocol.md 3.5, 3.6): LINK, EXIT,
  * EXIT2 and their _TT and PAYLOAD_ forms, UNLINK_ID and its ack,
  * MONITOR_P, DEMONITOR_P, MONITOR_P_EXIT, SPAWN_REQUEST (handed to
- * rpc_server.c) and SPAWN_REPLY (to edist_rpc's requests, call.c).  Runs on the
- * I/O thread; see signals.c for the table.
+ * rpc_server.c) and SPAWN_REPLY (to edist_erpc's requests, call.c).  Runs on
+ * the I/O thread; see signals.c for the table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -231,7 +231,7 @@ static int in_monitor_exit(edist_node *n, edist_peer *p, edist_arena *a,
     return 0;
 }
 
-/* SPAWN_REPLY {31, ReqId, To, Flags, Result} to edist_rpc's spawn request
+/* SPAWN_REPLY {31, ReqId, To, Flags, Result} to edist_erpc's spawn request
  * (call.c).  A pid names the process the monitor now watches; an atom is
  * the spawn's failure, delivered as {spawn_reply, ReqId, error, Reason} as
  * BEAM delivers it to spawn_request(..., [{reply, error_only}, monitor]).
@@ -250,9 +250,12 @@ static int in_spawn_reply(edist_node *n, edist_peer *p, edist_arena *a,
     size_t rlen, plen = 0;
     if (sig_encode(reqid, &rb, &rlen) < 0)
         return 0;
+    /* The pid is both Who of the DOWN and the target of a demonitor. */
     int ok = result->type == EDIST_TERM_PID && (flags->v.i & 2) &&
              sig_encode(result, &pid, &plen) == 0 &&
-             sig_encode(result, &pid2, &plen) == 0;
+             (pid2 = malloc(plen)) != NULL;
+    if (ok)
+        memcpy(pid2, pid, plen);
     pthread_mutex_lock(&n->sig.mu);
     sig_ent *e = sig_tab_find(n, SIG_MON_OUT, to->v.pid.id, to->v.pid.serial,
                               NULL, 0, rb, rlen);

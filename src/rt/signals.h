@@ -65,7 +65,7 @@ int sig_add_monitor_in(edist_mbox *mb, const edist_term *origin,
 int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
                     size_t len);
 
-/* edist_rpc's spawn request (call.c): mb monitors, with reference reqid,
+/* edist_erpc's spawn request (call.c): mb monitors, with reference reqid,
  * the process node will spawn for it.  The entry learns the process from
  * SPAWN_REPLY (sig_route.c), fires as any monitor (MONITOR_P_EXIT,
  * noconnection) and is dropped by edist_demonitor(mb, reqid), which tells
