@@ -37,10 +37,29 @@ static void decode(const uint8_t *data, size_t size, int mode, size_t chunk)
     if (edist_dist_rx_new(&rx, &o) < 0)
         abort();
     volatile uint8_t sink = 0;
-    for (size_t off = 0; off < size; off += chunk) {
+    /* Chunks alternate between the copying feed and the in-place
+     * space/commit pair, which the runtime uses. */
+    int in_place = 0;
+    for (size_t off = 0; off < size; in_place ^= 1) {
         size_t n = size - off < chunk ? size - off : chunk;
-        if (edist_dist_rx_feed(rx, data + off, n) < 0)
+        if (in_place) {
+            size_t room;
+            uint8_t *dst = edist_dist_rx_space(rx, chunk, &room);
+            if (!dst) {
+                if (!edist_dist_rx_reason(rx)[0])
+                    abort();
+                break;
+            }
+            if (room < n)
+                n = room;
+            memcpy(dst, data + off, n);
+            if (edist_dist_rx_commit(rx, n) < 0 ||
+                edist_dist_rx_commit(rx, room + 1) != EDIST_EINVAL)
+                abort();
+        } else if (edist_dist_rx_feed(rx, data + off, n) < 0) {
             break;
+        }
+        off += n;
         edist_dist_msg m;
         int rc;
         while ((rc = edist_dist_rx_next(rx, &m)) == 1) {

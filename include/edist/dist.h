@@ -124,6 +124,30 @@ EDIST_EXTERN int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in,
                                     size_t len);
 
 /*
+ * Reading in place, instead of edist_dist_rx_feed's copy: returns where
+ * the next read from the socket should put its bytes (owned by rx, valid
+ * until the next call on rx) and, in *len, how many to ask for.  That is
+ * max (0: max_frame + 4), except while a frame of at least
+ * EDIST_DIST_RX_EXACT bytes is partly buffered: then exactly the rest of
+ * that frame (which may be more than max), so that once it is decoded no
+ * undecoded tail is left to move to the front of the buffer.  Then call
+ * edist_dist_rx_commit with the number of bytes the read stored.
+ * Returns NULL (and *len = 0) on the sticky error of an earlier failure,
+ * or when the room cannot be had (EDIST_ENOMEM / EDIST_ETOOBIG, which
+ * become the sticky error); edist_dist_rx_reason() then says why.
+ */
+#define EDIST_DIST_RX_EXACT ((size_t)8 << 10)
+EDIST_EXTERN uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max,
+                                          size_t *len);
+
+/*
+ * Records that n bytes (at most the *len of the last edist_dist_rx_space)
+ * were stored where it pointed.  Returns 0, EDIST_EINVAL when n is more
+ * than that room (nothing is recorded), or the sticky error.
+ */
+EDIST_EXTERN int edist_dist_rx_commit(edist_dist_rx *rx, size_t n);
+
+/*
  * Decodes the next complete item into *msg.  Returns 1 when one was stored,
  * 0 when more input is needed (continuation fragments are absorbed and
  * yield 0 until their message is complete), or a negative code that is

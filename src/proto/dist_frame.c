@@ -77,6 +77,7 @@ struct edist_dist_rx {
     size_t max_frame, max_message, max_sequences, max_reassembly;
     edist_buf in;
     size_t off;
+    size_t room; /* bytes the last edist_dist_rx_space offered */
     struct atom_slot *cache[ATOM_BLOCKS]; /* blocks, allocated lazily */
     size_t ngrave;
     struct frag_seq **seqs;
@@ -212,6 +213,7 @@ const char *edist_dist_rx_reason(const edist_dist_rx *rx)
 
 int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in, size_t len)
 {
+    rx->room = 0;
     if (rx->error)
         return rx->error;
     if (rx->off) {
@@ -224,6 +226,54 @@ int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in, size_t len)
         return rx_fail(rx, rc, "more than %zu undecoded bytes buffered",
                        rx->in.limit);
     return rc < 0 ? rx_fail(rx, rc, "out of memory") : 0;
+}
+
+uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max, size_t *len)
+{
+    *len = 0;
+    rx->room = 0;
+    if (rx->error)
+        return NULL;
+    if (rx->off) {
+        edist_buf_consume(&rx->in, rx->off);
+        rx->off = 0;
+    }
+    if (max == 0 || max > rx->max_frame + 4)
+        max = rx->max_frame + 4;
+    size_t want = max, have = rx->in.len;
+    if (have >= 4) {
+        size_t flen = edist_get32(rx->in.data);
+        /* An oversized frame is refused by edist_dist_rx_next: no room
+         * is made for it. */
+        if (flen >= EDIST_DIST_RX_EXACT && flen <= rx->max_frame &&
+            have - 4 < flen)
+            want = flen - (have - 4);
+    }
+    if (want == 0) /* a complete frame is buffered: read what comes */
+        want = max;
+    int rc = edist_buf_reserve(&rx->in, want);
+    if (rc == EDIST_ETOOBIG) {
+        rx_fail(rx, rc, "more than %zu undecoded bytes buffered",
+                rx->in.limit);
+        return NULL;
+    }
+    if (rc < 0) {
+        rx_fail(rx, rc, "out of memory");
+        return NULL;
+    }
+    *len = rx->room = want;
+    return rx->in.data + rx->in.len;
+}
+
+int edist_dist_rx_commit(edist_dist_rx *rx, size_t n)
+{
+    if (rx->error)
+        return rx->error;
+    if (n > rx->room)
+        return EDIST_EINVAL;
+    rx->in.len += n;
+    rx->room = 0;
+    return 0;
 }
 
 /* Parses N, Flags and Refs at p[*pos..n), updating the cache and filling

@@ -646,18 +646,29 @@ static int link_read_frames(rt_link *l, const uint8_t *in, size_t len,
     return 0;
 }
 
-int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, size_t *got, char *why,
-                 size_t why_len)
+int link_rx_read(rt_link *l, size_t *got, char *why, size_t why_len)
 {
     *got = 0;
     /* Bounded, so one busy peer cannot starve the others. */
     for (int i = 0; i < 16; i++) {
         if (atomic_load(&l->rx_closed) || l->paused)
             return 0;
-        ssize_t r = read(l->fd, buf, cap);
+        /* Straight into the decoder's buffer: one copy fewer than reading
+         * into a buffer of our own and feeding it, and a large frame is
+         * read to its end exactly, so nothing moves after it is decoded
+         * (edist_dist_rx_space). */
+        size_t cap;
+        uint8_t *dst = edist_dist_rx_space(l->rx, NODE_READ_CHUNK, &cap);
+        if (!dst) {
+            snprintf(why, why_len, "%s", edist_dist_rx_reason(l->rx));
+            int e = edist_dist_rx_commit(l->rx, 0); /* the sticky code */
+            return e < 0 ? e : EDIST_ENOMEM;
+        }
+        ssize_t r = read(l->fd, dst, cap);
         if (r > 0) {
             *got += (size_t)r;
-            int rc = link_read_frames(l, buf, (size_t)r, why, why_len);
+            edist_dist_rx_commit(l->rx, (size_t)r);
+            int rc = link_read_frames(l, NULL, 0, why, why_len);
             if (rc < 0 || (size_t)r < cap)
                 return rc;
             continue;

@@ -151,7 +151,7 @@ int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
 {
     edist_node *n = mb->node;
     size_t total = has_version ? len : len + 1;
-    edist_msg *m = edist_msg_alloc(n->alloc, total);
+    edist_msg *m = msgpool_msg(n->msgpool, total);
     if (!m)
         return EDIST_ENOMEM;
     if (!has_version)

@@ -301,6 +301,7 @@ static void node_free(edist_node *n)
     pthread_mutex_destroy(&n->mon_mu);
     pthread_mutex_destroy(&n->rpc_pool_mu);
     edist_cookie_wipe(&n->cookie);
+    msgpool_close(n->msgpool);
     edist_mem_free(n->alloc, n);
 }
 
@@ -328,6 +329,8 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
     int rc = edist_procs_init(&n->procs, 0, al);
     if (rc == 0)
         rc = rpc_server_init(n);
+    if (rc == 0 && !(n->msgpool = msgpool_new(al)))
+        rc = EDIST_ENOMEM;
     if (rc == 0)
         rc = rxrc;
     if (rc < 0) {
@@ -335,6 +338,7 @@ int edist_node_start(const edist_node_opts *o, edist_node **out, char *why,
         sig_destroy(n);
         nodemon_destroy(n);
         rpc_server_stop(n);
+        msgpool_close(n->msgpool);
         edist_mem_free(al, n);
         return rc;
     }

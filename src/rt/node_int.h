@@ -41,11 +41,14 @@
 #include "rt/loop.h"
 #include "rt/mesh.h"
 #include "rt/mqueue.h"
+#include "rt/msgpool.h"
 #include "rt/outq.h"
 #include "rt/procs.h"
 #include "rt/rpc_server.h"
 #include "rt/signals.h"
 
+/* The most one read of a link asks for (link_rx_read; a large frame is
+ * read to its end at once), and the size of the handshakes' read buffer. */
 #define NODE_READ_CHUNK (64u * 1024u)
 
 struct edist_mbox {
@@ -88,7 +91,6 @@ typedef struct node_rx {
     rt_link **slots;          /* registry: tags to links */
     uint32_t *gens;
     size_t nslots;
-    uint8_t *buf; /* the leader's read buffer (NODE_READ_CHUNK bytes) */
     /* Receive coalescing (I/O thread only): streaming links taken out of
      * the sets until the timerfd fires. */
     int tfd;
@@ -186,6 +188,7 @@ struct rt_link {
 
 struct edist_node {
     const edist_allocator *alloc;
+    msgpool *msgpool; /* received messages' storage (msgpool.h) */
     char name[EDIST_NODE_NAME_MAX + 1];
     size_t name_len;
     char host[256];
@@ -319,8 +322,7 @@ int rx_lead_wait(void *ctx, int timeout_ms);
 /* link.c: reads and routes what fd holds, rx_mu held; *got is the number
  * of bytes read.  Returns 0, or a negative code when the link must close
  * (*why says why). */
-int link_rx_read(rt_link *l, uint8_t *buf, size_t cap, size_t *got, char *why,
-                 size_t why_len);
+int link_rx_read(rt_link *l, size_t *got, char *why, size_t why_len);
 
 /* ---- routing of incoming control messages (route.c) */
 /* Returns 0, 1 when a mailbox passed its cap (pause the link), or a

@@ -678,6 +678,8 @@ void node_tick(uv_timer_t *t)
         peer_unref(p);
     }
     free(list);
+    /* Large-message blocks nobody took for a whole interval go back. */
+    msgpool_trim(n->msgpool);
 }
 
 int edist_node_peers(edist_node *n, const char **names, size_t cap, char *buf,

@@ -93,7 +93,6 @@ int rx_init(edist_node *n)
     r->slots = NULL;
     r->gens = NULL;
     r->nslots = 0;
-    r->buf = NULL;
     atomic_init(&r->busy, 0);
     atomic_init(&r->stopping, 0);
     if (pthread_mutex_init(&r->reg_mu, NULL) != 0)
@@ -104,10 +103,6 @@ int rx_init(edist_node *n)
     r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (r->ep < 0 || r->io_ep < 0 || r->efd < 0 || r->tfd < 0)
         return EDIST_ESYS;
-    /* Only the pages a leader reads into ever become resident. */
-    r->buf = malloc(NODE_READ_CHUNK);
-    if (!r->buf)
-        return EDIST_ENOMEM;
     struct epoll_event ev = {0};
     ev.events = EPOLLIN;
     ev.data.u64 = RX_EFD_TAG;
@@ -130,7 +125,6 @@ void rx_destroy(edist_node *n)
     free(r->coal);
     free(r->slots);
     free(r->gens);
-    free(r->buf);
     pthread_mutex_destroy(&r->reg_mu);
 }
 
@@ -303,8 +297,7 @@ static void rx_on_io(uv_poll_t *h, int status, int events)
         char why[512];
         size_t got;
         pthread_mutex_lock(&l->rx_mu);
-        int rc =
-            link_rx_read(l, n->rbuf, sizeof n->rbuf, &got, why, sizeof why);
+        int rc = link_rx_read(l, &got, why, sizeof why);
         if (rc == 0 && rx_streams(l, got) && !l->paused)
             rx_coalesce(n, l);
         pthread_mutex_unlock(&l->rx_mu);
@@ -395,7 +388,7 @@ static int rx_lead_read(edist_node *n, uint64_t tag)
     pthread_mutex_unlock(&r->reg_mu);
     char why[512];
     size_t got;
-    int rc = link_rx_read(l, r->buf, NODE_READ_CHUNK, &got, why, sizeof why);
+    int rc = link_rx_read(l, &got, why, sizeof why);
     /* Kept up to date, but a leader reads at once: it waits for a reply. */
     (void)rx_streams(l, got);
     if (rc < 0 && !atomic_exchange(&l->rx_closed, 1)) {

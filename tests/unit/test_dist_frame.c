@@ -83,6 +83,87 @@ static const uint8_t capture[] = {
     /* a control term: {6, ..} abbreviated to SMALL_TUPLE 1, ref 0 */
     0x68, 0x01, 0x52, 0x00};
 
+/* Writes n bytes of src where edist_dist_rx_space says, as a read would;
+ * returns how many it offered. */
+static size_t read_in(edist_dist_rx *rx, size_t max, const uint8_t *src,
+                      size_t n)
+{
+    size_t room;
+    uint8_t *dst = edist_dist_rx_space(rx, max, &room);
+    assert_non_null(dst);
+    assert_true(n <= room);
+    memcpy(dst, src, n);
+    assert_int_equal(edist_dist_rx_commit(rx, n), 0);
+    return room;
+}
+
+static void test_in_place(void **state)
+{
+    (void)state;
+    edist_dist_rx *rx = rx_make(EDIST_DFLAGS_DEFAULT, 1 << 20);
+    /* Two 20 KiB pass-through frames and a tick, back to back. */
+    size_t body = 20 * 1024, flen = 3 + body, total = 2 * (4 + flen) + 4;
+    uint8_t *wire = calloc(1, total);
+    for (size_t f = 0; f < 2; f++) {
+        uint8_t *p = wire + f * (4 + flen);
+        edist_put32(p, (uint32_t)flen);
+        p[4] = 0x70;
+        p[5] = 0x83;
+        p[6] = 0x6a;
+        memset(p + 7, (int)(f + 1), body);
+    }
+    size_t room, off = 0;
+    /* Nothing buffered: the caller's maximum. */
+    assert_int_equal(read_in(rx, 4096, wire, 4096), 4096);
+    off = 4096;
+    edist_dist_msg m;
+    assert_int_equal(edist_dist_rx_next(rx, &m), 0);
+    /* A large frame partly buffered: exactly its rest, even past max. */
+    room = read_in(rx, 4096, wire + off, 0);
+    assert_int_equal(room, 4 + flen - off);
+    room = read_in(rx, 4096, wire + off, room);
+    off += room;
+    assert_int_equal(edist_dist_rx_next(rx, &m), 1);
+    assert_int_equal(m.len, flen - 1);
+    assert_int_equal(m.data[m.len - 1], 1);
+    assert_int_equal(edist_dist_rx_next(rx, &m), 0);
+    /* A small read that stops inside the next length field, then the
+     * frame's rest and the tick in pieces. */
+    read_in(rx, 0, wire + off, 2);
+    off += 2;
+    room = read_in(rx, 0, wire + off, 5);
+    /* Two bytes of the length only: the maximum (max_frame + 4). */
+    assert_int_equal(room, (1u << 20) + 4);
+    off += 5;
+    room = read_in(rx, 0, wire + off, 0);
+    assert_int_equal(room, 4 + flen - 7);
+    /* Over the room offered: refused, nothing recorded. */
+    edist_dist_rx_space(rx, 0, &room);
+    assert_int_equal(edist_dist_rx_commit(rx, room + 1), EDIST_EINVAL);
+    room = read_in(rx, 0, wire + off, 4 + flen - 7);
+    off += room;
+    read_in(rx, 0, wire + off, total - off);
+    assert_int_equal(edist_dist_rx_next(rx, &m), 1);
+    assert_int_equal(m.data[m.len - 1], 2);
+    assert_int_equal(edist_dist_rx_next(rx, &m), 1);
+    assert_int_equal(m.type, EDIST_DIST_TICK);
+    assert_int_equal(edist_dist_rx_next(rx, &m), 0);
+    /* A frame over max_frame gets no room of its own and fails as a
+     * feed would; then no room at all, with the reason. */
+    uint8_t big[4];
+    edist_put32(big, (1u << 20) + 1);
+    read_in(rx, 0, big, 4);
+    room = read_in(rx, 0, big, 0);
+    assert_int_equal(room, (1u << 20) + 4);
+    assert_int_equal(edist_dist_rx_next(rx, &m), EDIST_ETOOBIG);
+    assert_null(edist_dist_rx_space(rx, 0, &room));
+    assert_int_equal(room, 0);
+    assert_int_equal(edist_dist_rx_commit(rx, 0), EDIST_ETOOBIG);
+    assert_true(edist_dist_rx_reason(rx)[0] != '\0');
+    edist_dist_rx_free(rx);
+    free(wire);
+}
+
 static void test_atom_cache_capture(void **state)
 {
     (void)state;
@@ -585,6 +666,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_through_and_ticks),
+        cmocka_unit_test(test_in_place),
         cmocka_unit_test(test_atom_cache_capture),
         cmocka_unit_test(test_rx_errors),
         cmocka_unit_test(test_tx_vectors),
