@@ -20,10 +20,11 @@
 #include "edist/node.h"
 
 static edist_node *bench_start(const char *name, const char *cookie,
-                               const char *epmd_port)
+                               const char *epmd_port, int hidden)
 {
     edist_node_opts o = {0};
     o.name = name;
+    o.hidden = hidden;
     o.cookie = cookie;
     o.epmd_port = (unsigned)atoi(epmd_port);
     o.no_epmd_start = 1;
@@ -44,7 +45,7 @@ static int server(int argc, char **argv)
 {
     if (argc < 5)
         return 2;
-    edist_node *n = bench_start(argv[2], argv[3], argv[4]);
+    edist_node *n = bench_start(argv[2], argv[3], argv[4], 0);
     edist_mbox *mb;
     if (edist_mbox_open(n, &mb) < 0 || edist_mbox_register(mb, "bench") < 0)
         return 1;
@@ -246,7 +247,10 @@ static int client_main(int argc, char **argv)
         return 2;
     client c = {0};
     c.prefix = argv[2];
-    c.n = bench_start(argv[3], argv[4], argv[5]);
+    /* Hidden, as the BEAM clients (-hidden) and libei's nodes are: a
+     * visible pair would also run global's sync after every connect, and
+     * global may dial back after a disconnect, as BEAM's does. */
+    c.n = bench_start(argv[3], argv[4], argv[5], 1);
     c.server = argv[6];
     c.a = edist_arena_new(NULL);
     if (edist_mbox_open(c.n, &c.mb) < 0)
