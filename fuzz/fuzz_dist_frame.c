@@ -53,8 +53,9 @@ static void decode(const uint8_t *data, size_t size, int mode, size_t chunk)
             if (room < n)
                 n = room;
             memcpy(dst, data + off, n);
-            if (edist_dist_rx_commit(rx, n) < 0 ||
-                edist_dist_rx_commit(rx, room + 1) != EDIST_EINVAL)
+            /* More than offered is refused and records nothing. */
+            if (edist_dist_rx_commit(rx, room + 1) != EDIST_EINVAL ||
+                edist_dist_rx_commit(rx, n) < 0)
                 abort();
         } else if (edist_dist_rx_feed(rx, data + off, n) < 0) {
             break;

@@ -126,17 +126,19 @@ EDIST_EXTERN int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in,
 /*
  * Reading in place, instead of edist_dist_rx_feed's copy: returns where
  * the next read from the socket should put its bytes (owned by rx, valid
- * until the next call on rx) and, in *len, how many to ask for.  That is
- * max (0: max_frame + 4), except while a frame of at least
- * EDIST_DIST_RX_EXACT bytes is partly buffered: then exactly the rest of
- * that frame (which may be more than max), so that once it is decoded no
- * undecoded tail is left to move to the front of the buffer.  Then call
+ * until the next call on rx) and, in *len, how many to ask for: from
+ * 4 KiB, doubling while reads fill what was offered, up to max (0:
+ * max_frame + 4), so that a quiet connection keeps a small buffer.  While
+ * a frame of at least EDIST_DIST_RX_EXACT bytes is partly buffered it is
+ * the rest of that frame instead (in steps of at most max or 1 MiB,
+ * whichever is larger), so that once it is decoded no undecoded tail is
+ * left to move to the front of the buffer.  Then call
  * edist_dist_rx_commit with the number of bytes the read stored.
  * Returns NULL (and *len = 0) on the sticky error of an earlier failure,
  * or when the room cannot be had (EDIST_ENOMEM / EDIST_ETOOBIG, which
  * become the sticky error); edist_dist_rx_reason() then says why.
  */
-#define EDIST_DIST_RX_EXACT ((size_t)8 << 10)
+#define EDIST_DIST_RX_EXACT ((size_t)16 << 10)
 EDIST_EXTERN uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max,
                                           size_t *len);
 

@@ -77,7 +77,9 @@ struct edist_dist_rx {
     size_t max_frame, max_message, max_sequences, max_reassembly;
     edist_buf in;
     size_t off;
-    size_t room; /* bytes the last edist_dist_rx_space offered */
+    size_t room;    /* bytes the last edist_dist_rx_space offered */
+    size_t offer;   /* what it offers next, short of a large frame's rest */
+    int room_grows; /* that room was the offer: filling it doubles it */
     struct atom_slot *cache[ATOM_BLOCKS]; /* blocks, allocated lazily */
     size_t ngrave;
     struct frag_seq **seqs;
@@ -228,6 +230,15 @@ int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in, size_t len)
     return rc < 0 ? rx_fail(rx, rc, "out of memory") : 0;
 }
 
+/* In-place reads start this small and double while reads fill what was
+ * offered, so that a quiet connection's buffer stays small (a node in a
+ * mesh of 50 has 49) and a streaming one soon reads the caller's max. */
+#define RX_OFFER_MIN ((size_t)4 << 10)
+/* A large frame is read to its end in steps of at most this much (or
+ * max, if larger): room is made for bytes as they come, not for the
+ * length the peer announced. */
+#define RX_EXACT_STEP ((size_t)1 << 20)
+
 uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max, size_t *len)
 {
     *len = 0;
@@ -240,21 +251,25 @@ uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max, size_t *len)
     }
     if (max == 0 || max > rx->max_frame + 4)
         max = rx->max_frame + 4;
-    size_t want = max, have = rx->in.len;
+    if (rx->offer < RX_OFFER_MIN)
+        rx->offer = RX_OFFER_MIN;
+    size_t want = rx->offer < max ? rx->offer : max, have = rx->in.len;
+    int exact = 0;
     if (have >= 4) {
         size_t flen = edist_get32(rx->in.data);
         /* An oversized frame is refused by edist_dist_rx_next: no room
          * is made for it. */
         if (flen >= EDIST_DIST_RX_EXACT && flen <= rx->max_frame &&
-            have - 4 < flen)
-            want = flen - (have - 4);
+            have - 4 < flen) {
+            size_t step = max > RX_EXACT_STEP ? max : RX_EXACT_STEP;
+            size_t rest = flen - (have - 4);
+            want = rest < step ? rest : step;
+            exact = 1;
+        }
     }
-    if (want == 0) /* a complete frame is buffered: read what comes */
-        want = max;
     int rc = edist_buf_reserve(&rx->in, want);
     if (rc == EDIST_ETOOBIG) {
-        rx_fail(rx, rc, "more than %zu undecoded bytes buffered",
-                rx->in.limit);
+        rx_fail(rx, rc, "more than %zu undecoded bytes buffered", rx->in.limit);
         return NULL;
     }
     if (rc < 0) {
@@ -262,6 +277,7 @@ uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max, size_t *len)
         return NULL;
     }
     *len = rx->room = want;
+    rx->room_grows = !exact;
     return rx->in.data + rx->in.len;
 }
 
@@ -272,6 +288,9 @@ int edist_dist_rx_commit(edist_dist_rx *rx, size_t n)
     if (n > rx->room)
         return EDIST_EINVAL;
     rx->in.len += n;
+    /* A read that filled the room may have left more behind. */
+    if (n == rx->room && rx->room_grows && rx->offer < SIZE_MAX / 2)
+        rx->offer *= 2;
     rx->room = 0;
     return 0;
 }

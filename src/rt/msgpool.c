@@ -8,6 +8,27 @@
 
 #include "core/mem.h"
 
+/* Under AddressSanitizer a cached block is poisoned, so that a program
+ * touching a large message after freeing it is still caught although the
+ * block is not freed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MSGPOOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MSGPOOL_ASAN 1
+#endif
+#endif
+#ifdef MSGPOOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POOL_POISON(h)                                                         \
+    ASAN_POISON_MEMORY_REGION((h) + 1, (h)->cap - sizeof *(h))
+#define POOL_UNPOISON(h)                                                       \
+    ASAN_UNPOISON_MEMORY_REGION((h) + 1, (h)->cap - sizeof *(h))
+#else
+#define POOL_POISON(h)   ((void)(h))
+#define POOL_UNPOISON(h) ((void)(h))
+#endif
+
 /* Sits in front of every pooled block: the block's size, so that a free
  * (which gets only the pointer) can file it for reuse. */
 typedef union blk_hdr {
@@ -62,6 +83,7 @@ static blk_hdr *pool_take(msgpool *p, size_t total)
     blk_hdr *h = p->free[at];
     p->free[at] = p->free[--p->nfree];
     p->free_bytes -= h->cap;
+    POOL_UNPOISON(h);
     return h;
 }
 
@@ -93,11 +115,12 @@ static void pool_free(void *ptr, void *ud)
     blk_hdr *h = (blk_hdr *)ptr - 1;
     int kept = 0;
     pthread_mutex_lock(&p->mu);
-    if (!p->closed && h->cap <= MSGPOOL_MAX_BLOCK &&
-        p->nfree < MSGPOOL_MAX_BLOCKS &&
+    if (!p->closed && h->cap >= MSGPOOL_MIN_BLOCK &&
+        h->cap <= MSGPOOL_MAX_BLOCK && p->nfree < MSGPOOL_MAX_BLOCKS &&
         p->free_bytes + h->cap <= MSGPOOL_MAX_BYTES) {
         p->free[p->nfree++] = h;
         p->free_bytes += h->cap;
+        POOL_POISON(h);
         kept = 1;
     }
     pthread_mutex_unlock(&p->mu);
@@ -114,7 +137,7 @@ static void *pool_realloc(void *ptr, size_t size, void *ud)
     if (!ptr)
         return pool_malloc(size, ud);
     blk_hdr *h = (blk_hdr *)ptr - 1;
-    if (sizeof(blk_hdr) + size <= h->cap)
+    if (size <= h->cap - sizeof(blk_hdr))
         return ptr;
     void *q = pool_malloc(size, ud);
     if (!q)
@@ -165,6 +188,8 @@ static size_t pool_drain(msgpool *p, blk_hdr **out)
 {
     size_t k = p->nfree;
     memcpy(out, p->free, k * sizeof *out);
+    for (size_t i = 0; i < k; i++)
+        POOL_UNPOISON(out[i]);
     p->nfree = 0;
     p->free_bytes = 0;
     return k;
