@@ -60,6 +60,10 @@ struct atom_slot {
 #define ATOM_BLOCKS      (EDIST_ATOM_CACHE_SLOTS / ATOM_BLOCK_SLOTS)
 /* Refs per header that fit without allocating (see edist_dist_rx.refs). */
 #define RX_SMALL_REFS 32
+/* In-place reads start this small and double while reads fill what was
+ * offered, so that a quiet connection's buffer stays small (a node in a
+ * mesh of 50 has 49) and a streaming one soon reads the caller's max. */
+#define RX_OFFER_MIN ((size_t)4 << 10)
 
 struct frag_seq {
     uint64_t id;
@@ -145,6 +149,7 @@ int edist_dist_rx_new(edist_dist_rx **out, const edist_dist_rx_options *o)
     rx->refs = rx->refs_small;
     rx->grave = rx->grave_small;
     rx->refs_cap = RX_SMALL_REFS;
+    rx->offer = RX_OFFER_MIN;
     rx->header_mode = (o->flags & (EDIST_DFLAG_DIST_HDR_ATOM_CACHE |
                                    EDIST_DFLAG_FRAGMENTS)) != 0;
     rx->max_frame = o->max_frame ? o->max_frame : EDIST_DIST_MAX_FRAME_DEFAULT;
@@ -213,27 +218,41 @@ const char *edist_dist_rx_reason(const edist_dist_rx *rx)
     return rx->reason;
 }
 
-int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in, size_t len)
+/* Compacts lazily: only the undecoded tail moves, and only when more
+ * bytes are about to come. */
+static void rx_compact(edist_dist_rx *rx)
 {
-    rx->room = 0;
-    if (rx->error)
-        return rx->error;
     if (rx->off) {
-        /* Compact lazily: only the undecoded tail moves. */
         edist_buf_consume(&rx->in, rx->off);
         rx->off = 0;
     }
-    int rc = edist_buf_append(&rx->in, in, len);
+}
+
+/* Makes room for n more bytes.  Returns 0 or the (sticky) failure. */
+static int rx_reserve(edist_dist_rx *rx, size_t n)
+{
+    int rc = edist_buf_reserve(&rx->in, n);
     if (rc == EDIST_ETOOBIG)
         return rx_fail(rx, rc, "more than %zu undecoded bytes buffered",
                        rx->in.limit);
     return rc < 0 ? rx_fail(rx, rc, "out of memory") : 0;
 }
 
-/* In-place reads start this small and double while reads fill what was
- * offered, so that a quiet connection's buffer stays small (a node in a
- * mesh of 50 has 49) and a streaming one soon reads the caller's max. */
-#define RX_OFFER_MIN ((size_t)4 << 10)
+int edist_dist_rx_feed(edist_dist_rx *rx, const uint8_t *in, size_t len)
+{
+    rx->room = 0;
+    if (rx->error)
+        return rx->error;
+    rx_compact(rx);
+    int rc = rx_reserve(rx, len);
+    if (rc < 0)
+        return rc;
+    if (len)
+        memcpy(rx->in.data + rx->in.len, in, len);
+    rx->in.len += len;
+    return 0;
+}
+
 /* A large frame is read to its end in steps of at most this much (or
  * max, if larger): room is made for bytes as they come, not for the
  * length the peer announced. */
@@ -245,14 +264,9 @@ uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max, size_t *len)
     rx->room = 0;
     if (rx->error)
         return NULL;
-    if (rx->off) {
-        edist_buf_consume(&rx->in, rx->off);
-        rx->off = 0;
-    }
+    rx_compact(rx);
     if (max == 0 || max > rx->max_frame + 4)
         max = rx->max_frame + 4;
-    if (rx->offer < RX_OFFER_MIN)
-        rx->offer = RX_OFFER_MIN;
     size_t want = rx->offer < max ? rx->offer : max, have = rx->in.len;
     int exact = 0;
     if (have >= 4) {
@@ -267,15 +281,8 @@ uint8_t *edist_dist_rx_space(edist_dist_rx *rx, size_t max, size_t *len)
             exact = 1;
         }
     }
-    int rc = edist_buf_reserve(&rx->in, want);
-    if (rc == EDIST_ETOOBIG) {
-        rx_fail(rx, rc, "more than %zu undecoded bytes buffered", rx->in.limit);
+    if (rx_reserve(rx, want) < 0)
         return NULL;
-    }
-    if (rc < 0) {
-        rx_fail(rx, rc, "out of memory");
-        return NULL;
-    }
     *len = rx->room = want;
     rx->room_grows = !exact;
     return rx->in.data + rx->in.len;

@@ -238,19 +238,18 @@ static int erpc_down_result(edist_arena *a, const edist_term *res,
 {
     const edist_term *el = reason->v.tuple.elems;
     size_t ar = reason->type == EDIST_TERM_TUPLE ? reason->v.tuple.arity : 0;
+    static const struct {
+        const char *tag;
+        int cls;
+    } plain[] = {{"return", EDIST_RPC_RETURN},
+                 {"throw", EDIST_RPC_THROW},
+                 {"exit", EDIST_RPC_EXIT}};
     if (ar >= 3 && edist_term_equal(&el[0], res)) {
-        if (ar == 3 && edist_term_is_atom(&el[1], "return")) {
-            *out = el[2];
-            return EDIST_RPC_RETURN;
-        }
-        if (ar == 3 && edist_term_is_atom(&el[1], "throw")) {
-            *out = el[2];
-            return EDIST_RPC_THROW;
-        }
-        if (ar == 3 && edist_term_is_atom(&el[1], "exit")) {
-            *out = el[2];
-            return EDIST_RPC_EXIT;
-        }
+        for (size_t i = 0; ar == 3 && i < sizeof plain / sizeof plain[0]; i++)
+            if (edist_term_is_atom(&el[1], plain[i].tag)) {
+                *out = el[2];
+                return plain[i].cls;
+            }
         if (ar == 4 && edist_term_is_atom(&el[1], "error")) {
             if (edist_term_tuple(a, out, 2) < 0)
                 return EDIST_ENOMEM;

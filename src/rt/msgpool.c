@@ -170,15 +170,10 @@ edist_msg *msgpool_msg(msgpool *p, size_t len)
 {
     if (len > SIZE_MAX - sizeof(edist_msg) - sizeof(blk_hdr))
         return NULL;
-    if (sizeof(blk_hdr) + sizeof(edist_msg) + len < MSGPOOL_MIN_BLOCK)
-        return edist_msg_alloc(p->base, len);
-    edist_msg *m = pool_malloc(sizeof *m + len, p);
-    if (!m)
-        return NULL;
-    m->next = NULL;
-    m->alloc = &p->iface;
-    m->len = len;
-    return m;
+    int small = sizeof(blk_hdr) + sizeof(edist_msg) + len < MSGPOOL_MIN_BLOCK;
+    /* The pool's interface is a complete allocator: the message records
+     * it, and its free comes back here. */
+    return edist_msg_alloc(small ? p->base : &p->iface, len);
 }
 
 /* Frees the cached blocks; mu held.  The blocks go to the base allocator
