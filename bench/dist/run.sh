@@ -19,8 +19,9 @@ BIN64K=${BIN64K:-5000}
 RTT=${RTT:-20000}
 CONNS=${CONNS:-200}
 LIMIT=${LIMIT:-300}
-# The machine may be shared: every client runs REPS times and the table
-# keeps the best figure of each (highest rate, lowest latency).
+# The machine may be shared: every client runs REPS times (in rounds, see
+# run_plan) and the table keeps the best figure of each (highest rate,
+# lowest latency).
 REPS=${REPS:-3}
 # ONLY: the pairs to run (default: all).
 ONLY=${ONLY:-beam_beam ei_ei edist_edist edist_beam beam_edist tcp hop}
@@ -87,42 +88,63 @@ echo "RESULT edist.rss_kb $(rss_kb $DS)" >>"$OUT"
 
 COUNTS="$SMALL $BIN100 $BIN64K $RTT $CONNS"
 
-# run_client NAME CMD...: bounded, REPS times; keeps its RESULT lines.
-run_client() {
-    local name=$1 i
+# client NAME CMD...: adds a client run to the plan (if NAME is in ONLY).
+# The plan runs REPS rounds of every client, each round in the reverse order
+# of the one before (ABBA), rather than REPS runs of one client after
+# another: the VM's speed drifts over minutes, and pairs compared in a ratio
+# (BEAM->BEAM and BEAM->edist, run ten minutes apart before) must share its
+# slow and fast periods.
+PLAN_NAMES=()
+PLAN_CMDS=()
+client() {
+    local name=$1
     shift
     case " $ONLY " in *" $name "*) ;; *) return 0 ;; esac
-    for i in $(seq 1 "$REPS"); do
-        echo "== $name ($i/$REPS)" >&2
-        # In the background and tracked, so that an interrupted run stops
-        # the client too.
-        timeout -k 5 "$LIMIT" "$@" >"$LIB_TMP/$name.log" 2>&1 &
-        local cpid=$!
-        track $cpid
-        wait $cpid ||
-            echo "warning: $name failed: $(tail -3 "$LIB_TMP/$name.log")" >&2
-        grep '^RESULT' "$LIB_TMP/$name.log" >>"$OUT"
+    PLAN_NAMES+=("$name")
+    PLAN_CMDS+=("$(printf '%q ' "$@")")
+}
+
+# run_plan: every planned client, REPS rounds, each bounded in time; keeps
+# their RESULT lines.
+run_plan() {
+    local round j k name n=${#PLAN_NAMES[@]}
+    for round in $(seq 1 "$REPS"); do
+        for j in $(seq 0 $((n - 1))); do
+            k=$j
+            [ $((round % 2)) -eq 0 ] && k=$((n - 1 - j))
+            name=${PLAN_NAMES[$k]}
+            echo "== $name ($round/$REPS)" >&2
+            # In the background and tracked, so that an interrupted run
+            # stops the client too.
+            eval "timeout -k 5 $LIMIT ${PLAN_CMDS[$k]}" >"$LIB_TMP/$name.log" 2>&1 &
+            local cpid=$!
+            track $cpid
+            wait $cpid ||
+                echo "warning: $name failed: $(tail -3 "$LIB_TMP/$name.log")" >&2
+            grep '^RESULT' "$LIB_TMP/$name.log" >>"$OUT"
+        done
     done
 }
 
 beam_client() {
     local prefix=$1 name=$2 server=$3
-    run_client "$prefix" erl -noshell -hidden -name "$name@127.0.0.1" \
+    client "$prefix" erl -noshell -hidden -name "$name@127.0.0.1" \
         -setcookie $COOKIE -pa "$LIB_TMP" -run bench_beam client "$prefix" \
         "$server" $COUNTS
 }
 
 beam_client beam_beam bc bs@127.0.0.1
-run_client ei_ei "$BIN/ei_bench" client ei_ei ec $COOKIE es@127.0.0.1 $COUNTS
-run_client edist_edist "$BIN/edist_bench" client edist_edist dc@127.0.0.1 \
-    $COOKIE "$EPMD_PORT" ds@127.0.0.1 $COUNTS
-run_client edist_beam "$BIN/edist_bench" client edist_beam dc2@127.0.0.1 \
-    $COOKIE "$EPMD_PORT" bs@127.0.0.1 $COUNTS
 beam_client beam_edist bc2 ds@127.0.0.1
-run_client tcp "$BIN/tcp_bench" client tcp "$TCP_PORT" $COUNTS
+client ei_ei "$BIN/ei_bench" client ei_ei ec $COOKIE es@127.0.0.1 $COUNTS
+client edist_edist "$BIN/edist_bench" client edist_edist dc@127.0.0.1 \
+    $COOKIE "$EPMD_PORT" ds@127.0.0.1 $COUNTS
+client edist_beam "$BIN/edist_bench" client edist_beam dc2@127.0.0.1 \
+    $COOKIE "$EPMD_PORT" bs@127.0.0.1 $COUNTS
+client tcp "$BIN/tcp_bench" client tcp "$TCP_PORT" $COUNTS
 # What one thread hop (condition variable hand-off) costs here: edist's
 # round trip has two more than raw TCP's (see README.md).
-[ -x "$BIN/hop_bench" ] && run_client hop "$BIN/hop_bench" hop "$RTT"
+[ -x "$BIN/hop_bench" ] && client hop "$BIN/hop_bench" hop "$RTT"
+run_plan
 
 # ---- report
 # get KEY: the best of the repetitions: the lowest latency (keys ending
