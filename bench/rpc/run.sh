@@ -78,8 +78,24 @@ out=$(run_erl $((SECS * 2 * REPS + 60)) "$EP" d bench "
 be=$(echo "$out" | awk '{print $1}')
 bb=$(echo "$out" | awk '{print $2}')
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# Paired: edist_rpc and ei_rpc interleaved in one process, rounds of 200
+# calls each (bench_ab_rpc.c).  Separate programs, even in rotated order,
+# measure the VM's drift as much as the libraries (runs of one client
+# swing by a third here); the paired ratio does not.  REPS runs of 2 *
+# SECS seconds; the run with the median ratio is reported, with the range.
+ab=""
+if [ -x "$B/bench/rpc/bench_ab_rpc" ]; then
+    ab=$(for i in $(seq 1 "$REPS"); do
+        "$B/bench/rpc/bench_ab_rpc" b@127.0.0.1 bench $((SECS * 2))
+    done | sort -k4,4n)
+fi
 echo "| direction | edist (calls/s) | peer (calls/s) | edist / peer |"
 echo "|---|---:|---:|---:|"
 echo "| edist -> BEAM: edist_rpc vs libei ei_rpc | $e | $ei | $(ratio "$e" "$ei") |"
+if [ -n "$ab" ]; then
+    echo "$ab" | awk '{ r[NR] = $4; l[NR] = $0 } END {
+        split(l[int((NR + 1) / 2)], m, " ")
+        printf "| edist -> BEAM, paired in one process: edist_rpc vs ei_rpc | %s | %s | %.3f (%.3f-%.3f) |\n", m[2], m[3], m[4], r[1], r[NR] }'
+fi
 echo "| edist -> BEAM: edist_erpc (spawn request) vs libei ei_rpc | $r | $ei | $(ratio "$r" "$ei") |"
 echo "| BEAM -> edist vs BEAM -> BEAM: rpc:call | $be | $bb | $(ratio "$be" "$bb") |"

@@ -386,8 +386,12 @@ static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
         return EDIST_ENOMEM;
     /* A node monitor, not a process monitor on rex: it costs no message on
      * the wire (rex exists on every BEAM node), and a connection that goes
-     * down during the call still ends it with nodedown. */
-    int rc = edist_monitor_node(mb, peer, 1);
+     * down during the call still ends it with nodedown.  The caller has
+     * just connected the peer and checked its name: the internal entry
+     * points skip doing both again (an rpc's round trip is short enough
+     * that each lookup shows). */
+    size_t plen = strlen(peer);
+    int rc = sig_monitor_node_connected(mb, peer, plen);
     if (rc < 0) {
         call_pool_put(n, mb);
         return rc;
@@ -414,7 +418,7 @@ static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
             break;
         }
     }
-    edist_monitor_node(mb, peer, 0);
+    sig_demonitor_node(mb, peer, plen);
     call_pool_put(n, mb);
     if (rc == EDIST_ETIMEDOUT || rc == EDIST_ENOCONN || rc == EDIST_ECLOSED) {
         why = sig_atom(rc == EDIST_ETIMEDOUT ? "timeout" : "nodedown");

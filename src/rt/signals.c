@@ -348,37 +348,58 @@ int edist_demonitor(edist_mbox *mb, const edist_term *ref)
     return 0;
 }
 
-int edist_monitor_node(edist_mbox *mb, const char *node, int on)
+void sig_demonitor_node(edist_mbox *mb, const char *node, size_t len)
 {
-    if (!mb || !node)
-        return EDIST_EINVAL;
     edist_node *n = mb->node;
-    size_t len = strlen(node);
-    if (edist_node_name_check(node, len) != 0)
-        return EDIST_EBADNAME;
-    if (!on) {
-        pthread_mutex_lock(&n->sig.mu);
-        sig_ent *next;
-        for (sig_ent *e = sig_tab_owner_first(n, mb->proc.id, mb->proc.serial);
-             e; e = next) {
-            next = e->next[SIG_IX_OWNER];
-            if (e->kind == SIG_NODE &&
-                sig_bytes_eq((const uint8_t *)e->node, e->node_len,
-                             (const uint8_t *)node, len))
-                sig_tab_del(n, e);
-        }
-        pthread_mutex_unlock(&n->sig.mu);
-        return 0;
+    pthread_mutex_lock(&n->sig.mu);
+    sig_ent *next;
+    for (sig_ent *e = sig_tab_owner_first(n, mb->proc.id, mb->proc.serial); e;
+         e = next) {
+        next = e->next[SIG_IX_OWNER];
+        if (e->kind == SIG_NODE &&
+            sig_bytes_eq((const uint8_t *)e->node, e->node_len,
+                         (const uint8_t *)node, len))
+            sig_tab_del(n, e);
     }
+    pthread_mutex_unlock(&n->sig.mu);
+}
+
+/* Adds the entry; connected: the caller found the peer up just before. */
+static int monitor_node_add(edist_mbox *mb, const char *node, size_t len,
+                            int connected)
+{
+    edist_node *n = mb->node;
     edist_atom na = {node, len};
     if (node_is_local(n, na))
         return 0; /* our own node never goes down while we run */
     sig_ent e;
     int rc = sig_ent_init(&e, SIG_NODE, mb, node, len);
     rc = sig_ent_commit(n, &e, rc);
-    if (rc == 0 && (!sig_connect_for(n, &na) || !sig_peer_is_up(n, node, len)))
+    /* Checked after the entry is in the table: a connection that went
+     * down before would otherwise fire nothing. */
+    if (rc == 0 && ((!connected && !sig_connect_for(n, &na)) ||
+                    !sig_peer_is_up(n, node, len)))
         sig_node_down(n, node, len);
     return rc;
+}
+
+int sig_monitor_node_connected(edist_mbox *mb, const char *node, size_t len)
+{
+    return monitor_node_add(mb, node, len, 1);
+}
+
+int edist_monitor_node(edist_mbox *mb, const char *node, int on)
+{
+    if (!mb || !node)
+        return EDIST_EINVAL;
+    size_t len = strlen(node);
+    if (edist_node_name_check(node, len) != 0)
+        return EDIST_EBADNAME;
+    if (!on) {
+        sig_demonitor_node(mb, node, len);
+        return 0;
+    }
+    return monitor_node_add(mb, node, len, 0);
 }
 
 /* ------------------------------------------------ a mailbox that ends */
