@@ -38,8 +38,10 @@
  * reader was not sleeping in epoll_wait, for a rate of 200-230k msg/s
  * against 440-520k.  So, like a NIC's interrupt moderation, the I/O
  * thread takes a link that streams out of both epoll sets after a small
- * read and puts it back RX_COALESCE_US later (one timerfd for the node):
- * the sender meanwhile only queues, and the next read takes the lot.  A
+ * read and reads it itself RX_COALESCE_US later (one timerfd for the
+ * node): the sender meanwhile only queues, and that read takes the lot.
+ * While the link still streams it stays out, read once per interval; it
+ * goes back into the sets when a timed read finds it quiet.  A
  * link streams after RX_STREAM_READS small reads in a row, each within
  * RX_STREAM_GAP_NS of the previous, with no send to that peer between
  * them; so a request/reply exchange (any send resets it), the first
@@ -233,26 +235,43 @@ static int rx_streams(rt_link *l, size_t got)
     return l->rx_streak >= RX_STREAM_READS;
 }
 
-/* Takes a streaming link out of the sets until the timer puts it back. */
-static void rx_coalesce(edist_node *n, rt_link *l)
+/* Queues a link that is out of the sets for the next timer pass (arming
+ * the timer).  Returns 0, or -1 when it cannot (the link must then be
+ * read at once). */
+static int rx_coalesce_queue(edist_node *n, rt_link *l)
 {
     node_rx *r = &n->rx;
     if (r->ncoal == r->capcoal) {
         size_t cap = r->capcoal ? r->capcoal * 2 : 8;
         uint64_t *c = realloc(r->coal, cap * sizeof *c);
         if (!c)
-            return; /* it is simply read at once */
+            return -1;
         r->coal = c;
         r->capcoal = cap;
     }
     if (!r->tarmed) {
         struct itimerspec its = {{0, 0}, {0, RX_COALESCE_US * 1000}};
         if (timerfd_settime(r->tfd, 0, &its, NULL) != 0)
-            return;
+            return -1;
         r->tarmed = 1;
     }
-    rx_disarm(l);
     r->coal[r->ncoal++] = rx_tag(l);
+    return 0;
+}
+
+/* A link still out of the sets and still streaming: one more interval. */
+static void rx_coalesce_again(edist_node *n, rt_link *l)
+{
+    if (rx_coalesce_queue(n, l) != 0)
+        rx_arm(l);
+}
+
+/* Takes a streaming link out of the sets until the timer reads it. */
+static void rx_coalesce(edist_node *n, rt_link *l)
+{
+    if (rx_coalesce_queue(n, l) == 0)
+        rx_disarm(l);
+    /* else it is simply read at once */
 }
 
 static void rx_on_timer(uv_poll_t *h, int status, int events)
@@ -268,19 +287,38 @@ static void rx_on_timer(uv_poll_t *h, int status, int events)
         /* nothing to do */
     }
     r->tarmed = 0;
-    for (size_t i = 0; i < r->ncoal; i++) {
+    /* The links are read here rather than put back in the sets at once: a
+     * stream has almost always sent more meanwhile, and putting a link
+     * back only for epoll to report it readable costs four epoll_ctl and
+     * a wake-up per interval.  A link that still streams stays out for
+     * another interval; one that went quiet (nothing to read), bulk or
+     * answered (rx_streams) goes back. */
+    size_t k = r->ncoal;
+    r->ncoal = 0;
+    for (size_t i = 0; i < k; i++) {
         rt_link *l = rx_link_of(r, r->coal[i]);
         if (!l || l->closing)
             continue;
         /* Under rx_mu: a leader that read the link before it was taken out
          * may be pausing it (full mailbox) or giving it up right now, and
          * a paused link must stay out until node_resume_links. */
+        char why[512];
+        size_t got = 0;
+        int rc = 0;
         pthread_mutex_lock(&l->rx_mu);
-        if (!l->paused)
-            rx_arm(l);
+        if (!l->paused && !atomic_load(&l->rx_closed)) {
+            rc = link_rx_read(l, &got, why, sizeof why);
+            if (rc == 0 && !l->paused) {
+                if (got > 0 && rx_streams(l, got))
+                    rx_coalesce_again(n, l);
+                else
+                    rx_arm(l);
+            }
+        }
         pthread_mutex_unlock(&l->rx_mu);
+        if (rc < 0 && !l->closing)
+            link_close(l, rc, why);
     }
-    r->ncoal = 0;
 }
 
 static void rx_on_io(uv_poll_t *h, int status, int events)
