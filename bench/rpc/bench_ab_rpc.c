@@ -9,6 +9,12 @@
  * usage: bench_ab_rpc PEER COOKIE SECONDS
  * prints: ab_rpc <edist calls/s> <ei calls/s> <median of the per-round
  *         ratios edist/ei> <rounds>
+ *
+ * AB_MODE (environment) replaces edist_rpc by the bare exchange written
+ * with the public API (edist_send_named to rex, edist_recv), to tell what
+ * edist_rpc's bookkeeping costs from what the library's send and receive
+ * cost: 0, ei_rpc's message {Self, {call, erlang, node, [], user}};
+ * 1, a '$gen_call' tagged with an integer; 2, tagged with a reference.
  */
 #include <stdio.h>
 #include <stdlib.h>
