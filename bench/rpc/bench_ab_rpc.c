@@ -18,21 +18,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "edist/edist.h"
 #include "edist/proc.h"
 #include "ei.h"
+#include "rpc_util.h"
 
 #define ROUND 200
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -43,7 +35,7 @@ static int cmp_double(const void *a, const void *b)
 /* ROUND calls with edist_rpc; returns the seconds they took, or -1. */
 static double round_edist(edist_node *n, const char *peer, edist_arena *a)
 {
-    double t0 = now();
+    double t0 = rpc_now();
     for (int i = 0; i < ROUND; i++) {
         edist_term res;
         edist_arena_reset(a);
@@ -53,7 +45,7 @@ static double round_edist(edist_node *n, const char *peer, edist_arena *a)
             return -1;
         }
     }
-    return now() - t0;
+    return rpc_now() - t0;
 }
 
 /* ROUND calls the way ei_rpc makes them, through edist's public API:
@@ -92,7 +84,7 @@ static double round_plain(edist_node *n, edist_mbox *mb, const char *peer,
         gmsg.v.tuple.elems = gc;
         msg = gmsg;
     }
-    double t0 = now();
+    double t0 = rpc_now();
     for (int i = 0; i < ROUND; i++) {
         edist_msg *m;
         if (edist_send_named(mb, "rex", peer, &msg) != 0 ||
@@ -102,13 +94,13 @@ static double round_plain(edist_node *n, edist_mbox *mb, const char *peer,
         }
         edist_msg_free(m);
     }
-    return now() - t0;
+    return rpc_now() - t0;
 }
 
 /* ROUND calls with ei_rpc; returns the seconds they took, or -1. */
 static double round_ei(ei_cnode *ec, int fd, ei_x_buff *args, ei_x_buff *res)
 {
-    double t0 = now();
+    double t0 = rpc_now();
     for (int i = 0; i < ROUND; i++) {
         res->index = 0;
         if (ei_rpc(ec, fd, "erlang", "node", args->buff, args->index, res) <
@@ -117,7 +109,7 @@ static double round_ei(ei_cnode *ec, int fd, ei_x_buff *args, ei_x_buff *res)
             return -1;
         }
     }
-    return now() - t0;
+    return rpc_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -127,35 +119,15 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *peer = argv[1];
-    char name[64], alive[64], ename[128];
-    snprintf(name, sizeof name, "bench_ab_%d@127.0.0.1", (int)getpid());
-    edist_node_opts o = {0};
-    o.name = name;
-    o.cookie = argv[2];
-    edist_node *n;
-    char why[512];
-    if (edist_node_start(&o, &n, why, sizeof why) < 0) {
-        fprintf(stderr, "start: %s\n", why);
+    edist_node *n = rpc_start_edist("bench_ab", argv[2]);
+    if (!n)
         return 1;
-    }
-    ei_init();
     ei_cnode ec;
-    snprintf(alive, sizeof alive, "bench_abei_%d", (int)getpid());
-    snprintf(ename, sizeof ename, "%s@127.0.0.1", alive);
-    if (ei_connect_xinit(&ec, "127.0.0.1", alive, ename, NULL, argv[2], 0) <
-        0) {
-        fprintf(stderr, "ei_connect_xinit failed\n");
+    int fd = rpc_ei_connect(&ec, "bench_abei", argv[2], peer);
+    if (fd < 0)
         return 1;
-    }
-    int fd = ei_connect(&ec, (char *)peer);
-    if (fd < 0) {
-        fprintf(stderr, "ei_connect failed\n");
-        return 1;
-    }
     ei_x_buff args, res;
-    ei_x_new(&args);
-    ei_x_encode_empty_list(&args);
-    ei_x_new(&res);
+    rpc_ei_buffers(&args, &res);
     edist_arena *a = edist_arena_new(NULL);
     /* One warm-up round each: connection set-up, first allocations. */
     if (round_edist(n, peer, a) < 0 || round_ei(&ec, fd, &args, &res) < 0)
@@ -165,12 +137,12 @@ int main(int argc, char **argv)
         return 1;
     int plain = getenv("AB_MODE") != NULL;
     int mode = plain ? atoi(getenv("AB_MODE")) : 0;
-    double secs = atof(argv[3]), t0 = now(), te = 0, tei = 0;
+    double secs = atof(argv[3]), t0 = rpc_now(), te = 0, tei = 0;
     size_t cap = 1024, k = 0;
     double *ratios = malloc(cap * sizeof *ratios);
     if (!ratios)
         return 1;
-    while (now() - t0 < secs) {
+    while (rpc_now() - t0 < secs) {
         double de, di;
         if (k % 2 == 0) {
             de = plain ? round_plain(n, mb, peer, mode)

@@ -7,17 +7,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ei.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "rpc_util.h"
 
 int main(int argc, char **argv)
 {
@@ -25,25 +17,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_ei_rpc PEER COOKIE SECONDS\n");
         return 2;
     }
-    ei_init();
     ei_cnode ec;
-    char alive[64], node[128];
-    snprintf(alive, sizeof alive, "bench_ei_%d", (int)getpid());
-    snprintf(node, sizeof node, "%s@127.0.0.1", alive);
-    if (ei_connect_xinit(&ec, "127.0.0.1", alive, node, NULL, argv[2], 0) < 0) {
-        fprintf(stderr, "ei_connect_xinit failed\n");
+    int fd = rpc_ei_connect(&ec, "bench_ei", argv[2], argv[1]);
+    if (fd < 0)
         return 1;
-    }
-    int fd = ei_connect(&ec, argv[1]);
-    if (fd < 0) {
-        fprintf(stderr, "ei_connect failed\n");
-        return 1;
-    }
     ei_x_buff args, res;
-    ei_x_new(&args);
-    ei_x_encode_empty_list(&args);
-    ei_x_new(&res);
-    double secs = atof(argv[3]), t0 = now(), t = t0;
+    rpc_ei_buffers(&args, &res);
+    double secs = atof(argv[3]), t0 = rpc_now(), t = t0;
     long calls = 0;
     while (t - t0 < secs) {
         for (int i = 0; i < 100; i++) {
@@ -55,7 +35,7 @@ int main(int argc, char **argv)
             }
             calls++;
         }
-        t = now();
+        t = rpc_now();
     }
     printf("ei_rpc %ld %.3f %.0f\n", calls, t - t0, calls / (t - t0));
     ei_x_free(&args);

@@ -10,18 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "edist/edist.h"
 #include "edist/proc.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "rpc_util.h"
 
 int main(int argc, char **argv)
 {
@@ -32,19 +24,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_rpc [--erpc] PEER COOKIE SECONDS\n");
         return 2;
     }
-    char name[64];
-    snprintf(name, sizeof name, "bench_rpc_%d@127.0.0.1", (int)getpid());
-    edist_node_opts o = {0};
-    o.name = name;
-    o.cookie = argv[2];
-    edist_node *n;
-    char why[512];
-    if (edist_node_start(&o, &n, why, sizeof why) < 0) {
-        fprintf(stderr, "start: %s\n", why);
+    edist_node *n = rpc_start_edist("bench_rpc", argv[2]);
+    if (!n)
         return 1;
-    }
     edist_arena *a = edist_arena_new(NULL);
-    double secs = atof(argv[3]), t0 = now(), t = t0;
+    double secs = atof(argv[3]), t0 = rpc_now(), t = t0;
     long calls = 0;
     while (t - t0 < secs) {
         for (int i = 0; i < 100; i++) {
@@ -58,7 +42,7 @@ int main(int argc, char **argv)
             }
             calls++;
         }
-        t = now();
+        t = rpc_now();
     }
     printf("%s %ld %.3f %.0f\n", erpc ? "edist_erpc" : "edist_rpc", calls,
            t - t0, calls / (t - t0));
