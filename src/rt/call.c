@@ -42,19 +42,29 @@ static int call_send(edist_mbox *mb, const edist_term *to,
     return edist_send_named(mb, name, nd ? node : NULL, msg);
 }
 
-/* Whether the connection to node is up with every flag in flags
- * negotiated. */
-static int call_peer_has(edist_node *n, const char *node, size_t len,
-                         uint64_t flags)
+/* Whether the connection to node is up; if so, *flags gets the
+ * distribution flags it negotiated. */
+static int call_peer_up(edist_node *n, const char *node, size_t len,
+                        uint64_t *flags)
 {
     edist_peer *p = peer_lookup(n, node, len);
     if (!p)
         return 0;
     pthread_mutex_lock(&p->mu);
-    int ok = p->state == PEER_UP && (p->flags & flags) == flags;
+    int up = p->state == PEER_UP;
+    *flags = p->flags;
     pthread_mutex_unlock(&p->mu);
     peer_unref(p);
-    return ok;
+    return up;
+}
+
+/* Whether the connection to node is up with every flag in flags
+ * negotiated. */
+static int call_peer_has(edist_node *n, const char *node, size_t len,
+                         uint64_t flags)
+{
+    uint64_t f;
+    return call_peer_up(n, node, len, &f) && (f & flags) == flags;
 }
 
 /* Whether the node of to takes [alias | Ref] tags: ours does, a peer
@@ -223,12 +233,6 @@ void call_pool_close(edist_node *n)
         edist_mbox_close(mbs[i]);
 }
 
-/* Whether peer is up and answers spawn requests (OTP 23+, edist). */
-static int rpc_peer_spawns(edist_node *n, const char *peer)
-{
-    return call_peer_has(n, peer, strlen(peer), EDIST_DFLAG_SPAWN);
-}
-
 /* The class and value of the exit reason of erpc:execute_call/4 (the
  * DOWN of the spawned process), as erpc:call turns it into its return or
  * exception (erpc.erl, result/4).  Returns the EDIST_RPC_* class, or
@@ -323,12 +327,14 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
         args = &nil;
     uint64_t deadline =
         node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
-    if (node_is_local(n, (edist_atom){peer, strlen(peer)}))
+    size_t plen = strlen(peer);
+    uint64_t flags;
+    if (node_is_local(n, (edist_atom){peer, plen}))
         return EDIST_EINVAL; /* we spawn nothing for ourselves */
     if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0 ||
-        !call_peer_has(n, peer, strlen(peer), 0))
+        !call_peer_up(n, peer, plen, &flags))
         return EDIST_ENOCONN; /* also when it went down since */
-    if (!rpc_peer_spawns(n, peer)) {
+    if (!(flags & EDIST_DFLAG_SPAWN)) {
         *result = sig_atom("notsup"); /* erpc's {erpc, notsup} */
         return EDIST_EBADRPC;
     }
@@ -336,14 +342,14 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     if (!mb)
         return EDIST_ENOMEM;
     edist_term reqid = edist_make_ref(n), res = edist_make_ref(n);
-    int rc = sig_spawn_monitor(mb, &reqid, peer, strlen(peer));
+    int rc = sig_spawn_monitor(mb, &reqid, peer, plen);
     if (rc == 0 &&
         (rc = rpc_spawn_send(n, mb, peer, &reqid, &res, module, function,
                              args)) == 0 &&
-        !rpc_peer_spawns(n, peer))
+        !call_peer_has(n, peer, plen, EDIST_DFLAG_SPAWN))
         /* Lost since we looked: had it gone before the monitor was in the
          * table, nothing else would fire it. */
-        sig_node_down(n, peer, strlen(peer));
+        sig_node_down(n, peer, plen);
     edist_term t;
     while (rc == 0 &&
            (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {

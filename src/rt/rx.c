@@ -259,13 +259,6 @@ static int rx_coalesce_queue(edist_node *n, rt_link *l)
     return 0;
 }
 
-/* A link still out of the sets and still streaming: one more interval. */
-static void rx_coalesce_again(edist_node *n, rt_link *l)
-{
-    if (rx_coalesce_queue(n, l) != 0)
-        rx_arm(l);
-}
-
 /* Takes a streaming link out of the sets until the timer reads it. */
 static void rx_coalesce(edist_node *n, rt_link *l)
 {
@@ -308,12 +301,10 @@ static void rx_on_timer(uv_poll_t *h, int status, int events)
         pthread_mutex_lock(&l->rx_mu);
         if (!l->paused && !atomic_load(&l->rx_closed)) {
             rc = link_rx_read(l, &got, why, sizeof why);
-            if (rc == 0 && !l->paused) {
-                if (got > 0 && rx_streams(l, got))
-                    rx_coalesce_again(n, l);
-                else
-                    rx_arm(l);
-            }
+            /* Still streaming: one more interval out (it is out already). */
+            if (rc == 0 && !l->paused &&
+                !(rx_streams(l, got) && rx_coalesce_queue(n, l) == 0))
+                rx_arm(l);
         }
         pthread_mutex_unlock(&l->rx_mu);
         if (rc < 0 && !l->closing)
