@@ -17,6 +17,7 @@
 
 #include "bench_util.h"
 #include "edist/edist.h"
+#include "edist/epmd.h"
 #include "edist/node.h"
 
 static edist_node *bench_start(const char *name, const char *cookie,
@@ -241,6 +242,39 @@ static void client_conn(client *c, int64_t k)
     free(v);
 }
 
+/* The EPMD lookup alone (PORT_PLEASE2_REQ for the server's name, through
+ * the public blocking client), which every connect above begins with:
+ * with the raw TCP connect and two raw round trips (the handshake's two
+ * exchanges) it gives the floor of a connect on this machine (run.sh). */
+static void client_lookup(client *c, unsigned epmd_port, int64_t k)
+{
+    char alive[256];
+    const char *at = strchr(c->server, '@');
+    size_t len = at ? (size_t)(at - c->server) : 0;
+    if (k <= 0 || !at || len >= sizeof alive)
+        return;
+    memcpy(alive, c->server, len);
+    alive[len] = '\0';
+    edist_epmd_opts o = {0};
+    o.host = at + 1;
+    o.port = (uint16_t)epmd_port;
+    o.timeout_ms = 5000;
+    double *v = malloc((size_t)k * sizeof *v);
+    for (int64_t i = 0; i < k; i++) {
+        edist_epmd_lookup lk;
+        double t0 = bu_now_us();
+        int rc = edist_epmd_port_please(&o, alive, &lk);
+        v[i] = bu_now_us() - t0;
+        if (rc < 0) {
+            fprintf(stderr, "edist_bench: lookup: %s\n", edist_strerror(rc));
+            exit(1);
+        }
+        usleep(3000);
+    }
+    bu_result(c->prefix, "lookup.p50", bu_pct(v, (size_t)k, 0.50));
+    free(v);
+}
+
 static int client_main(int argc, char **argv)
 {
     if (argc < 12)
@@ -265,6 +299,7 @@ static int client_main(int argc, char **argv)
     client_thr(&c, "bin64k", atoll(argv[9]));
     client_rtt(&c, atoll(argv[10]));
     client_conn(&c, atoll(argv[11]));
+    client_lookup(&c, (unsigned)atoi(argv[5]), atoll(argv[11]));
     edist_mbox_close(c.mb);
     edist_arena_free(c.a);
     edist_node_stop(c.n);
