@@ -42,29 +42,13 @@ static int call_send(edist_mbox *mb, const edist_term *to,
     return edist_send_named(mb, name, nd ? node : NULL, msg);
 }
 
-/* Whether the connection to node is up; if so, *flags gets the
- * distribution flags it negotiated. */
-static int call_peer_up(edist_node *n, const char *node, size_t len,
-                        uint64_t *flags)
-{
-    edist_peer *p = peer_lookup(n, node, len);
-    if (!p)
-        return 0;
-    pthread_mutex_lock(&p->mu);
-    int up = p->state == PEER_UP;
-    *flags = p->flags;
-    pthread_mutex_unlock(&p->mu);
-    peer_unref(p);
-    return up;
-}
-
 /* Whether the connection to node is up with every flag in flags
  * negotiated. */
 static int call_peer_has(edist_node *n, const char *node, size_t len,
                          uint64_t flags)
 {
     uint64_t f;
-    return call_peer_up(n, node, len, &f) && (f & flags) == flags;
+    return peer_is_up(n, node, len, &f) && (f & flags) == flags;
 }
 
 /* Whether the node of to takes [alias | Ref] tags: ours does, a peer
@@ -332,7 +316,7 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     if (node_is_local(n, (edist_atom){peer, plen}))
         return EDIST_EINVAL; /* we spawn nothing for ourselves */
     if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0 ||
-        !call_peer_up(n, peer, plen, &flags))
+        !peer_is_up(n, peer, plen, &flags))
         return EDIST_ENOCONN; /* also when it went down since */
     if (!(flags & EDIST_DFLAG_SPAWN)) {
         *result = sig_atom("notsup"); /* erpc's {erpc, notsup} */

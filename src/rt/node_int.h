@@ -262,6 +262,9 @@ struct edist_node {
 edist_peer *peer_get_or_create(edist_node *n, const char *name, size_t len,
                                int *created);
 edist_peer *peer_lookup(edist_node *n, const char *name, size_t len);
+/* Whether the connection to the named node is up; if so and flags is not
+ * NULL, *flags gets the distribution flags it negotiated. */
+int peer_is_up(edist_node *n, const char *name, size_t len, uint64_t *flags);
 void peer_ref(edist_peer *p);
 void peer_unref(edist_peer *p);
 /* Queues a message (ctl and payload without version bytes) and schedules

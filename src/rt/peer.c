@@ -68,6 +68,20 @@ edist_peer *peer_lookup(edist_node *n, const char *name, size_t len)
     return p;
 }
 
+int peer_is_up(edist_node *n, const char *name, size_t len, uint64_t *flags)
+{
+    edist_peer *p = peer_lookup(n, name, len);
+    if (!p)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    int up = p->state == PEER_UP;
+    if (flags)
+        *flags = p->flags;
+    pthread_mutex_unlock(&p->mu);
+    peer_unref(p);
+    return up;
+}
+
 edist_peer *peer_get_or_create(edist_node *n, const char *name, size_t len,
                                int *created)
 {

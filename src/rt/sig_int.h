@@ -126,6 +126,5 @@ void sig_out_push(sig_out **out, const char *node, size_t node_len, int op,
                   const uint8_t *c, size_t clen, const edist_term *last);
 void sig_out_flush(edist_node *n, sig_out *list);
 int sig_connect_for(edist_node *n, const edist_atom *node);
-int sig_peer_is_up(edist_node *n, const char *name, size_t len);
 
 #endif

@@ -562,15 +562,3 @@ int sig_connect_for(edist_node *n, const edist_atom *node)
         return 0;
     return edist_connect(n, name, SIG_CONNECT_MS, NULL) == 0;
 }
-
-int sig_peer_is_up(edist_node *n, const char *name, size_t len)
-{
-    edist_peer *p = peer_lookup(n, name, len);
-    if (!p)
-        return 0;
-    pthread_mutex_lock(&p->mu);
-    int up = p->state == PEER_UP;
-    pthread_mutex_unlock(&p->mu);
-    peer_unref(p);
-    return up;
-}

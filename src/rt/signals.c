@@ -100,7 +100,7 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         edist_term el[3] = {edist_mk_int(OP_LINK), self, *pid};
         edist_term ctl = sig_tuple(el, 3);
         sig_send_ctl(n, &pid->v.pid.node, &ctl);
-        if (!sig_peer_is_up(n, pid->v.pid.node.name, pid->v.pid.node.len))
+        if (!peer_is_up(n, pid->v.pid.node.name, pid->v.pid.node.len, NULL))
             sig_node_down(n, pid->v.pid.node.name, pid->v.pid.node.len);
     }
 out:
@@ -281,7 +281,7 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
         edist_term el[4] = {edist_mk_int(OP_MONITOR_P), self, to, *ref};
         edist_term ctl = sig_tuple(el, 4);
         sig_send_ctl(n, &node, &ctl);
-        if (!sig_peer_is_up(n, node.name, node.len))
+        if (!peer_is_up(n, node.name, node.len, NULL))
             sig_node_down(n, node.name, node.len);
     }
     edist_arena_free(a);
@@ -378,7 +378,7 @@ static int monitor_node_add(edist_mbox *mb, const char *node, size_t len,
     /* Checked after the entry is in the table: a connection that went
      * down before would otherwise fire nothing. */
     if (rc == 0 && ((!connected && !sig_connect_for(n, &na)) ||
-                    !sig_peer_is_up(n, node, len)))
+                    !peer_is_up(n, node, len, NULL)))
         sig_node_down(n, node, len);
     return rc;
 }
