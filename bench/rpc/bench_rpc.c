@@ -1,7 +1,7 @@
 /*
  * bench_rpc.c: sequential rpc round trips from edist into a BEAM node,
- * calling erlang:node/0: edist_rpc (a gen_server call to rex, the path of
- * libei's ei_rpc), or with --erpc edist_erpc (a spawn request, as
+ * calling erlang:node/0: edist_rpc (rex's {Self, {call, ...}} request, the
+ * path of libei's ei_rpc), or with --erpc edist_erpc (a spawn request, as
  * erpc:call and OTP 23+'s rpc:call make it).
  *
  * usage: bench_rpc [--erpc] PEER COOKIE SECONDS

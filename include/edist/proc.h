@@ -229,7 +229,8 @@ EDIST_EXTERN int edist_rpc_register(edist_node *node, const char *module,
 
 /*
  * rpc:call(Node, Module, Function, Args, Timeout) through the peer's
- * `rex` server (a gen_server call {call, M, F, Args, user}).  args is a
+ * `rex` server: {Self, {call, M, F, Args, user}}, answered {rex, Reply},
+ * as libei's ei_rpc and erl_call ask it.  args is a
  * proper list term or NULL for [] (borrowed).  On return *result (in
  * arena a) is the function's value, or {badrpc, Reason}: {badrpc,
  * nodedown} when the node cannot be reached or goes down, {badrpc,

@@ -172,37 +172,97 @@ static int badrpc(edist_arena *a, const edist_term *why, edist_term *out)
     return EDIST_EBADRPC;
 }
 
-/* A mailbox for one edist_rpc() call: an idle one from the node's pool,
- * else a new one.  NULL when none can be opened. */
-static edist_mbox *call_pool_get(edist_node *n)
+/* An edist_rpc() call waiting for its reply: a node that goes down ends
+ * it with {nodedown, Node} in its mailbox.  It lives on the caller's stack
+ * and in n->rpc_waiters while the call waits.  Not a monitor_node entry
+ * of the signals table: that one costs two hash tables' insert and delete
+ * and a second lock per call, a quarter of the client's instructions in
+ * an rpc on loopback (callgrind); this costs two pointer writes under the
+ * pool's lock, which the call takes anyway. */
+typedef struct call_waiter {
+    struct call_waiter *prev, *next;
+    edist_mbox *mb;
+    const char *node;
+    size_t len;
+} call_waiter;
+
+/* A mailbox for one call: an idle one from the node's pool, else a new
+ * one.  With w, the call is registered as waiting on w->node.  NULL when
+ * no mailbox can be opened. */
+static edist_mbox *call_pool_get(edist_node *n, call_waiter *w)
 {
     edist_mbox *mb = NULL;
     pthread_mutex_lock(&n->rpc_pool_mu);
     if (n->rpc_pool_n > 0)
         mb = n->rpc_pool[--n->rpc_pool_n];
+    if (!mb) {
+        pthread_mutex_unlock(&n->rpc_pool_mu);
+        if (edist_mbox_open(n, &mb) < 0)
+            return NULL;
+        pthread_mutex_lock(&n->rpc_pool_mu);
+    }
+    if (w) {
+        w->mb = mb;
+        w->prev = NULL;
+        w->next = n->rpc_waiters;
+        if (w->next)
+            w->next->prev = w;
+        n->rpc_waiters = w;
+    }
     pthread_mutex_unlock(&n->rpc_pool_mu);
-    if (!mb && edist_mbox_open(n, &mb) < 0)
-        return NULL;
     return mb;
 }
 
-/* Gives a call's mailbox back, its node monitor already removed.  What it
- * still holds (a reply that came after a timeout) is dropped; what comes
- * later is skipped by the next call, whose reference differs. */
-static void call_pool_put(edist_node *n, edist_mbox *mb)
+/* Ends a call: takes w (may be NULL) off the waiters, then gives the
+ * mailbox back to the pool when reuse is set, or closes it.  Only a
+ * mailbox whose messages can be told from the next call's may be reused:
+ * what it still holds is dropped (a nodedown sent before w was taken
+ * off, a reply that came after a timeout to a call tagged with a
+ * reference).  The queue's lock is taken under the pool's, in the order
+ * call_node_down takes them. */
+static void call_pool_put(edist_node *n, edist_mbox *mb, call_waiter *w,
+                          int reuse)
 {
-    edist_msg *m;
-    while (edist_recv(mb, &m, 0) == 0)
-        edist_msg_free(m);
     pthread_mutex_lock(&n->rpc_pool_mu);
+    if (w) {
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            n->rpc_waiters = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+    }
     size_t cap = sizeof n->rpc_pool / sizeof n->rpc_pool[0];
-    if (n->rpc_pool_n < cap) {
+    if (reuse && n->rpc_pool_n < cap) {
+        edist_msg *m;
+        while (edist_recv(mb, &m, 0) == 0)
+            edist_msg_free(m);
         n->rpc_pool[n->rpc_pool_n++] = mb;
         mb = NULL;
     }
     pthread_mutex_unlock(&n->rpc_pool_mu);
     if (mb)
         edist_mbox_close(mb);
+}
+
+void call_node_down(edist_node *n, const char *peer, size_t len)
+{
+    uint8_t buf[1100];
+    edist_etf_writer w;
+    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
+    edist_etf_put_version(&w);
+    edist_etf_put_tuple_header(&w, 2);
+    edist_etf_put_atom_z(&w, "nodedown");
+    if (edist_etf_put_atom(&w, peer, len) < 0)
+        return;
+    /* Queued before the lock goes, not batched for later: call_pool_put
+     * drains it under the same lock, or a mailbox back in the pool would
+     * hold a nodedown for its next call. */
+    pthread_mutex_lock(&n->rpc_pool_mu);
+    for (call_waiter *c = n->rpc_waiters; c; c = c->next)
+        if (c->len == len && memcmp(c->node, peer, len) == 0)
+            mbox_push_now(c->mb, buf, w.len);
+    pthread_mutex_unlock(&n->rpc_pool_mu);
 }
 
 void call_pool_close(edist_node *n)
@@ -322,7 +382,7 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
         *result = sig_atom("notsup"); /* erpc's {erpc, notsup} */
         return EDIST_EBADRPC;
     }
-    edist_mbox *mb = call_pool_get(n);
+    edist_mbox *mb = call_pool_get(n, NULL);
     if (!mb)
         return EDIST_ENOMEM;
     edist_term reqid = edist_make_ref(n), res = edist_make_ref(n);
@@ -360,47 +420,71 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
      * request finds none and is dropped, and a SPAWN_REPLY that comes
      * later is answered with DEMONITOR_P (sig_route.c). */
     edist_demonitor(mb, &reqid);
-    call_pool_put(n, mb);
+    call_pool_put(n, mb, NULL, 1);
     return rc == EDIST_ECLOSED ? EDIST_ENOCONN : rc;
 }
 
-/* rpc:call through rex: {'$gen_call', {Self, Ref}, {call, M, F, Args,
- * user}}, as libei's ei_rpc and OTP before 23. */
-static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
-                      const char *function, const edist_term *args,
-                      uint64_t deadline, int timeout_ms, edist_arena *a,
-                      edist_term *result)
+/* Whether an rpc to peer can go ahead: it is connected, or our own. */
+static int rpc_peer_ok(edist_node *n, const char *peer, size_t len)
 {
-    edist_mbox *mb = call_pool_get(n);
+    return peer_is_up(n, peer, len, NULL) ||
+           node_is_local(n, (edist_atom){peer, len});
+}
+
+/* rpc:call through rex: {Self, {call, M, F, Args, user}}, answered
+ * {rex, Reply}: the message rex takes from C nodes (rpc.erl's
+ * handle_info), as libei's ei_rpc sends it.  It carries no reference,
+ * which saves making, encoding, decoding and comparing one per call, and
+ * the reply's tag is an atom the atom cache already holds; together a
+ * few per cent of a loopback call.  A reply cannot be told from a later
+ * call's, so a mailbox goes back to the pool only when its call took its
+ * reply; after a timeout or a nodedown it is closed, and a late reply
+ * finds no process and is dropped (BEAM drops a late reply to a dead
+ * pid the same way). */
+int edist_rpc(edist_node *n, const char *peer, const char *module,
+              const char *function, const edist_term *args, int timeout_ms,
+              edist_arena *a, edist_term *result)
+{
+    if (!n || !peer || !module || !function || !a || !result)
+        return EDIST_EINVAL;
+    edist_term nil = edist_mk_nil();
+    if (!args)
+        args = &nil;
+    uint64_t deadline =
+        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    call_waiter w = {.node = peer, .len = strlen(peer)};
+    /* Waiting before looking: a connection lost after the look finds w.
+     * Only a peer not yet connected costs a second registration. */
+    edist_mbox *mb = call_pool_get(n, &w);
     if (!mb)
         return EDIST_ENOMEM;
-    /* A node monitor, not a process monitor on rex: it costs no message on
-     * the wire (rex exists on every BEAM node), and a connection that goes
-     * down during the call still ends it with nodedown.  The caller has
-     * just connected the peer and checked its name: the internal entry
-     * points skip doing both again (an rpc's round trip is short enough
-     * that each lookup shows). */
-    size_t plen = strlen(peer);
-    int rc = sig_monitor_node_connected(mb, peer, plen);
-    if (rc < 0) {
-        call_pool_put(n, mb);
-        return rc;
+    int rc = 0, sent = 0, replied = 0;
+    if (!rpc_peer_ok(n, peer, w.len)) {
+        call_pool_put(n, mb, &w, 1);
+        mb = NULL;
+        if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) ==
+                0 &&
+            !(mb = call_pool_get(n, &w)))
+            return EDIST_ENOMEM;
+        if (!mb || !rpc_peer_ok(n, peer, w.len))
+            rc = EDIST_ENOCONN; /* refused, or lost again already */
     }
-    edist_term ref = edist_make_ref(n), self = edist_mbox_pid(mb), why;
-    edist_term fel[2] = {self, ref};
-    edist_term rel[5] = {sig_atom("call"), sig_atom(module), sig_atom(function),
-                         *args, sig_atom("user")};
-    edist_term mel[3] = {sig_atom("$gen_call"), sig_tuple(fel, 2),
-                         sig_tuple(rel, 5)};
-    edist_term msg = sig_tuple(mel, 3);
-    rc = edist_send_named(mb, "rex", peer, &msg);
-    edist_term t;
+    edist_term t, why;
+    if (rc == 0) {
+        edist_term rel[5] = {sig_atom("call"), sig_atom(module),
+                             sig_atom(function), *args, sig_atom("user")};
+        edist_term mel[2] = {edist_mbox_pid(mb), sig_tuple(rel, 5)};
+        edist_term msg = sig_tuple(mel, 2);
+        rc = edist_send_named(mb, "rex", peer, &msg);
+        sent = rc == 0;
+    }
     while (rc == 0 &&
            (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {
         if (t.v.tuple.arity != 2)
             continue;
-        if (edist_term_equal(&t.v.tuple.elems[0], &ref)) {
+        if (edist_term_is_atom(&t.v.tuple.elems[0], "rex")) {
             *result = t.v.tuple.elems[1];
+            replied = 1;
             break;
         }
         if (edist_term_is_atom(&t.v.tuple.elems[0], "nodedown")) {
@@ -408,8 +492,8 @@ static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
             break;
         }
     }
-    sig_demonitor_node(mb, peer, plen);
-    call_pool_put(n, mb);
+    if (mb)
+        call_pool_put(n, mb, &w, replied || !sent);
     if (rc == EDIST_ETIMEDOUT || rc == EDIST_ENOCONN || rc == EDIST_ECLOSED) {
         why = sig_atom(rc == EDIST_ETIMEDOUT ? "timeout" : "nodedown");
         return badrpc(a, &why, result);
@@ -420,23 +504,4 @@ static int rpc_by_rex(edist_node *n, const char *peer, const char *module,
         edist_term_is_atom(&result->v.tuple.elems[0], "badrpc"))
         return EDIST_EBADRPC;
     return 0;
-}
-
-int edist_rpc(edist_node *n, const char *peer, const char *module,
-              const char *function, const edist_term *args, int timeout_ms,
-              edist_arena *a, edist_term *result)
-{
-    if (!n || !peer || !module || !function || !a || !result)
-        return EDIST_EINVAL;
-    edist_term nil = edist_mk_nil(), why;
-    if (!args)
-        args = &nil;
-    uint64_t deadline =
-        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
-    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0) {
-        why = sig_atom("nodedown");
-        return badrpc(a, &why, result);
-    }
-    return rpc_by_rex(n, peer, module, function, args, deadline, timeout_ms, a,
-                      result);
 }

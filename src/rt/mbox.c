@@ -146,17 +146,42 @@ int mbox_batch_end(edist_node *n)
     return over;
 }
 
+/* A message for mb holding term, with the version byte.  NULL when out
+ * of memory. */
+static edist_msg *mbox_msg_of(edist_mbox *mb, const uint8_t *term, size_t len,
+                              int has_version)
+{
+    size_t total = has_version ? len : len + 1;
+    edist_msg *m = msgpool_msg(mb->node->msgpool, total);
+    if (!m)
+        return NULL;
+    if (!has_version)
+        m->data[0] = EDIST_ETF_VERSION;
+    memcpy(m->data + (has_version ? 0 : 1), term, len);
+    return m;
+}
+
+static int mbox_push(edist_mbox *mb, edist_msg *m)
+{
+    int rc = edist_mqueue_push(&mb->q, m);
+    if (rc < 0)
+        edist_mem_free(m->alloc, m);
+    return rc;
+}
+
+int mbox_push_now(edist_mbox *mb, const uint8_t *term, size_t len)
+{
+    edist_msg *m = mbox_msg_of(mb, term, len, 1);
+    return m ? mbox_push(mb, m) : EDIST_ENOMEM;
+}
+
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version)
 {
     edist_node *n = mb->node;
-    size_t total = has_version ? len : len + 1;
-    edist_msg *m = msgpool_msg(n->msgpool, total);
+    edist_msg *m = mbox_msg_of(mb, term, len, has_version);
     if (!m)
         return EDIST_ENOMEM;
-    if (!has_version)
-        m->data[0] = EDIST_ETF_VERSION;
-    memcpy(m->data + (has_version ? 0 : 1), term, len);
     /* Only the thread that owns a batch may touch it. */
     mbox_batch *b = mbox_batch_of(n);
     if (b && b->active) {
@@ -177,10 +202,7 @@ int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
             over |= mbox_batch_flush(b);
         return over;
     }
-    int rc = edist_mqueue_push(&mb->q, m);
-    if (rc < 0)
-        edist_mem_free(m->alloc, m);
-    return rc;
+    return mbox_push(mb, m);
 }
 
 /* A receiver that waits reads the sockets itself when it can become the
@@ -571,10 +593,12 @@ void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up)
             mbox_deliver_bytes(s->value, buf, w.len, 1);
     }
     pthread_mutex_unlock(&n->mon_mu);
-    /* Links, monitors and monitor_node over this connection, and the
-     * monitor_nodes/2 subscriptions. */
-    if (up)
+    /* Links, monitors and monitor_node over this connection, the
+     * monitor_nodes/2 subscriptions and the rpc calls waiting on it. */
+    if (up) {
         sig_node_up(n, peer, len);
-    else
+    } else {
         sig_conn_down(n, peer, len);
+        call_node_down(n, peer, len);
+    }
 }

@@ -244,6 +244,9 @@ struct edist_node {
     pthread_mutex_t rpc_pool_mu;
     edist_mbox *rpc_pool[8];
     size_t rpc_pool_n;
+    /* The edist_rpc() calls waiting for a reply, told when their node goes
+     * down (call.c); under rpc_pool_mu. */
+    struct call_waiter *rpc_waiters;
     rt_mesh *mesh; /* mesh.c: global_name_server; NULL when hidden */
     /* The group leader of the processes edist_erpc spawns: its I/O
      * requests go on to the caller's `user` (route.c).  The I/O thread
@@ -319,6 +322,9 @@ int node_on_io(edist_node *n);
 
 /* Closes the idle edist_rpc() mailboxes (call.c); at node stop. */
 void call_pool_close(edist_node *n);
+/* Sends {nodedown, Peer} to the edist_rpc() calls waiting on peer
+ * (call.c); peer.c calls it once the connection is marked down. */
+void call_node_down(edist_node *n, const char *peer, size_t len);
 /* The leader hooks for a mailbox queue's pop. */
 int rx_try_lead(void *ctx);
 int rx_lead_wait(void *ctx, int timeout_ms);
@@ -343,6 +349,10 @@ int route_payload_term(const edist_dist_msg *m, const uint8_t *payload,
  * EDIST_ENOMEM. */
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version);
+/* The same for a term with its version byte, straight into mb's queue,
+ * never through the thread's batch: the message is queued when it
+ * returns.  Returns 0, 1 (over the cap), EDIST_ECLOSED, EDIST_ENOMEM. */
+int mbox_push_now(edist_mbox *mb, const uint8_t *term, size_t len);
 /* Sends the control term ctl (encoded, no version byte) with payload (a
  * term, borrowed) from mailbox from to node (not ours), connecting if
  * needed; an answer may then be read by from's receiving thread.

@@ -348,7 +348,7 @@ int edist_demonitor(edist_mbox *mb, const edist_term *ref)
     return 0;
 }
 
-void sig_demonitor_node(edist_mbox *mb, const char *node, size_t len)
+static void demonitor_node(edist_mbox *mb, const char *node, size_t len)
 {
     edist_node *n = mb->node;
     pthread_mutex_lock(&n->sig.mu);
@@ -364,9 +364,8 @@ void sig_demonitor_node(edist_mbox *mb, const char *node, size_t len)
     pthread_mutex_unlock(&n->sig.mu);
 }
 
-/* Adds the entry; connected: the caller found the peer up just before. */
-static int monitor_node_add(edist_mbox *mb, const char *node, size_t len,
-                            int connected)
+/* Adds the entry, connecting node. */
+static int monitor_node_add(edist_mbox *mb, const char *node, size_t len)
 {
     edist_node *n = mb->node;
     edist_atom na = {node, len};
@@ -377,15 +376,10 @@ static int monitor_node_add(edist_mbox *mb, const char *node, size_t len,
     rc = sig_ent_commit(n, &e, rc);
     /* Checked after the entry is in the table: a connection that went
      * down before would otherwise fire nothing. */
-    if (rc == 0 && ((!connected && !sig_connect_for(n, &na)) ||
-                    !peer_is_up(n, node, len, NULL)))
+    if (rc == 0 &&
+        (!sig_connect_for(n, &na) || !peer_is_up(n, node, len, NULL)))
         sig_node_down(n, node, len);
     return rc;
-}
-
-int sig_monitor_node_connected(edist_mbox *mb, const char *node, size_t len)
-{
-    return monitor_node_add(mb, node, len, 1);
 }
 
 int edist_monitor_node(edist_mbox *mb, const char *node, int on)
@@ -396,10 +390,10 @@ int edist_monitor_node(edist_mbox *mb, const char *node, int on)
     if (edist_node_name_check(node, len) != 0)
         return EDIST_EBADNAME;
     if (!on) {
-        sig_demonitor_node(mb, node, len);
+        demonitor_node(mb, node, len);
         return 0;
     }
-    return monitor_node_add(mb, node, len, 0);
+    return monitor_node_add(mb, node, len);
 }
 
 /* ------------------------------------------------ a mailbox that ends */

@@ -73,14 +73,6 @@ int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
 int sig_spawn_monitor(edist_mbox *mb, const edist_term *reqid, const char *node,
                       size_t len);
 
-/* edist_monitor_node(mb, node, 1) for a caller that has just connected
- * node (edist_rpc): no name check and no connect of its own, but a node
- * that went down meanwhile still fires at once.  Returns 0 or
- * EDIST_ENOMEM. */
-int sig_monitor_node_connected(edist_mbox *mb, const char *node, size_t len);
-/* edist_monitor_node(mb, node, 0) without the name check. */
-void sig_demonitor_node(edist_mbox *mb, const char *node, size_t len);
-
 /* edist_link / edist_unlink (proc_link.c wraps them: see proc.h). */
 int sig_link(edist_mbox *mb, const edist_term *pid);
 int sig_unlink(edist_mbox *mb, const edist_term *pid);

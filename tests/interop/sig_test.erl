@@ -233,6 +233,12 @@ main([S1a, OsPidA, S2a]) ->
     {call, etimedout, _} = cmd(S, {call, self(), {silent, Me}, x, 300}),
     {call, enoproc, noproc} = cmd(S, {call, self(), {nosuch, Me}, x, 5000}),
     {rpc, 0, [1, 2, 3]} = cmd(S, {rpc, self(), Me, lists, seq, [1, 3], 5000}),
+    %% A reply that comes after its call timed out is not taken for the
+    %% next call's ({rex, Reply} carries no tag of the call).
+    {rpc, ebadrpc, {badrpc, timeout}} =
+        cmd(S, {rpc, self(), Me, timer, sleep, [400], 100}),
+    timer:sleep(600),
+    {rpc, 0, Me} = cmd(S, {rpc, self(), Me, erlang, node, [], 5000}),
     ok = gen_server:cast({ctl, S}, {hello, cast}),
     ?EXPECT({got, 0, {'$gen_cast', {hello, cast}}}, cast_in),
     register(castee, self()),
