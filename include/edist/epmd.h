@@ -24,9 +24,9 @@
  * Usage sketch:
  *
  *     edist_epmd_opts o = {0};                  // localhost, $ERL_EPMD_PORT
- *     edist_epmd_port_info pi;
- *     if (edist_epmd_port_please(&o, "foo", &pi) == 0)
- *         printf("foo listens on %u\n", pi.node.port);
+ *     edist_epmd_lookup lk;
+ *     if (edist_epmd_port_please(&o, "foo", &lk) == 0)
+ *         printf("foo listens on %u\n", lk.info.node.port);
  *
  * See docs/edist-epmd.md for the protocol and the daemon.
  */
