@@ -236,8 +236,8 @@ EDIST_EXTERN int edist_rpc_register(edist_node *node, const char *module,
  * nodedown} when the node cannot be reached or goes down, {badrpc,
  * timeout} after timeout_ms (< 0: forever), and whatever rex answers for
  * failures ({badrpc, {'EXIT', ...}}).  Returns 0 when *result is a value,
- * EDIST_EBADRPC when it is {badrpc, _}, or EDIST_EINVAL / EDIST_ENOMEM
- * (then *result is untouched).
+ * EDIST_EBADRPC when it is {badrpc, _}, or EDIST_EINVAL (NULL arguments,
+ * or peer is this node) / EDIST_ENOMEM (then *result is untouched).
  */
 EDIST_EXTERN int edist_rpc(edist_node *node, const char *peer,
                            const char *module, const char *function,

@@ -255,9 +255,10 @@ void call_node_down(edist_node *n, const char *peer, size_t len)
     edist_etf_put_atom_z(&w, "nodedown");
     if (edist_etf_put_atom(&w, peer, len) < 0)
         return;
-    /* Queued before the lock goes, not batched for later: call_pool_put
-     * drains it under the same lock, or a mailbox back in the pool would
-     * hold a nodedown for its next call. */
+    /* Queued before the lock goes (after what this thread routed before
+     * it), not left in a batch: call_pool_put drains it under the same
+     * lock, or a mailbox back in the pool would hold a nodedown for its
+     * next call. */
     pthread_mutex_lock(&n->rpc_pool_mu);
     for (call_waiter *c = n->rpc_waiters; c; c = c->next)
         if (c->len == len && memcmp(c->node, peer, len) == 0)
@@ -424,13 +425,6 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     return rc == EDIST_ECLOSED ? EDIST_ENOCONN : rc;
 }
 
-/* Whether an rpc to peer can go ahead: it is connected, or our own. */
-static int rpc_peer_ok(edist_node *n, const char *peer, size_t len)
-{
-    return peer_is_up(n, peer, len, NULL) ||
-           node_is_local(n, (edist_atom){peer, len});
-}
-
 /* rpc:call through rex: {Self, {call, M, F, Args, user}}, answered
  * {rex, Reply}: the message rex takes from C nodes (rpc.erl's
  * handle_info), as libei's ei_rpc sends it.  It carries no reference,
@@ -453,20 +447,22 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     uint64_t deadline =
         node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
     call_waiter w = {.node = peer, .len = strlen(peer)};
+    if (node_is_local(n, (edist_atom){peer, w.len}))
+        return EDIST_EINVAL; /* no rex here: call the function directly */
     /* Waiting before looking: a connection lost after the look finds w.
      * Only a peer not yet connected costs a second registration. */
     edist_mbox *mb = call_pool_get(n, &w);
     if (!mb)
         return EDIST_ENOMEM;
     int rc = 0, sent = 0, replied = 0;
-    if (!rpc_peer_ok(n, peer, w.len)) {
+    if (!peer_is_up(n, peer, w.len, NULL)) {
         call_pool_put(n, mb, &w, 1);
         mb = NULL;
         if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) ==
                 0 &&
             !(mb = call_pool_get(n, &w)))
             return EDIST_ENOMEM;
-        if (!mb || !rpc_peer_ok(n, peer, w.len))
+        if (!mb || !peer_is_up(n, peer, w.len, NULL))
             rc = EDIST_ENOCONN; /* refused, or lost again already */
     }
     edist_term t, why;

@@ -141,8 +141,9 @@ int mbox_batch_end(edist_node *n)
     mbox_batch *b = mbox_batch_of(n);
     if (!b)
         return 0;
-    int over = mbox_batch_flush(b);
+    int over = mbox_batch_flush(b) | b->over;
     b->active = 0;
+    b->over = 0;
     return over;
 }
 
@@ -172,7 +173,13 @@ static int mbox_push(edist_mbox *mb, edist_msg *m)
 int mbox_push_now(edist_mbox *mb, const uint8_t *term, size_t len)
 {
     edist_msg *m = mbox_msg_of(mb, term, len, 1);
-    return m ? mbox_push(mb, m) : EDIST_ENOMEM;
+    if (!m)
+        return EDIST_ENOMEM;
+    /* The batch stays open; mbox_batch_end reports the cap. */
+    mbox_batch *b = mbox_batch_of(mb->node);
+    if (b && b->active)
+        b->over |= mbox_batch_flush(b);
+    return mbox_push(mb, m);
 }
 
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,

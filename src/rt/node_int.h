@@ -70,6 +70,7 @@ typedef struct rt_link rt_link;
  * pushed as a chain (mbox.c). */
 typedef struct mbox_batch {
     int active;
+    int over;       /* a flush out of turn found its mailbox over the cap */
     edist_mbox *mb; /* a reference while it holds messages */
     edist_msg *head, *tail;
     size_t count, bytes;
@@ -349,9 +350,10 @@ int route_payload_term(const edist_dist_msg *m, const uint8_t *payload,
  * EDIST_ENOMEM. */
 int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
                        int has_version);
-/* The same for a term with its version byte, straight into mb's queue,
- * never through the thread's batch: the message is queued when it
- * returns.  Returns 0, 1 (over the cap), EDIST_ECLOSED, EDIST_ENOMEM. */
+/* The same for a term with its version byte, queued when it returns:
+ * what the calling thread's batch holds is queued first, so the message
+ * still comes after those routed before it.  Returns 0, 1 (over the cap),
+ * EDIST_ECLOSED, EDIST_ENOMEM. */
 int mbox_push_now(edist_mbox *mb, const uint8_t *term, size_t len);
 /* Sends the control term ctl (encoded, no version byte) with payload (a
  * term, borrowed) from mailbox from to node (not ours), connecting if

@@ -64,6 +64,8 @@ static edist_term rcterm(int rc)
         return A("enoproc");
     case EDIST_EBADRPC:
         return A("ebadrpc");
+    case EDIST_EINVAL:
+        return A("einval");
     default:
         return A(edist_strerror(rc));
     }

@@ -239,6 +239,8 @@ main([S1a, OsPidA, S2a]) ->
         cmd(S, {rpc, self(), Me, timer, sleep, [400], 100}),
     timer:sleep(600),
     {rpc, 0, Me} = cmd(S, {rpc, self(), Me, erlang, node, [], 5000}),
+    %% The edist node has no rex of its own to call: refused at once.
+    {rpc, einval, none} = cmd(S, {rpc, self(), S, erlang, node, [], 5000}),
     ok = gen_server:cast({ctl, S}, {hello, cast}),
     ?EXPECT({got, 0, {'$gen_cast', {hello, cast}}}, cast_in),
     register(castee, self()),
