@@ -218,8 +218,9 @@ static edist_mbox *call_pool_get(edist_node *n, call_waiter *w)
  * mailbox whose messages can be told from the next call's may be reused:
  * what it still holds is dropped (a nodedown sent before w was taken
  * off, a reply that came after a timeout to a call tagged with a
- * reference).  The queue's lock is taken under the pool's, in the order
- * call_node_down takes them. */
+ * reference); one whose queue call_node_down closed is closed.  The
+ * queue's lock is taken under the pool's, in the order call_node_down
+ * takes them. */
 static void call_pool_put(edist_node *n, edist_mbox *mb, call_waiter *w,
                           int reuse)
 {
@@ -235,10 +236,13 @@ static void call_pool_put(edist_node *n, edist_mbox *mb, call_waiter *w,
     size_t cap = sizeof n->rpc_pool / sizeof n->rpc_pool[0];
     if (reuse && n->rpc_pool_n < cap) {
         edist_msg *m;
-        while (edist_recv(mb, &m, 0) == 0)
+        int rc;
+        while ((rc = edist_recv(mb, &m, 0)) == 0)
             edist_msg_free(m);
-        n->rpc_pool[n->rpc_pool_n++] = mb;
-        mb = NULL;
+        if (rc == EDIST_ETIMEDOUT) { /* empty, and not closed */
+            n->rpc_pool[n->rpc_pool_n++] = mb;
+            mb = NULL;
+        }
     }
     pthread_mutex_unlock(&n->rpc_pool_mu);
     if (mb)
@@ -253,16 +257,19 @@ void call_node_down(edist_node *n, const char *peer, size_t len)
     edist_etf_put_version(&w);
     edist_etf_put_tuple_header(&w, 2);
     edist_etf_put_atom_z(&w, "nodedown");
-    if (edist_etf_put_atom(&w, peer, len) < 0)
-        return;
+    int bad = edist_etf_put_atom(&w, peer, len) < 0;
     /* Queued before the lock goes (after what this thread routed before
      * it), not left in a batch: call_pool_put drains it under the same
      * lock, or a mailbox back in the pool would hold a nodedown for its
-     * next call. */
+     * next call.  When it cannot be queued (no memory), the call's queue
+     * is closed instead: the call ends with nodedown all the same rather
+     * than wait for a message that will not come, forever when it has no
+     * timeout, and its mailbox is not reused. */
     pthread_mutex_lock(&n->rpc_pool_mu);
     for (call_waiter *c = n->rpc_waiters; c; c = c->next)
-        if (c->len == len && memcmp(c->node, peer, len) == 0)
-            mbox_push_now(c->mb, buf, w.len);
+        if (c->len == len && memcmp(c->node, peer, len) == 0 &&
+            (bad || mbox_push_now(c->mb, buf, w.len) < 0))
+            edist_mqueue_close(&c->mb->q);
     pthread_mutex_unlock(&n->rpc_pool_mu);
 }
 
