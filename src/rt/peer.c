@@ -425,13 +425,15 @@ int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
 }
 
 /* Releases mu, then has the out-queue flushed when schedule is set: at
- * once on the I/O thread, else by a flush command posted to it. */
+ * once on the I/O thread, else by a flush command posted to it.  A leader
+ * (on_io, but not the loop's thread) posts too: a flush may arm POLLOUT
+ * or close the link, which only the loop's thread may do to libuv. */
 static void peer_unlock_flush(edist_peer *p, int schedule, int on_io)
 {
     pthread_mutex_unlock(&p->mu);
     if (!schedule)
         return;
-    if (on_io)
+    if (on_io && edist_loop_on_thread(&p->node->loop))
         peer_flush(p);
     else
         peer_schedule_flush(p);
@@ -561,11 +563,18 @@ void node_flush_dirty(uv_async_t *h)
     pthread_mutex_lock(&n->dirty_mu);
     edist_peer *p = n->dirty;
     n->dirty = NULL;
-    for (edist_peer *q = p; q; q = q->dirty_next)
-        q->dirty_listed = 0;
     pthread_mutex_unlock(&n->dirty_mu);
     while (p) {
+        /* One peer at a time leaves the list, under the lock: a peer still
+         * listed is not linked again by peer_schedule_flush, so its next
+         * pointer holds until it is read here.  (Clearing every mark at
+         * once let a sender relink a peer further down, which then skipped
+         * the peers after it, whose queues stalled for good, or walked
+         * into the new list and dropped a reference twice.) */
+        pthread_mutex_lock(&n->dirty_mu);
         edist_peer *next = p->dirty_next;
+        p->dirty_listed = 0;
+        pthread_mutex_unlock(&n->dirty_mu);
         peer_flush(p);
         peer_unref(p);
         p = next;
@@ -590,8 +599,10 @@ void peer_up(edist_peer *p, rt_link *l, const edist_hs_event *ev)
     p->err.reason[0] = '\0';
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    peer_flush(p);
+    /* Up is told before the first flush: a write that fails there takes
+     * the peer down again, and its nodedown must come after the nodeup. */
     node_notify_nodes(n, p->name, p->name_len, 1);
+    peer_flush(p);
 }
 
 void peer_down(edist_peer *p, int code, const char *reason)
