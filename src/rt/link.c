@@ -649,7 +649,9 @@ static int link_read_frames(rt_link *l, const uint8_t *in, size_t len,
 int link_rx_read(rt_link *l, size_t *got, char *why, size_t why_len)
 {
     *got = 0;
-    /* Bounded, so one busy peer cannot starve the others. */
+    l->rx_more = 0;
+    /* Bounded, so one busy peer cannot starve the others; rx_more tells
+     * the caller that data may be left. */
     for (int i = 0; i < 16; i++) {
         if (atomic_load(&l->rx_closed) || l->paused)
             return 0;
@@ -680,6 +682,7 @@ int link_rx_read(rt_link *l, size_t *got, char *why, size_t why_len)
         snprintf(why, why_len, "connection closed by the peer");
         return EDIST_ECLOSED;
     }
+    l->rx_more = 1;
     return 0;
 }
 

@@ -180,7 +180,6 @@ static int mqueue_left_ms(const struct timespec *deadline)
 int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
                          int timeout_ms, const edist_mq_leader *ld)
 {
-    int follow = 0; /* the leader found the I/O thread delivering */
     /* Leading pays off for a reader that waits for a reply (it skips a
      * hand-off); one that drains a stream is better served by the I/O
      * thread reading in parallel.  A reply is expected when the owner
@@ -204,23 +203,25 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
-        if (may_lead && !follow && ld->try_lead(ld->ctx)) {
+        if (may_lead && ld->try_lead(ld->ctx)) {
             /* Read the sockets ourselves: the message we wait for is
              * routed here without a hand-off to this thread. */
             q->lead = 1;
             q->lead_thread = pthread_self();
             q->lead_efd = ld->efd;
             pthread_mutex_unlock(&q->mu);
-            follow = ld->wait(ld->ctx, ms);
+            ld->wait(ld->ctx, ms);
             pthread_mutex_lock(&q->mu);
-            q->lead = 0;
+            /* Another reader of this queue may lead by now: its mark
+             * stays, or pushers would stop waking it. */
+            if (pthread_equal(q->lead_thread, pthread_self()))
+                q->lead = 0;
             if (!q->head && timeout_ms > 0 && mqueue_left_ms(&deadline) == 0) {
                 pthread_mutex_unlock(&q->mu);
                 return EDIST_ETIMEDOUT;
             }
             continue;
         }
-        follow = 0;
         q->waiting++;
         int r = 0;
         if (timeout_ms < 0)
@@ -286,6 +287,17 @@ void edist_mqueue_close(edist_mqueue *q)
     /* A closed queue reads as ready so that poll() users notice. */
     if (q->count == 0)
         mqueue_signal_fd(q);
+    /* A queue closed over its cap will not drain: what it paused (the
+     * links feeding it) must resume now, or never. */
+    void (*drain)(void *) = NULL;
+    void *ud = NULL;
+    if (q->over) {
+        q->over = 0;
+        drain = q->on_drain;
+        ud = q->drain_ud;
+    }
     pthread_mutex_unlock(&q->mu);
     mqueue_wake_leader(lfd);
+    if (drain)
+        drain(ud);
 }

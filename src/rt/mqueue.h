@@ -92,12 +92,10 @@ int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
  * its node's leader (try_lead returns 1) calls wait(ctx, ms), which reads
  * the node's sockets itself and returns when efd was written, something
  * was read, or ms passed (< 0: no limit); wait gives the leadership back.
- * It returns 1 when another thread is delivering what came (the reader
- * then waits once on cv instead of leading again at once), else 0.
  * Pushers from other threads write efd instead of signalling cv. */
 typedef struct edist_mq_leader {
     int (*try_lead)(void *ctx);
-    int (*wait)(void *ctx, int timeout_ms);
+    void (*wait)(void *ctx, int timeout_ms);
     void *ctx;
     int efd;
 } edist_mq_leader;

@@ -99,6 +99,9 @@ typedef struct node_rx {
     int tarmed;
     uint64_t *coal; /* tags of the links to put back */
     size_t ncoal, capcoal;
+    /* A leader that leaves readable links in ep unread (rx.c) has the I/O
+     * thread read them: their readiness went to ep, not io_ep. */
+    uv_async_t sweep;
 } node_rx;
 
 typedef struct edist_peer {
@@ -175,8 +178,9 @@ struct rt_link {
     uint32_t rx_slot, rx_gen; /* in node->rx's registry; gen 0: none */
     atomic_int rx_armed;      /* the fd is in both rx epoll sets */
     atomic_int rx_closed;     /* link_close ran: readers leave it */
-    uint64_t rx_last_ns;      /* the previous read that got bytes */
-    unsigned rx_streak;       /* small reads in a row with no send between */
+    int rx_more; /* the last link_rx_read stopped at its bound (rx_mu) */
+    uint64_t rx_last_ns; /* the previous read that got bytes */
+    unsigned rx_streak;  /* small reads in a row with no send between */
     /* Dial: what the thread pool found. */
     uv_work_t work;
     char host[256];
@@ -328,7 +332,7 @@ void call_pool_close(edist_node *n);
 void call_node_down(edist_node *n, const char *peer, size_t len);
 /* The leader hooks for a mailbox queue's pop. */
 int rx_try_lead(void *ctx);
-int rx_lead_wait(void *ctx, int timeout_ms);
+void rx_lead_wait(void *ctx, int timeout_ms);
 /* link.c: reads and routes what fd holds, rx_mu held; *got is the number
  * of bytes read.  Returns 0, or a negative code when the link must close
  * (*why says why). */

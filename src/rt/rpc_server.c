@@ -238,20 +238,18 @@ static void *rpc_worker(void *arg)
     edist_node *n = arg;
     rpc_server *s = rpc_get(n);
     uint64_t last_job = node_now_ms();
-    int follow = 0;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->head && !s->stop) {
             uint64_t now = node_now_ms();
-            if (!follow && now < last_job + RPC_LEAD_MS && rx_try_lead(n)) {
+            if (now < last_job + RPC_LEAD_MS && rx_try_lead(n)) {
                 s->lead = 1;
                 pthread_mutex_unlock(&s->mu);
-                follow = rx_lead_wait(n, (int)(last_job + RPC_LEAD_MS - now));
+                rx_lead_wait(n, (int)(last_job + RPC_LEAD_MS - now));
                 pthread_mutex_lock(&s->mu);
                 s->lead = 0;
                 continue;
             }
-            follow = 0;
             pthread_cond_wait(&s->cv, &s->mu);
         }
         if (!s->head)

@@ -335,6 +335,34 @@ static void rx_on_io(uv_poll_t *h, int status, int events)
     }
 }
 
+/* The I/O thread reads what a leader left ready in ep.  Another pass
+ * follows any that found something: the level-triggered set is polled
+ * again then, and drops the links that are drained. */
+static void rx_on_sweep(uv_async_t *h)
+{
+    edist_node *n = h->data;
+    node_rx *r = &n->rx;
+    struct epoll_event ev[16];
+    int k = epoll_wait(r->ep, ev, 16, 0);
+    int again = 0;
+    for (int i = 0; i < k; i++) {
+        rt_link *l =
+            ev[i].data.u64 == RX_EFD_TAG ? NULL : rx_link_of(r, ev[i].data.u64);
+        if (!l)
+            continue;
+        char why[512];
+        size_t got;
+        pthread_mutex_lock(&l->rx_mu);
+        int rc = link_rx_read(l, &got, why, sizeof why);
+        again |= got > 0;
+        pthread_mutex_unlock(&l->rx_mu);
+        if (rc < 0 && !l->closing)
+            link_close(l, rc, why);
+    }
+    if (again && !atomic_load(&r->stopping))
+        uv_async_send(&r->sweep);
+}
+
 int rx_loop_setup(edist_node *n)
 {
     if (uv_poll_init(&n->loop.uv, &n->rx.io_poll, n->rx.io_ep) != 0)
@@ -345,6 +373,9 @@ int rx_loop_setup(edist_node *n)
         return EDIST_ESYS;
     n->rx.tpoll.data = n;
     uv_poll_start(&n->rx.tpoll, UV_READABLE, rx_on_timer);
+    if (uv_async_init(&n->loop.uv, &n->rx.sweep, rx_on_sweep) != 0)
+        return EDIST_ESYS;
+    n->rx.sweep.data = n;
     return 0;
 }
 
@@ -354,6 +385,7 @@ void rx_loop_close(edist_node *n)
     uv_close((uv_handle_t *)&n->rx.io_poll, NULL);
     uv_poll_stop(&n->rx.tpoll);
     uv_close((uv_handle_t *)&n->rx.tpoll, NULL);
+    uv_close((uv_handle_t *)&n->rx.sweep, NULL);
 }
 
 /* A link a leader found broken: closed on the I/O thread, if it is
@@ -392,12 +424,18 @@ int rx_try_lead(void *ctx)
     if (atomic_load(&n->rx.stopping) ||
         !atomic_compare_exchange_strong(&n->rx.busy, &idle, 1))
         return 0;
+    /* rx_stop may have set stopping and seen busy still 0 between the
+     * two tests above: it no longer waits for us, so we must not lead. */
+    if (atomic_load(&n->rx.stopping)) {
+        atomic_store(&n->rx.busy, 0);
+        return 0;
+    }
     atomic_store(&n->rx.owner, pthread_self());
     return 1;
 }
 
-/* Reads the link tag names.  Returns 1 when the I/O thread is reading
- * it right now (it delivers what came), else 0. */
+/* Reads the link tag names.  Returns 1 when the read stopped at its bound
+ * (data may be left), else 0. */
 static int rx_lead_read(edist_node *n, uint64_t tag)
 {
     node_rx *r = &n->rx;
@@ -407,17 +445,19 @@ static int rx_lead_read(edist_node *n, uint64_t tag)
         pthread_mutex_unlock(&r->reg_mu);
         return 0;
     }
-    /* Waiting for the lock would put two threads through the futex per
-     * read, and the level-triggered set would wake us again at once:
-     * the caller waits as a follower instead. */
-    if (pthread_mutex_trylock(&l->rx_mu) != 0) {
-        pthread_mutex_unlock(&r->reg_mu);
-        return 1;
-    }
+    /* Waits for the lock when the I/O thread holds it.  Leaving it to the
+     * holder (as a follower) lost messages: the readiness that woke us
+     * went to ep alone, and a holder that had read before it came (the
+     * coalescing timer, a link put back in the sets) never read again;
+     * the message waited for the peer's next packet.  reg_mu is still
+     * held, so the link cannot be detached meanwhile; the I/O thread never
+     * takes reg_mu while it holds an rx_mu. */
+    pthread_mutex_lock(&l->rx_mu);
     pthread_mutex_unlock(&r->reg_mu);
     char why[512];
     size_t got;
     int rc = link_rx_read(l, &got, why, sizeof why);
+    int more = rc == 0 && l->rx_more;
     /* Kept up to date, but a leader reads at once: it waits for a reply. */
     (void)rx_streams(l, got);
     if (rc < 0 && !atomic_exchange(&l->rx_closed, 1)) {
@@ -434,12 +474,12 @@ static int rx_lead_read(edist_node *n, uint64_t tag)
         }
     }
     pthread_mutex_unlock(&l->rx_mu);
-    return 0;
+    return more;
 }
 
-int rx_lead_wait(void *ctx, int timeout_ms)
+void rx_lead_wait(void *ctx, int timeout_ms)
 {
-    int follow = 0;
+    int more = 0;
     edist_node *n = ctx;
     node_rx *r = &n->rx;
     struct epoll_event ev[8];
@@ -456,11 +496,16 @@ int rx_lead_wait(void *ctx, int timeout_ms)
             } while (rd < 0 && errno == EINTR);
             continue;
         }
-        follow |= rx_lead_read(n, ev[i].data.u64);
+        more |= rx_lead_read(n, ev[i].data.u64);
     }
+    /* What we leave readable stays ready in ep, where nobody may wait
+     * after us: later bytes on those links wake the I/O thread, but
+     * those already there would wait for them.  The I/O thread reads
+     * them (rx_on_sweep). */
+    if (more || k == (int)(sizeof ev / sizeof ev[0]))
+        uv_async_send(&r->sweep);
     atomic_store(&r->owner, n->loop.thread);
     atomic_store(&r->busy, 0);
-    return follow;
 }
 
 void rx_stop(edist_node *n)

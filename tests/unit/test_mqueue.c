@@ -220,8 +220,11 @@ typedef struct fake_leader {
     int efd;
     int leads;  /* times try_lead granted the leadership */
     int woken;  /* waits that ended on the eventfd */
-    int follow; /* what wait returns (1: wait once on cv next) */
     int refuse; /* try_lead says no */
+    /* When set, another reader of q takes the leadership during the wait
+     * (as thread other) and a message arrives. */
+    edist_mqueue *q;
+    pthread_t other;
 } fake_leader;
 
 static int fake_try_lead(void *ctx)
@@ -233,16 +236,22 @@ static int fake_try_lead(void *ctx)
     return 1;
 }
 
-static int fake_wait(void *ctx, int timeout_ms)
+static void fake_wait(void *ctx, int timeout_ms)
 {
     fake_leader *f = ctx;
+    if (f->q) {
+        pthread_mutex_lock(&f->q->mu);
+        f->q->lead = 1;
+        f->q->lead_thread = f->other;
+        pthread_mutex_unlock(&f->q->mu);
+        edist_mqueue_push(f->q, mk(5));
+    }
     struct pollfd p = {.fd = f->efd, .events = POLLIN};
     if (poll(&p, 1, timeout_ms) == 1) {
         uint64_t v;
         if (read(f->efd, &v, sizeof v) == (ssize_t)sizeof v)
             f->woken++;
     }
-    return f->follow;
 }
 
 static void test_leader_woken_by_push(void **state)
@@ -308,18 +317,22 @@ static void test_leader_own_push_no_wake(void **state)
     edist_mqueue_destroy(&q);
 }
 
-static void test_leader_follow_uses_cv(void **state)
+static void *nothing(void *arg)
+{
+    return arg;
+}
+
+static void test_leader_refused_uses_cv(void **state)
 {
     (void)state;
     edist_mqueue q;
     assert_int_equal(edist_mqueue_init(&q, 0), 0);
     fake_leader f = {0};
     f.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    f.follow = 1;
+    f.refuse = 1;
     edist_mq_leader ld = {fake_try_lead, fake_wait, &f, f.efd};
-    /* A leader told to follow waits once on the condition variable: a
-     * push from another thread while it waits there must wake it through
-     * the condition variable (q->lead is off then). */
+    /* Refused leadership: a plain condition-variable wait, woken by a
+     * push from another thread. */
     pthread_t t;
     pthread_create(&t, NULL, push_later, &q);
     edist_msg *out[8];
@@ -330,21 +343,53 @@ static void test_leader_follow_uses_cv(void **state)
         assert_int_equal(edist_mqueue_pop_many(&q, out + 1, 7, 0), 1);
     assert_int_equal(val(out[0]), 7);
     assert_int_equal(val(out[1]), 8);
-    pthread_join(t, NULL);
-    /* Refused leadership: a plain condition-variable wait. */
-    f.refuse = 1;
-    int leads = f.leads;
-    pthread_create(&t, NULL, push_later, &q);
-    atomic_store(&q.asked, 1);
-    k = edist_mqueue_pop_led(&q, out, 8, 5000, &ld);
-    assert_true(k >= 1);
-    if (k == 1)
-        assert_int_equal(edist_mqueue_pop_many(&q, out + 1, 7, 0), 1);
-    assert_int_equal(val(out[0]), 7);
-    assert_int_equal(val(out[1]), 8);
-    assert_int_equal(f.leads, leads);
+    assert_int_equal(f.leads, 0);
     pthread_join(t, NULL);
     close(f.efd);
+    edist_mqueue_destroy(&q);
+}
+
+/* Two threads receive on one queue: the second leads while the first
+ * comes back from its wait.  The first must leave the second's mark, or
+ * pushers would stop waking the second. */
+static void test_leader_mark_of_other_reader_kept(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    fake_leader f = {0};
+    f.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    f.q = &q;
+    assert_int_equal(pthread_create(&f.other, NULL, nothing, NULL), 0);
+    pthread_join(f.other, NULL);
+    edist_mq_leader ld = {fake_try_lead, fake_wait, &f, f.efd};
+    atomic_store(&q.asked, 1);
+    edist_msg *m;
+    assert_int_equal(edist_mqueue_pop_led(&q, &m, 1, 5000, &ld), 1);
+    assert_int_equal(val(m), 5); /* val frees m */
+    assert_true(q.lead);
+    assert_true(pthread_equal(q.lead_thread, f.other));
+    q.lead = 0;
+    close(f.efd);
+    edist_mqueue_destroy(&q);
+}
+
+/* A queue closed over its cap fires on_drain: the links it paused must
+ * resume, as it will never drain. */
+static void test_close_over_cap_drains(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 2 * sizeof(uint32_t)), 0);
+    q.on_drain = on_drain;
+    drained = 0;
+    assert_int_equal(edist_mqueue_push(&q, mk(1)), 0);
+    assert_int_equal(edist_mqueue_push(&q, mk(2)), 0);
+    assert_int_equal(edist_mqueue_push(&q, mk(3)), 1);
+    edist_mqueue_close(&q);
+    assert_int_equal(drained, 1);
+    edist_mqueue_close(&q); /* once */
+    assert_int_equal(drained, 1);
     edist_mqueue_destroy(&q);
 }
 
@@ -359,7 +404,9 @@ int main(void)
         cmocka_unit_test(test_wakeup),
         cmocka_unit_test(test_leader_woken_by_push),
         cmocka_unit_test(test_leader_own_push_no_wake),
-        cmocka_unit_test(test_leader_follow_uses_cv),
+        cmocka_unit_test(test_leader_refused_uses_cv),
+        cmocka_unit_test(test_leader_mark_of_other_reader_kept),
+        cmocka_unit_test(test_close_over_cap_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
