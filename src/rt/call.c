@@ -64,6 +64,13 @@ static int call_alias_ok(edist_node *n, const edist_term *to)
            call_peer_has(n, node.name, node.len, EDIST_DFLAG_ALIAS);
 }
 
+/* The deadline of a call that may take timeout_ms (< 0: no limit, and
+ * the deadline is not used). */
+static uint64_t call_deadline(int timeout_ms)
+{
+    return node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+}
+
 static int left_ms(uint64_t deadline, int timeout_ms)
 {
     if (timeout_ms < 0)
@@ -96,8 +103,7 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
     if (!mb || !to || !request || !a || !reply)
         return EDIST_EINVAL;
     edist_node *n = mb->node;
-    uint64_t deadline =
-        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    uint64_t deadline = call_deadline(timeout_ms);
     edist_mbox *me;
     int rc = edist_mbox_open(n, &me);
     if (rc < 0)
@@ -368,21 +374,30 @@ static int rpc_spawn_send(edist_node *n, edist_mbox *mb, const char *peer,
     return mbox_send_ctl(mb, peer, ctl, w.len, &arglist);
 }
 
+/* The checks edist_rpc and edist_erpc share: every argument but args is
+ * given, and peer is another node (we serve rpc to others, and call our
+ * own functions directly).  Returns 0 or EDIST_EINVAL. */
+static int rpc_check(edist_node *n, const char *peer, const char *module,
+                     const char *function, const edist_arena *a,
+                     const edist_term *result)
+{
+    if (!n || !peer || !module || !function || !a || !result)
+        return EDIST_EINVAL;
+    return node_is_local(n, (edist_atom){peer, strlen(peer)}) ? EDIST_EINVAL
+                                                              : 0;
+}
+
 int edist_erpc(edist_node *n, const char *peer, const char *module,
                const char *function, const edist_term *args, int timeout_ms,
                edist_arena *a, edist_term *result)
 {
-    if (!n || !peer || !module || !function || !a || !result)
-        return EDIST_EINVAL;
+    int rc = rpc_check(n, peer, module, function, a, result);
+    if (rc < 0)
+        return rc;
     edist_term nil = edist_mk_nil();
-    if (!args)
-        args = &nil;
-    uint64_t deadline =
-        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    uint64_t deadline = call_deadline(timeout_ms);
     size_t plen = strlen(peer);
     uint64_t flags;
-    if (node_is_local(n, (edist_atom){peer, plen}))
-        return EDIST_EINVAL; /* we spawn nothing for ourselves */
     if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0 ||
         !peer_is_up(n, peer, plen, &flags))
         return EDIST_ENOCONN; /* also when it went down since */
@@ -394,10 +409,10 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     if (!mb)
         return EDIST_ENOMEM;
     edist_term reqid = edist_make_ref(n), res = edist_make_ref(n);
-    int rc = sig_spawn_monitor(mb, &reqid, peer, plen);
+    rc = sig_spawn_monitor(mb, &reqid, peer, plen);
     if (rc == 0 &&
         (rc = rpc_spawn_send(n, mb, peer, &reqid, &res, module, function,
-                             args)) == 0 &&
+                             args ? args : &nil)) == 0 &&
         !call_peer_has(n, peer, plen, EDIST_DFLAG_SPAWN))
         /* Lost since we looked: had it gone before the monitor was in the
          * table, nothing else would fire it. */
@@ -446,22 +461,18 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
               const char *function, const edist_term *args, int timeout_ms,
               edist_arena *a, edist_term *result)
 {
-    if (!n || !peer || !module || !function || !a || !result)
-        return EDIST_EINVAL;
+    int rc = rpc_check(n, peer, module, function, a, result);
+    if (rc < 0)
+        return rc;
     edist_term nil = edist_mk_nil();
-    if (!args)
-        args = &nil;
-    uint64_t deadline =
-        node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    uint64_t deadline = call_deadline(timeout_ms);
     call_waiter w = {.node = peer, .len = strlen(peer)};
-    if (node_is_local(n, (edist_atom){peer, w.len}))
-        return EDIST_EINVAL; /* no rex here: call the function directly */
     /* Waiting before looking: a connection lost after the look finds w.
      * Only a peer not yet connected costs a second registration. */
     edist_mbox *mb = call_pool_get(n, &w);
     if (!mb)
         return EDIST_ENOMEM;
-    int rc = 0, sent = 0, replied = 0;
+    int sent = 0, replied = 0;
     if (!peer_is_up(n, peer, w.len, NULL)) {
         call_pool_put(n, mb, &w, 1);
         mb = NULL;
@@ -475,7 +486,8 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     edist_term t, why;
     if (rc == 0) {
         edist_term rel[5] = {sig_atom("call"), sig_atom(module),
-                             sig_atom(function), *args, sig_atom("user")};
+                             sig_atom(function), args ? *args : nil,
+                             sig_atom("user")};
         edist_term mel[2] = {edist_mbox_pid(mb), sig_tuple(rel, 5)};
         edist_term msg = sig_tuple(mel, 2);
         rc = edist_send_named(mb, "rex", peer, &msg);

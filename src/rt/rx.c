@@ -312,55 +312,50 @@ static void rx_on_timer(uv_poll_t *h, int status, int events)
     }
 }
 
-static void rx_on_io(uv_poll_t *h, int status, int events)
+/* The I/O thread reads the links ready in the epoll set ep; with
+ * coalesce, a link that streams is taken out for an interval.  Returns
+ * whether anything was read. */
+static int rx_io_pass(edist_node *n, int ep, int coalesce)
 {
-    (void)status;
-    (void)events;
-    edist_node *n = h->data;
     struct epoll_event ev[16];
-    int k = epoll_wait(n->rx.io_ep, ev, 16, 0);
+    int k = epoll_wait(ep, ev, 16, 0), any = 0;
     for (int i = 0; i < k; i++) {
-        rt_link *l = rx_link_of(&n->rx, ev[i].data.u64);
+        rt_link *l = ev[i].data.u64 == RX_EFD_TAG
+                         ? NULL
+                         : rx_link_of(&n->rx, ev[i].data.u64);
         if (!l)
             continue;
         char why[512];
         size_t got;
         pthread_mutex_lock(&l->rx_mu);
         int rc = link_rx_read(l, &got, why, sizeof why);
-        if (rc == 0 && rx_streams(l, got) && !l->paused)
+        any |= got > 0;
+        if (coalesce && rc == 0 && rx_streams(l, got) && !l->paused)
             rx_coalesce(n, l);
         pthread_mutex_unlock(&l->rx_mu);
         if (rc < 0 && !l->closing)
             link_close(l, rc, why);
     }
+    return any;
 }
 
-/* The I/O thread reads what a leader left ready in ep.  Another pass
- * follows any that found something: the level-triggered set is polled
- * again then, and drops the links that are drained. */
+static void rx_on_io(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    edist_node *n = h->data;
+    (void)rx_io_pass(n, n->rx.io_ep, 1);
+}
+
+/* The I/O thread reads what a leader left ready in ep (the leader's set,
+ * where nobody may wait now).  Another pass follows any that found
+ * something: the level-triggered set is polled again then, and drops the
+ * links that are drained. */
 static void rx_on_sweep(uv_async_t *h)
 {
     edist_node *n = h->data;
-    node_rx *r = &n->rx;
-    struct epoll_event ev[16];
-    int k = epoll_wait(r->ep, ev, 16, 0);
-    int again = 0;
-    for (int i = 0; i < k; i++) {
-        rt_link *l =
-            ev[i].data.u64 == RX_EFD_TAG ? NULL : rx_link_of(r, ev[i].data.u64);
-        if (!l)
-            continue;
-        char why[512];
-        size_t got;
-        pthread_mutex_lock(&l->rx_mu);
-        int rc = link_rx_read(l, &got, why, sizeof why);
-        again |= got > 0;
-        pthread_mutex_unlock(&l->rx_mu);
-        if (rc < 0 && !l->closing)
-            link_close(l, rc, why);
-    }
-    if (again && !atomic_load(&r->stopping))
-        uv_async_send(&r->sweep);
+    if (rx_io_pass(n, n->rx.ep, 0) && !atomic_load(&n->rx.stopping))
+        uv_async_send(&n->rx.sweep);
 }
 
 int rx_loop_setup(edist_node *n)
