@@ -122,6 +122,19 @@ static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
     if (sig_encode(from, &other, &other_len) < 0)
         return 0;
     uint64_t idv = id->type == EDIST_TERM_INT ? (uint64_t)id->v.i : 0;
+    if (!ack) {
+        /* {36, Id, To, From}, before anything else goes to From: so before
+         * the link leaves the table.  Sent after, a LINK of To's made in
+         * between (it finds no link) could overtake it, and the sender,
+         * still unlinking, would ignore it: a link on our side alone.
+         * Before, such a LINK finds the link still there and is not sent;
+         * both sides end unlinked, as when link/1 races an unlink on BEAM.
+         * Not under sig.mu: a failed write may take the peer down, which
+         * fires entries under it. */
+        edist_term el[4] = {edist_mk_int(OP_UNLINK_ID_ACK), *id, *to, *from};
+        edist_term ctl = sig_tuple(el, 4);
+        sig_peer_send(p, &ctl);
+    }
     pthread_mutex_lock(&n->sig.mu);
     sig_ent *e = sig_tab_find(n, SIG_LINK, to->v.pid.id, to->v.pid.serial,
                               other, other_len, NULL, 0);
@@ -133,12 +146,6 @@ static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
     }
     pthread_mutex_unlock(&n->sig.mu);
     free(other);
-    if (!ack) {
-        /* {36, Id, To, From}, before anything else goes to From. */
-        edist_term el[4] = {edist_mk_int(OP_UNLINK_ID_ACK), *id, *to, *from};
-        edist_term ctl = sig_tuple(el, 4);
-        sig_peer_send(p, &ctl);
-    }
     return 0;
 }
 

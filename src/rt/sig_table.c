@@ -534,14 +534,16 @@ int sig_peer_send(edist_peer *p, const edist_term *ctl)
     return rc;
 }
 
-int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl)
+int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
+                 int dial)
 {
     char name[EDIST_NODE_NAME_MAX + 1];
     if (node->len > EDIST_NODE_NAME_MAX)
         return EDIST_EBADNAME;
     memcpy(name, node->name, node->len);
     name[node->len] = '\0';
-    edist_connect(n, name, 0, NULL); /* creates the peer and dials */
+    if (dial)
+        edist_connect(n, name, 0, NULL); /* creates the peer and dials */
     edist_peer *p = peer_lookup(n, name, node->len);
     if (!p)
         return EDIST_ENOCONN;

@@ -99,7 +99,7 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
         /* {1, Self, Pid} */
         edist_term el[3] = {edist_mk_int(OP_LINK), self, *pid};
         edist_term ctl = sig_tuple(el, 3);
-        sig_send_ctl(n, &pid->v.pid.node, &ctl);
+        sig_send_ctl(n, &pid->v.pid.node, &ctl, 0);
         if (!peer_is_up(n, pid->v.pid.node.name, pid->v.pid.node.len, NULL))
             sig_node_down(n, pid->v.pid.node.name, pid->v.pid.node.len);
     }
@@ -154,7 +154,7 @@ int sig_unlink(edist_mbox *mb, const edist_term *pid)
         edist_term el[4] = {edist_mk_int(OP_UNLINK_ID),
                             edist_mk_int((int64_t)id), self, *pid};
         edist_term ctl = sig_tuple(el, 4);
-        rc = sig_send_ctl(n, &pid->v.pid.node, &ctl);
+        rc = sig_send_ctl(n, &pid->v.pid.node, &ctl, 0);
         if (rc == EDIST_ENOCONN)
             rc = 0;
     }
@@ -182,7 +182,7 @@ int edist_exit(edist_mbox *mb, const edist_term *pid, const edist_term *reason)
     /* {8, Self, Pid, Reason} */
     edist_term el[4] = {edist_mk_int(OP_EXIT2), self, *pid, *reason};
     edist_term ctl = sig_tuple(el, 4);
-    return sig_send_ctl(n, &pid->v.pid.node, &ctl);
+    return sig_send_ctl(n, &pid->v.pid.node, &ctl, 1);
 }
 
 /* ------------------------------------------------------------- monitors */
@@ -280,7 +280,7 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
         /* {19, Self, ToProc, Ref} */
         edist_term el[4] = {edist_mk_int(OP_MONITOR_P), self, to, *ref};
         edist_term ctl = sig_tuple(el, 4);
-        sig_send_ctl(n, &node, &ctl);
+        sig_send_ctl(n, &node, &ctl, 0);
         if (!peer_is_up(n, node.name, node.len, NULL))
             sig_node_down(n, node.name, node.len);
     }

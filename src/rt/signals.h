@@ -104,9 +104,16 @@ edist_term sig_atom(const char *s);
  * an encoding or peer_send error. */
 int sig_peer_send(edist_peer *p, const edist_term *ctl);
 
-/* Sends the control message ctl (no payload) to node, connecting if
- * needed. */
-int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl);
+/* Sends the control message ctl (no payload) to node: with dial, over a
+ * connection made if there is none (exit/2 connects, as on BEAM); without,
+ * only over the connection there is (up, or still coming up).  A signal
+ * whose entry was made for a connection must not go out on the next one:
+ * that connection's going down already fired the entry, and the peer
+ * would hold a link or monitor we no longer have.  Returns 0,
+ * EDIST_ENOCONN (no connection: dropped), or an encoding or peer_send
+ * error. */
+int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
+                 int dial);
 
 /* Delivers t to the local pid (no-op when gone). */
 void sig_deliver_local(edist_node *n, const edist_term *pid,
