@@ -19,10 +19,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define EPMD_MAX_LISTEN   16
-#define EPMD_MAX_ALLOW    64
-#define EPMD_INBUF        3060 /* OTP's INBUF_SIZE (3 * 1020) */
-#define EPMD_IDLE_DEFAULT 60   /* OTP's CLOSE_TIMEOUT */
+#define EPMD_MAX_LISTEN 16
+#define EPMD_MAX_ALLOW  64
+#define EPMD_INBUF      3060 /* OTP's INBUF_SIZE (3 * 1020) */
+/* Connections open at once from non-local peers (server.c); local peers
+ * are bounded by the descriptor limit only.  OTP's epmd holds about 1017
+ * connections in all. */
+#define EPMD_MAX_REMOTE_CONNS 1024
+#define EPMD_IDLE_DEFAULT     60 /* OTP's CLOSE_TIMEOUT */
 
 /* One entry of the -restrict_names allowlist: an address and a prefix. */
 typedef struct epmd_allow {

@@ -67,7 +67,9 @@ struct server {
     uv_signal_t sigterm, sigint;
     conn *conns;
     conn *thead, *ttail;
-    int spare_fd; /* reserve fd to shed connections on EMFILE */
+    size_t nremote;    /* open connections from non-local peers */
+    int spare_fd;      /* reserve fd to shed connections on EMFILE */
+    int listen_paused; /* out of descriptors and of the spare one */
     int exit_code;
     int stopping;
 };
@@ -102,9 +104,15 @@ static void timer_arm(server *s)
     uv_timer_start(&s->timer, on_timer, d > now ? d - now : 0, 0);
 }
 
-/* Notes activity: the connection moves to the tail with a fresh deadline. */
+/* Notes activity: the connection moves to the tail with a fresh deadline.
+ * A non-local peer's deadline is not moved: it counts from its first
+ * activity, so a peer that trickles a byte a minute (or reads its reply
+ * that slowly) cannot hold a connection for longer than the timeout.  It
+ * keeps its place, which keeps the list in deadline order. */
 static void tlist_touch(server *s, conn *c)
 {
+    if (c->in_tlist && !c->local)
+        return;
     tlist_remove(s, c);
     int64_t t = (int64_t)s->cfg.packet_timeout + 1;
     int64_t ms = t > 0 ? t * 1000 : 0;
@@ -127,6 +135,27 @@ static void conn_free_cb(uv_handle_t *h)
     free(c);
 }
 
+static void on_listen(uv_poll_t *p, int status, int events);
+
+/* Out of descriptors with none in reserve: the listening sockets stay
+ * readable and the loop would spin on them; they are not watched until a
+ * connection closes. */
+static void listen_pause(server *s)
+{
+    for (int i = 0; i < s->nlisten; i++)
+        uv_poll_stop(&s->lpoll[i]);
+    s->listen_paused = 1;
+}
+
+static void listen_resume(server *s)
+{
+    s->listen_paused = 0;
+    if (s->spare_fd < 0)
+        s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    for (int i = 0; i < s->nlisten && !s->stopping; i++)
+        uv_poll_start(&s->lpoll[i], UV_READABLE, on_listen);
+}
+
 static void conn_close(conn *c)
 {
     server *s = c->srv;
@@ -141,6 +170,10 @@ static void conn_close(conn *c)
         c->node = NULL;
     }
     tlist_remove(s, c);
+    if (!c->local)
+        s->nremote--;
+    if (s->listen_paused)
+        listen_resume(s); /* a descriptor is free again */
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -491,6 +524,17 @@ static void conn_on_io(uv_poll_t *p, int status, int events)
 
 static void accept_one(server *s, int fd, const struct sockaddr *peer)
 {
+    int local = epmd_peer_is_local(fd, peer);
+    /* Non-local peers share a fixed number of connections: however many
+     * they open, local nodes can still register and look each other up
+     * while descriptors remain. */
+    if (!local && s->nremote >= EPMD_MAX_REMOTE_CONNS) {
+        epmd_log(&s->cfg, 1,
+                 "non-local connection refused: %d already open (the cap)",
+                 EPMD_MAX_REMOTE_CONNS);
+        close(fd);
+        return;
+    }
     conn *c = calloc(1, sizeof *c);
     if (!c) {
         close(fd);
@@ -498,7 +542,9 @@ static void accept_one(server *s, int fd, const struct sockaddr *peer)
     }
     c->srv = s;
     c->fd = fd;
-    c->local = (uint8_t)epmd_peer_is_local(fd, peer);
+    c->local = (uint8_t)local;
+    if (!local)
+        s->nremote++;
     c->names_ok = (uint8_t)(!s->cfg.restrict_names || c->local ||
                             epmd_peer_allowed(&s->cfg, peer));
     c->next = s->conns;
@@ -543,6 +589,11 @@ static void on_listen(uv_poll_t *p, int status, int events)
                         close(x);
                     s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
                 }
+                /* No spare left to shed with: stop watching until a
+                 * connection closes, rather than spin (and log) on a
+                 * listening socket that stays readable. */
+                if (s->spare_fd < 0 && s->conns)
+                    listen_pause(s);
             }
             return;
         }

@@ -28,7 +28,9 @@ net_cleanup() {
     ip link del "$VH" 2>/dev/null
     ip netns del "$NS" 2>/dev/null
 }
-trap 'net_cleanup; lib_cleanup' EXIT
+# lib_cleanup exits with the status it finds in $?: hand it the script's,
+# not net_cleanup's (which made every failure after this line pass).
+trap 'rc=$?; net_cleanup; (exit $rc); lib_cleanup' EXIT
 command -v ip >/dev/null || cap_missing "iproute2 not installed"
 ip netns add "$NS" 2>"$LIB_TMP/ns.err" || cap_missing "$(cat "$LIB_TMP/ns.err")"
 ip link add "$VH" type veth peer name "$VN" || fail "veth"
@@ -98,6 +100,48 @@ grep -q "^n: 0000PPPP" "$LIB_TMP/r" || fail "allowlisted NAMES refused"
 grep -q "^p: 7700" "$LIB_TMP/r" || fail "allowlisted PORT2 refused"
 grep -q "^a: - closed" "$LIB_TMP/r" || fail "allowlist must not allow ALIVE2"
 ok "-restrict_names refuses strangers, serves loopback and the allowlist"
+
+# What a non-local peer can hold (edist only: OTP's epmd moves the
+# deadline with every byte and caps only its total of connections).
+# A peer that trickles its request is closed the packet timeout (+1 s)
+# after it connected, not after its last byte: accepted at 0, a byte at 0
+# and one at 0.9 s; closed at 2 s, inside the 1.8-2.5 s window.  With a
+# deadline moved at 0.9 s it would still be open then.
+PT=$(free_port)
+start_edist_epmd "$PT" -packet_timeout 1
+printf 'conn t\nsend t 00\nsleep 900\nsend t 05\nsleep 900\nrecv t 700\n' \
+    >"$LIB_TMP/trickle"
+remote_probe "$PT" "$LIB_TMP/trickle" >"$LIB_TMP/r"
+grep -q "^t: - closed" "$LIB_TMP/r" ||
+    fail "a trickling non-local peer kept its connection: $(cat "$LIB_TMP/r")"
+"$PROBE" 127.0.0.1 "$PT" <"$LIB_TMP/trickle" >"$LIB_TMP/r"
+grep -q "^t: - open" "$LIB_TMP/r" ||
+    fail "a local peer's deadline must move as in OTP: $(cat "$LIB_TMP/r")"
+ok "non-local peers: deadline from the first byte, not the last"
+
+# At most 1024 connections from non-local peers: the next is closed at
+# once, while a local peer is still answered.
+PC=$(free_port)
+start_edist_epmd "$PC"
+for j in 1 2; do
+    { for i in $(seq 1 512); do echo "conn c$i"; done
+      echo "echo ready"; echo "sleep 20000"; } >"$LIB_TMP/hold$j"
+    ip netns exec "$NS" timeout 30 "$PROBE" "${SUB}1" "$PC" \
+        <"$LIB_TMP/hold$j" >"$LIB_TMP/held$j" &
+    track $!
+done
+wait_for 15 grep -q ready "$LIB_TMP/held1" || fail "first 512 not held"
+wait_for 15 grep -q ready "$LIB_TMP/held2" || fail "second 512 not held"
+grep -q refused "$LIB_TMP/held1" "$LIB_TMP/held2" &&
+    fail "the first 1024 must be accepted"
+printf 'conn x\nsend x %s\nrecv x 1000\n' "$NAMES_REQ" >"$LIB_TMP/one"
+remote_probe "$PC" "$LIB_TMP/one" >"$LIB_TMP/r"
+grep -q "^x: - closed" "$LIB_TMP/r" ||
+    fail "connection 1025 from a non-local peer answered: $(cat "$LIB_TMP/r")"
+"$PROBE" 127.0.0.1 "$PC" <"$LIB_TMP/one" >"$LIB_TMP/r"
+grep -q "^x: 0000" "$LIB_TMP/r" ||
+    fail "a local peer refused while non-local ones fill their share: $(cat "$LIB_TMP/r")"
+ok "non-local peers share 1024 connections; local peers still served"
 
 # IPv6 disabled inside the namespace: edist-epmd still serves.
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
