@@ -95,7 +95,8 @@ EDIST_EXTERN int edist_demonitor(edist_mbox *mb, const edist_term *ref);
 
 /*
  * monitor_node(Node, Flag): on != 0 adds one monitor (repeatable; one
- * {nodedown, Node} message each), on == 0 removes all of them.  A node
+ * {nodedown, Node} message each), on == 0 removes one of them, as ERTS
+ * does.  A node
  * that cannot be connected gives {nodedown, Node} at once.  Returns 0,
  * EDIST_EINVAL, EDIST_EBADNAME, EDIST_ENOMEM.
  */

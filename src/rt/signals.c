@@ -348,18 +348,21 @@ int edist_demonitor(edist_mbox *mb, const edist_term *ref)
     return 0;
 }
 
+/* Removes one instance: as in ERTS (dist.c keeps a count per process and
+ * node), monitor_node(N, true) twice and false once leaves one nodedown
+ * to come. */
 static void demonitor_node(edist_mbox *mb, const char *node, size_t len)
 {
     edist_node *n = mb->node;
     pthread_mutex_lock(&n->sig.mu);
-    sig_ent *next;
     for (sig_ent *e = sig_tab_owner_first(n, mb->proc.id, mb->proc.serial); e;
-         e = next) {
-        next = e->next[SIG_IX_OWNER];
+         e = e->next[SIG_IX_OWNER]) {
         if (e->kind == SIG_NODE &&
             sig_bytes_eq((const uint8_t *)e->node, e->node_len,
-                         (const uint8_t *)node, len))
+                         (const uint8_t *)node, len)) {
             sig_tab_del(n, e);
+            break;
+        }
     }
     pthread_mutex_unlock(&n->sig.mu);
 }

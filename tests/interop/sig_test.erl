@@ -263,6 +263,9 @@ main([S1a, OsPidA, S2a]) ->
     {monitored, R14} = cmd(S, {monitor, self(), 0, B2Pid}),
     ?EXPECT({got, 0, {nodeup, B2, [{node_type, hidden}]}}, nodeup_b2),
     ok(S, {monitor_node, self(), B2, true}),
+    %% Instances count, as in ERTS: true twice and false once leaves one.
+    ok(S, {monitor_node, self(), B2, true}),
+    ok(S, {monitor_node, self(), B2, false}),
     W15 = erpc:call(B2, erlang, spawn, [timer, sleep, [infinity]]),
     ok(S, {link, self(), 0, W15}),
     B2Os = erpc:call(B2, os, getpid, []),
