@@ -55,10 +55,21 @@ static void reply_noproc(edist_peer *p, int op, const edist_term *a,
     sig_peer_send(p, &ctl);
 }
 
+/* Whether pid is a process of the peer's node.  ERTS takes LINK, EXIT,
+ * UNLINK_ID, UNLINK_ID_ACK and MONITOR_P only from the node their sender
+ * lives on, and closes a connection that names another ("invalid_message"
+ * in dist.c); so do we: else a peer could cut links between two of our
+ * mailboxes, or link them to a third node's processes. */
+static int from_peer(const edist_peer *p, const edist_term *pid)
+{
+    return pid->type == EDIST_TERM_PID && pid->v.pid.node.len == p->name_len &&
+           memcmp(pid->v.pid.node.name, p->name, p->name_len) == 0;
+}
+
 static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
                    const edist_term *to)
 {
-    if (from->type != EDIST_TERM_PID || to->type != EDIST_TERM_PID)
+    if (!from_peer(p, from) || to->type != EDIST_TERM_PID)
         return EDIST_EBADMSG;
     uint8_t *other;
     size_t other_len;
@@ -81,10 +92,11 @@ static int in_link(edist_node *n, edist_peer *p, const edist_term *from,
 }
 
 /* EXIT through a link (link = 1) or EXIT2 (exit/2). */
-static int in_exit(edist_node *n, edist_arena *a, const edist_term *from,
-                   const edist_term *to, const edist_term *reason, int link)
+static int in_exit(edist_node *n, edist_peer *p, edist_arena *a,
+                   const edist_term *from, const edist_term *to,
+                   const edist_term *reason, int link)
 {
-    if (to->type != EDIST_TERM_PID)
+    if (to->type != EDIST_TERM_PID || (link && !from_peer(p, from)))
         return EDIST_EBADMSG;
     if (!sig_is_local_pid(n, to) || to->v.pid.creation != n->creation)
         return 0;
@@ -115,7 +127,7 @@ static int in_exit(edist_node *n, edist_arena *a, const edist_term *from,
 static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
                         const edist_term *from, const edist_term *to, int ack)
 {
-    if (from->type != EDIST_TERM_PID || to->type != EDIST_TERM_PID)
+    if (!from_peer(p, from) || to->type != EDIST_TERM_PID)
         return EDIST_EBADMSG;
     uint8_t *other;
     size_t other_len;
@@ -152,7 +164,7 @@ static int in_unlink_id(edist_node *n, edist_peer *p, const edist_term *id,
 static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
                       const edist_term *to, const edist_term *ref)
 {
-    if (from->type != EDIST_TERM_PID || ref->type != EDIST_TERM_REF)
+    if (!from_peer(p, from) || ref->type != EDIST_TERM_REF)
         return EDIST_EBADMSG;
     pthread_mutex_lock(&n->sig.mu);
     edist_mbox *mb = NULL;
@@ -352,19 +364,20 @@ int sig_route(edist_node *n, edist_peer *p, int64_t op, const edist_dist_msg *m)
         break;
     case OP_EXIT:
     case OP_EXIT2:
-        rc = ar == 4 ? in_exit(n, a, &el[1], &el[2], &el[3], op == OP_EXIT)
+        rc = ar == 4 ? in_exit(n, p, a, &el[1], &el[2], &el[3], op == OP_EXIT)
                      : EDIST_EBADMSG;
         break;
     case OP_EXIT_TT:
     case OP_EXIT2_TT:
-        rc = ar == 5 ? in_exit(n, a, &el[1], &el[2], &el[4], op == OP_EXIT_TT)
-                     : EDIST_EBADMSG;
+        rc = ar == 5
+                 ? in_exit(n, p, a, &el[1], &el[2], &el[4], op == OP_EXIT_TT)
+                 : EDIST_EBADMSG;
         break;
     case OP_PAYLOAD_EXIT:
     case OP_PAYLOAD_EXIT_TT:
     case OP_PAYLOAD_EXIT2:
     case OP_PAYLOAD_EXIT2_TT:
-        rc = in_exit(n, a, &el[1], &el[2], &payload,
+        rc = in_exit(n, p, a, &el[1], &el[2], &payload,
                      op == OP_PAYLOAD_EXIT || op == OP_PAYLOAD_EXIT_TT);
         break;
     case OP_UNLINK_ID:
