@@ -164,7 +164,8 @@ EDIST_EXTERN int edist_whereis(edist_node *node, const char *name,
  * into arena a, in *reply and returns 0.  Otherwise:
  *   EDIST_ETIMEDOUT  no reply within timeout_ms (< 0: forever; the
  *                    monitor is removed, a late reply is dropped with
- *                    the private mailbox);
+ *                    the private mailbox), also when connecting to the
+ *                    server's node took all of it;
  *   EDIST_ENOPROC    the server died, did not exist, or its node went
  *                    down: *reply is the DOWN reason (noproc,
  *                    noconnection or the exit reason), as gen_server:call

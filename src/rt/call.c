@@ -108,8 +108,12 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
     int rc = edist_mbox_open(n, &me);
     if (rc < 0)
         return rc;
+    /* The monitor's connect waits no longer than the call may: a call
+     * with a timeout to a node that does not answer ends in time. */
+    int cms = timeout_ms < 0 || timeout_ms > SIG_CONNECT_MS ? SIG_CONNECT_MS
+                                                            : timeout_ms;
     edist_term mref;
-    if ((rc = edist_monitor(me, to, &mref)) < 0) {
+    if ((rc = sig_monitor(me, to, &mref, cms)) < 0) {
         edist_mbox_close(me);
         return rc;
     }
@@ -139,6 +143,11 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
             edist_term_equal(&el[1], &mref)) {
             *reply = el[4];
             rc = EDIST_ENOPROC;
+            /* noconnection once the time is up: the connect took all of
+             * it, and on BEAM the call's timeout would have fired first. */
+            if (timeout_ms >= 0 && left_ms(deadline, timeout_ms) == 0 &&
+                edist_term_is_atom(&el[4], "noconnection"))
+                rc = EDIST_ETIMEDOUT;
             break;
         }
     }

@@ -34,10 +34,6 @@ enum {
     OP_UNLINK_ID_ACK = 36
 };
 
-/* The connection setup a link or monitor to a remote node waits for
- * (net_setuptime's default). */
-#define SIG_CONNECT_MS 7000
-
 /* The indexes of the table (see signals.h). */
 enum { SIG_IX_OWNER, SIG_IX_NODE, SIG_IX_REF, SIG_NIX };
 
@@ -125,6 +121,6 @@ void sig_out_push(sig_out **out, const char *node, size_t node_len, int op,
                   const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
                   const uint8_t *c, size_t clen, const edist_term *last);
 void sig_out_flush(edist_node *n, sig_out *list);
-int sig_connect_for(edist_node *n, const edist_atom *node);
+int sig_connect_for(edist_node *n, const edist_atom *node, int timeout_ms);
 
 #endif

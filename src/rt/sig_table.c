@@ -552,8 +552,9 @@ int sig_send_ctl(edist_node *n, const edist_atom *node, const edist_term *ctl,
     return rc;
 }
 
-/* Connects to a remote node for a link or monitor.  Returns 1 when up. */
-int sig_connect_for(edist_node *n, const edist_atom *node)
+/* Connects to a remote node for a link or monitor, waiting up to
+ * timeout_ms.  Returns 1 when up. */
+int sig_connect_for(edist_node *n, const edist_atom *node, int timeout_ms)
 {
     char name[EDIST_NODE_NAME_MAX + 1];
     if (node->len > EDIST_NODE_NAME_MAX)
@@ -562,5 +563,5 @@ int sig_connect_for(edist_node *n, const edist_atom *node)
     name[node->len] = '\0';
     if (edist_loop_on_thread(&n->loop))
         return 0;
-    return edist_connect(n, name, SIG_CONNECT_MS, NULL) == 0;
+    return edist_connect(n, name, timeout_ms, NULL) == 0;
 }

@@ -46,7 +46,7 @@ int sig_link(edist_mbox *mb, const edist_term *pid)
     if (!a)
         return EDIST_ENOMEM;
     int rc = 0, remote = !sig_is_local_pid(n, pid);
-    if (remote && !sig_connect_for(n, &pid->v.pid.node)) {
+    if (remote && !sig_connect_for(n, &pid->v.pid.node, SIG_CONNECT_MS)) {
         edist_term r = sig_atom("noconnection");
         sig_deliver_exit(n, a, mb->proc.id, mb->proc.serial, pid, &r);
         edist_arena_free(a);
@@ -189,6 +189,12 @@ int edist_exit(edist_mbox *mb, const edist_term *pid, const edist_term *reason)
 
 int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
 {
+    return sig_monitor(mb, target, ref, SIG_CONNECT_MS);
+}
+
+int sig_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref,
+                int connect_ms)
+{
     if (!mb || !target || !ref)
         return EDIST_EINVAL;
     edist_node *n = mb->node;
@@ -231,7 +237,7 @@ int edist_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref)
         edist_arena_free(a);
         return rc;
     }
-    if (!local && !sig_connect_for(n, &node)) {
+    if (!local && !sig_connect_for(n, &node, connect_ms)) {
         edist_term r = sig_atom("noconnection");
         sig_deliver_down(n, a, &e, &r);
         sig_ent_free(&e);
@@ -379,8 +385,8 @@ static int monitor_node_add(edist_mbox *mb, const char *node, size_t len)
     rc = sig_ent_commit(n, &e, rc);
     /* Checked after the entry is in the table: a connection that went
      * down before would otherwise fire nothing. */
-    if (rc == 0 &&
-        (!sig_connect_for(n, &na) || !peer_is_up(n, node, len, NULL)))
+    if (rc == 0 && (!sig_connect_for(n, &na, SIG_CONNECT_MS) ||
+                    !peer_is_up(n, node, len, NULL)))
         sig_node_down(n, node, len);
     return rc;
 }

@@ -73,6 +73,16 @@ int sig_add_link_in(edist_mbox *mb, const edist_term *origin, const char *node,
 int sig_spawn_monitor(edist_mbox *mb, const edist_term *reqid, const char *node,
                       size_t len);
 
+/* The connection setup a link or monitor to a remote node waits for
+ * (net_setuptime's default). */
+#define SIG_CONNECT_MS 7000
+
+/* edist_monitor, waiting at most connect_ms for the connection to a
+ * remote target (a call's own timeout bounds it: edist_call).  Returns
+ * as edist_monitor. */
+int sig_monitor(edist_mbox *mb, const edist_term *target, edist_term *ref,
+                int connect_ms);
+
 /* edist_link / edist_unlink (proc_link.c wraps them: see proc.h). */
 int sig_link(edist_mbox *mb, const edist_term *pid);
 int sig_unlink(edist_mbox *mb, const edist_term *pid);

@@ -232,6 +232,26 @@ main([S1a, OsPidA, S2a]) ->
     register(silent, spawn(fun() -> receive after infinity -> ok end end)),
     {call, etimedout, _} = cmd(S, {call, self(), {silent, Me}, x, 300}),
     {call, enoproc, noproc} = cmd(S, {call, self(), {nosuch, Me}, x, 5000}),
+    %% A node whose handshake never answers (registered in EPMD, its port
+    %% accepts and stays silent): the call ends with its own timeout, not
+    %% after the 7 s connection setup.
+    {ok, GL} = gen_tcp:listen(0, [{ip, {127, 0, 0, 1}}]),
+    {ok, GPort} = inet:port(GL),
+    {ok, GE} = gen_tcp:connect({127, 0, 0, 1},
+                               list_to_integer(os:getenv("ERL_EPMD_PORT")),
+                               [binary, {active, false}]),
+    ok = gen_tcp:send(GE, <<18:16, 120, GPort:16, 72, 0, 6:16, 5:16, 5:16,
+                            "ghost", 0:16>>),
+    {ok, <<GR, 0, _/binary>>} = gen_tcp:recv(GE, 0, 5000),
+    true = GR =:= 118 orelse GR =:= 121, % ALIVE2_X_RESP or ALIVE2_RESP
+    Ghost = list_to_atom("ghost@127.0.0.1"),
+    TG = erlang:monotonic_time(millisecond),
+    {call, etimedout, _} = cmd(S, {call, self(), {x, Ghost}, x, 400}),
+    case erlang:monotonic_time(millisecond) - TG of
+        TGd when TGd < 3000 -> ok;
+        TGd -> fail({call_to_silent_node_took, TGd})
+    end,
+    gen_tcp:close(GE),
     {rpc, 0, [1, 2, 3]} = cmd(S, {rpc, self(), Me, lists, seq, [1, 3], 5000}),
     %% A reply that comes after its call timed out is not taken for the
     %% next call's ({rex, Reply} carries no tag of the call).
