@@ -18,6 +18,10 @@
  *   --name-me                             (connect) ask the peer for a
  *                                         dynamic name; --name gives the
  *                                         host only
+ *   --link-from NODE                      once connected, send LINK from
+ *                                         <NODE.1.0> to <PEER.30000.0> (a
+ *                                         sender on NODE, which may be
+ *                                         another node than this one)
  * Output (stdout, one line each): HANDSHAKE_OK ..., HANDSHAKE_FAILED
  * code=E... reason=..., then TICKS rx=N tx=M msgs=K and one of HELD,
  * PEER_CLOSED silent_ms=N, PEER_TIMEOUT.  Exit 0 on HANDSHAKE_OK.
@@ -48,6 +52,7 @@
 static const char *opt_name = "probe@127.0.0.1", *opt_cookie = "cookie";
 static int opt_epmd = 4369, opt_visible, opt_hold = 0, opt_silent = -1;
 static int opt_name_me;
+static const char *opt_link_from;
 static uint32_t opt_ticktime = 60000;
 static uint64_t opt_flags_add, opt_flags, opt_require;
 static FILE *capture;
@@ -271,6 +276,21 @@ static int connected(int fd, const edist_hs_event *ev)
     edist_dist_rx_feed(rx, ev->leftover, ev->leftover_len);
     if (ev->leftover_len)
         edist_ticker_note_read(&tk);
+    if (opt_link_from) {
+        /* {1, From, To} */
+        uint8_t ctl[2048];
+        edist_etf_writer w;
+        edist_etf_writer_init_fixed(&w, ctl, sizeof ctl, 0);
+        edist_etf_put_tuple_header(&w, 3);
+        edist_etf_put_int(&w, 1);
+        edist_etf_put_pid(
+            &w, (edist_atom){opt_link_from, strlen(opt_link_from)}, 1, 0, 1);
+        edist_etf_put_pid(&w, (edist_atom){ev->peer_name, ev->peer_name_len},
+                          30000, 0, ev->peer_creation);
+        if (w.err || edist_dist_tx_message(tx, ctl, w.len, NULL, 0, 0) < 0)
+            return 1;
+        printf("LINK_SENT\n");
+    }
     for (;;) {
         edist_dist_msg m;
         int rc;
@@ -427,6 +447,8 @@ int main(int argc, char **argv)
             opt_flags = strtoull(v, NULL, 16);
         else if (!strcmp(k, "--require"))
             opt_require = strtoull(v, NULL, 16);
+        else if (!strcmp(k, "--link-from"))
+            opt_link_from = v;
         else {
             fprintf(stderr, "unknown option %s\n", k);
             return 64;

@@ -32,6 +32,21 @@ ok "graceful stop unregisters from EPMD"
 
 # `edist node` logs the exit and DOWN signals it receives.
 start_edist_node c1 secret
+
+# A LINK whose sender is not on the sending node closes the connection,
+# as ERTS's invalid_message does; one from the sender's own node does not
+# (the pid does not exist: the answer is an EXIT noproc, and the
+# connection stays).
+P=$EDIST_INTEROP_BIN/hs_probe
+out=$(timeout 20 "$P" --name p1@127.0.0.1 --cookie secret --epmd-port "$EP" \
+    --hold 2 --link-from ghost@127.0.0.1 connect c1@127.0.0.1)
+echo "$out" | grep -q "^LINK_SENT" && echo "$out" | grep -q "^PEER_CLOSED" ||
+    fail "a LINK from a third node's pid kept the connection: $out"
+out=$(timeout 20 "$P" --name p2@127.0.0.1 --cookie secret --epmd-port "$EP" \
+    --hold 2 --link-from p2@127.0.0.1 connect c1@127.0.0.1)
+echo "$out" | grep -q "^HELD" && echo "$out" | grep -q "^MSG" ||
+    fail "a LINK from the sender's own node: $out"
+ok "signals naming a sender on another node close the connection"
 out=$(run_erl 20 "$EP" b3 secret '
   C1 = list_to_atom("c1@127.0.0.1"),
   Echo = rpc:call(C1, erlang, whereis, [echo]),
