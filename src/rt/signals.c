@@ -416,9 +416,14 @@ static void end_mbox(edist_node *n, edist_arena *a, uint32_t id,
     edist_term self = sig_pid_of(n, id, serial);
     uint8_t *me = NULL;
     size_t me_len = 0;
-    if (sig_encode(&self, &me, &me_len) < 0)
-        return;
     sig_ent *e;
+    if (sig_encode(&self, &me, &me_len) < 0) {
+        /* No memory to name ourselves in the signals: the entries go all
+         * the same (sig_node_stop loops until none is left). */
+        while ((e = sig_tab_owner_first(n, id, serial)) != NULL)
+            sig_tab_del(n, e);
+        return;
+    }
     /* The first entry each time: handling one may remove others of the
      * same mailbox (a monitor of itself has both sides here). */
     while ((e = sig_tab_owner_first(n, id, serial)) != NULL) {
