@@ -178,6 +178,7 @@ static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
     int builtin = to->type == EDIST_TERM_ATOM &&
                   (edist_term_is_atom(to, "net_kernel") ||
                    (n->mesh && edist_term_is_atom(to, "global_name_server")));
+    int kept = 0;
     if (mb) {
         /* FromProc as asked: the pid or the name. */
         sig_ent e;
@@ -191,12 +192,14 @@ static int in_monitor(edist_node *n, edist_peer *p, const edist_term *from,
         if (rc < 0)
             sig_ent_free(&e);
         else
-            sig_tab_add(n, &e, NULL);
+            kept = sig_tab_add(n, &e, NULL) == 0;
     }
     pthread_mutex_unlock(&n->sig.mu);
     if (mb)
         edist_procs_put(&mb->proc);
-    else if (!builtin)
+    /* A monitor we could not record (no memory) is answered noproc too:
+     * never firing, it would hang a gen_server:call(..., infinity). */
+    if (!kept && !builtin)
         reply_noproc(p, OP_MONITOR_P_EXIT, to, from, ref);
     return 0;
 }
