@@ -384,10 +384,19 @@ int rpc_spawn_request(edist_node *n, edist_peer *p, const edist_term *ctl,
     }
     j->mb = mb;
     j->kind = kind;
-    if (flags & 1)
-        sig_add_link_in(mb, from, p->name, p->name_len);
-    if (flags & 2)
-        sig_add_monitor_in(mb, from, req, p->name, p->name_len);
+    /* A link or monitor that cannot be recorded (no memory) fails the
+     * spawn, as BEAM's system_limit: a caller told of a monitor that will
+     * never fire would wait forever. */
+    if (((flags & 1) && sig_add_link_in(mb, from, p->name, p->name_len) < 0) ||
+        ((flags & 2) &&
+         sig_add_monitor_in(mb, from, req, p->name, p->name_len) < 0)) {
+        edist_term e = sig_atom("system_limit");
+        spawn_reply(p, req, from, 0, &e);
+        edist_mbox_close(mb);
+        free(j->blob);
+        free(j);
+        return 0;
+    }
     edist_term pid = edist_mbox_pid(mb);
     spawn_reply(p, req, from, flags, &pid);
     rpc_enqueue(n, s, j);

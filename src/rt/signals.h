@@ -58,7 +58,7 @@ void sig_node_down(edist_node *n, const char *peer, size_t len);
 void sig_node_stop(edist_node *n);
 
 /* Adds the monitor a spawn request asked for (rpc_server.c): origin
- * monitors the local mailbox mb with ref. */
+ * monitors the local mailbox mb with ref.  Both return 0 or EDIST_ENOMEM. */
 int sig_add_monitor_in(edist_mbox *mb, const edist_term *origin,
                        const edist_term *ref, const char *node, size_t len);
 /* And the link it asked for. */
