@@ -426,14 +426,23 @@ int peer_send_term(edist_peer *p, const uint8_t *ctl, size_t ctl_len,
 
 /* Releases mu, then has the out-queue flushed when schedule is set: at
  * once on the I/O thread, else by a flush command posted to it.  A leader
- * (on_io, but not the loop's thread) posts too: a flush may arm POLLOUT
- * or close the link, which only the loop's thread may do to libuv. */
+ * (on_io, but not the loop's thread) writes what it can itself first, as
+ * a direct sender does: a reply it sends while routing (SPAWN_REPLY,
+ * is_auth, noproc) must not wait for a thread hop.  What it cannot write
+ * (a full socket, another writer, an error) goes to the I/O thread, which
+ * alone may arm POLLOUT or close the link: libuv is its alone. */
 static void peer_unlock_flush(edist_peer *p, int schedule, int on_io)
 {
+    int loop = on_io && edist_loop_on_thread(&p->node->loop);
+    if (schedule && on_io && !loop && p->state == PEER_UP &&
+        !p->writable_wait && peer_write(p, 0) == PEER_W_DONE) {
+        p->flush_pending = 0;
+        schedule = 0;
+    }
     pthread_mutex_unlock(&p->mu);
     if (!schedule)
         return;
-    if (on_io && edist_loop_on_thread(&p->node->loop))
+    if (loop)
         peer_flush(p);
     else
         peer_schedule_flush(p);
