@@ -403,10 +403,8 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     int rc = rpc_check(n, peer, module, function, a, result);
     if (rc < 0)
         return rc;
-    edist_term nil = edist_mk_nil();
-    uint64_t deadline = call_deadline(timeout_ms);
+    uint64_t deadline = call_deadline(timeout_ms), flags;
     size_t plen = strlen(peer);
-    uint64_t flags;
     if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0 ||
         !peer_is_up(n, peer, plen, &flags))
         return EDIST_ENOCONN; /* also when it went down since */
@@ -418,6 +416,7 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     if (!mb)
         return EDIST_ENOMEM;
     edist_term reqid = edist_make_ref(n), res = edist_make_ref(n);
+    edist_term nil = edist_mk_nil();
     rc = sig_spawn_monitor(mb, &reqid, peer, plen);
     if (rc == 0 &&
         (rc = rpc_spawn_send(n, mb, peer, &reqid, &res, module, function,
