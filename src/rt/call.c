@@ -264,15 +264,9 @@ static void call_pool_put(edist_node *n, edist_mbox *mb, call_waiter *w,
         edist_mbox_close(mb);
 }
 
-void call_node_down(edist_node *n, const char *peer, size_t len)
+void call_node_down(edist_node *n, const char *peer, size_t len,
+                    const uint8_t *msg, size_t msg_len)
 {
-    uint8_t buf[1100];
-    edist_etf_writer w;
-    edist_etf_writer_init_fixed(&w, buf, sizeof buf, 0);
-    edist_etf_put_version(&w);
-    edist_etf_put_tuple_header(&w, 2);
-    edist_etf_put_atom_z(&w, "nodedown");
-    int bad = edist_etf_put_atom(&w, peer, len) < 0;
     /* Queued before the lock goes (after what this thread routed before
      * it), not left in a batch: call_pool_put drains it under the same
      * lock, or a mailbox back in the pool would hold a nodedown for its
@@ -283,7 +277,7 @@ void call_node_down(edist_node *n, const char *peer, size_t len)
     pthread_mutex_lock(&n->rpc_pool_mu);
     for (call_waiter *c = n->rpc_waiters; c; c = c->next)
         if (c->len == len && memcmp(c->node, peer, len) == 0 &&
-            (bad || mbox_push_now(c->mb, buf, w.len) < 0))
+            mbox_push_now(c->mb, msg, msg_len) < 0)
             edist_mqueue_close(&c->mb->q);
     pthread_mutex_unlock(&n->rpc_pool_mu);
 }
@@ -405,7 +399,8 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
         return rc;
     uint64_t deadline = call_deadline(timeout_ms), flags;
     size_t plen = strlen(peer);
-    if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) < 0 ||
+    if (edist_connect(n, peer, timeout_ms < 0 ? SIG_CONNECT_MS : timeout_ms,
+                      NULL) < 0 ||
         !peer_is_up(n, peer, plen, &flags))
         return EDIST_ENOCONN; /* also when it went down since */
     if (!(flags & EDIST_DFLAG_SPAWN)) {
@@ -484,8 +479,8 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     if (!peer_is_up(n, peer, w.len, NULL)) {
         call_pool_put(n, mb, &w, 1);
         mb = NULL;
-        if (edist_connect(n, peer, timeout_ms < 0 ? 7000 : timeout_ms, NULL) ==
-                0 &&
+        if (edist_connect(n, peer, timeout_ms < 0 ? SIG_CONNECT_MS : timeout_ms,
+                          NULL) == 0 &&
             !(mb = call_pool_get(n, &w)))
             return EDIST_ENOMEM;
         if (!mb || !peer_is_up(n, peer, w.len, NULL))

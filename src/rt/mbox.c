@@ -606,6 +606,6 @@ void node_notify_nodes(edist_node *n, const char *peer, size_t len, int up)
         sig_node_up(n, peer, len);
     } else {
         sig_conn_down(n, peer, len);
-        call_node_down(n, peer, len);
+        call_node_down(n, peer, len, buf, w.len);
     }
 }

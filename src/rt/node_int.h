@@ -327,9 +327,11 @@ int node_on_io(edist_node *n);
 
 /* Closes the idle edist_rpc() mailboxes (call.c); at node stop. */
 void call_pool_close(edist_node *n);
-/* Sends {nodedown, Peer} to the edist_rpc() calls waiting on peer
- * (call.c); peer.c calls it once the connection is marked down. */
-void call_node_down(edist_node *n, const char *peer, size_t len);
+/* Queues msg, {nodedown, Peer} encoded with its version byte, to the
+ * edist_rpc() calls waiting on peer (call.c); node_notify_nodes calls it
+ * once the connection is marked down. */
+void call_node_down(edist_node *n, const char *peer, size_t len,
+                    const uint8_t *msg, size_t msg_len);
 /* The leader hooks for a mailbox queue's pop. */
 int rx_try_lead(void *ctx);
 void rx_lead_wait(void *ctx, int timeout_ms);
