@@ -476,14 +476,16 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     if (!mb)
         return EDIST_ENOMEM;
     int sent = 0, replied = 0;
-    if (!peer_is_up(n, peer, w.len, NULL)) {
+    /* The peer found up is the one the request goes to: one look-up. */
+    edist_peer *p = peer_get_up(n, peer, w.len);
+    if (!p) {
         call_pool_put(n, mb, &w, 1);
         mb = NULL;
         if (edist_connect(n, peer, timeout_ms < 0 ? SIG_CONNECT_MS : timeout_ms,
                           NULL) == 0 &&
             !(mb = call_pool_get(n, &w)))
             return EDIST_ENOMEM;
-        if (!mb || !peer_is_up(n, peer, w.len, NULL))
+        if (!mb || !(p = peer_get_up(n, peer, w.len)))
             rc = EDIST_ENOCONN; /* refused, or lost again already */
     }
     edist_term t, why;
@@ -493,9 +495,11 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
                              sig_atom("user")};
         edist_term mel[2] = {edist_mbox_pid(mb), sig_tuple(rel, 5)};
         edist_term msg = sig_tuple(mel, 2);
-        rc = edist_send_named(mb, "rex", peer, &msg);
+        rc = mbox_send_named_peer(mb, p, "rex", &msg);
         sent = rc == 0;
     }
+    if (p)
+        peer_unref(p);
     while (rc == 0 &&
            (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {
         if (t.v.tuple.arity != 2)

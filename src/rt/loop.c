@@ -112,11 +112,6 @@ static void loop_sync_run(edist_loop_cmd *cmd, void *ctx)
     pthread_mutex_unlock(&s->mu);
 }
 
-int edist_loop_on_thread(const edist_loop *l)
-{
-    return l->started && pthread_equal(pthread_self(), l->thread);
-}
-
 int edist_loop_call(edist_loop *l, int (*fn)(void *arg, void *ctx), void *arg)
 {
     if (edist_loop_on_thread(l))

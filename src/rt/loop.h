@@ -53,8 +53,12 @@ int edist_loop_post(edist_loop *l, edist_loop_cmd *cmd);
  * it calls fn directly.  Returns fn's result, or EDIST_ESHUTDOWN. */
 int edist_loop_call(edist_loop *l, int (*fn)(void *arg, void *ctx), void *arg);
 
-/* True when called on the loop's own thread. */
-int edist_loop_on_thread(const edist_loop *l);
+/* True when called on the loop's own thread.  Inline: every send and
+ * delivery asks it, several times per message. */
+static inline int edist_loop_on_thread(const edist_loop *l)
+{
+    return l->started && pthread_equal(pthread_self(), l->thread);
+}
 
 /* Stops the loop: runs on_stop on the I/O thread, waits until every handle
  * is closed and the thread has ended, then frees the loop's resources.

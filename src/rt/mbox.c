@@ -405,10 +405,22 @@ static int mbox_ctl_send(uint8_t *ctl, size_t cap, const edist_term *to,
     return 0;
 }
 
+/* Sends ctl (already encoded) and msg (prepared by mbox_prepare into buf)
+ * from mailbox from to peer p (the caller's reference).  Marks that an
+ * answer may come over the socket (rx.c). */
+static int mbox_send_peer(edist_mbox *from, edist_peer *p, const uint8_t *ctl,
+                          size_t ctl_len, const edist_term *msg,
+                          const uint8_t *buf, size_t blen, size_t size)
+{
+    int rc = mbox_queue(p, ctl, ctl_len, msg, buf, blen, size);
+    if (rc == 0)
+        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
+    return rc;
+}
+
 /* Sends ctl (already encoded) and msg from mailbox from to the remote node
  * (name, len): msg is encoded before any connection starts, then queued.
- * nopeer is the code when no peer can be made (the node is not stopping).
- * Marks that an answer may come over the socket (rx.c). */
+ * nopeer is the code when no peer can be made (the node is not stopping). */
 static int mbox_send_remote(edist_mbox *from, const char *name, size_t len,
                             const uint8_t *ctl, size_t ctl_len,
                             const edist_term *msg, int nopeer)
@@ -422,11 +434,40 @@ static int mbox_send_remote(edist_mbox *from, const char *name, size_t len,
     edist_peer *p = mbox_peer(n, name, len, 0);
     if (!p)
         return n->stopping ? EDIST_ESHUTDOWN : nopeer;
-    rc = mbox_queue(p, ctl, ctl_len, msg, buf, blen, size);
+    rc = mbox_send_peer(from, p, ctl, ctl_len, msg, buf, blen, size);
     peer_unref(p);
-    if (rc == 0)
-        atomic_store_explicit(&from->q.asked, 1, memory_order_relaxed);
     return rc;
+}
+
+/* REG_SEND {6, From, '', Name}: the control term of a send to a name
+ * registered on another node.  Returns its length, or an encoding error. */
+static int mbox_ctl_reg_send(uint8_t *ctl, size_t cap, edist_mbox *from,
+                             const char *name, size_t nlen, size_t *len)
+{
+    edist_etf_writer cw;
+    edist_term self = edist_mbox_pid(from);
+    edist_etf_writer_init_fixed(&cw, ctl, cap, 0);
+    edist_etf_put_tuple_header(&cw, 4);
+    edist_etf_put_int(&cw, 6); /* REG_SEND */
+    edist_etf_put_term(&cw, &self);
+    edist_etf_put_atom(&cw, "", 0);
+    int rc = edist_etf_put_atom(&cw, name, nlen);
+    *len = cw.len;
+    return rc;
+}
+
+int mbox_send_named_peer(edist_mbox *from, edist_peer *p, const char *name,
+                         const edist_term *msg)
+{
+    uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
+    size_t ctl_len, blen = 0, size = 0;
+    int rc =
+        mbox_ctl_reg_send(ctl, sizeof ctl, from, name, strlen(name), &ctl_len);
+    if (rc == 0)
+        rc = mbox_prepare(msg, buf, sizeof buf, &blen, &size);
+    if (rc < 0)
+        return rc;
+    return mbox_send_peer(from, p, ctl, ctl_len, msg, buf, blen, size);
 }
 
 int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)
@@ -461,16 +502,11 @@ int edist_send_named(edist_mbox *from, const char *name, const char *node,
     if (!node || node_is_local(n, peer))
         return mbox_send_local(edist_procs_by_name(&n->procs, name, nlen), msg);
     uint8_t ctl[MBOX_CTL_MAX];
-    edist_etf_writer cw;
-    edist_term self = edist_mbox_pid(from);
-    edist_etf_writer_init_fixed(&cw, ctl, sizeof ctl, 0);
-    edist_etf_put_tuple_header(&cw, 4);
-    edist_etf_put_int(&cw, 6); /* REG_SEND */
-    edist_etf_put_term(&cw, &self);
-    edist_etf_put_atom(&cw, "", 0);
-    if ((rc = edist_etf_put_atom(&cw, name, nlen)) < 0)
+    size_t ctl_len;
+    if ((rc = mbox_ctl_reg_send(ctl, sizeof ctl, from, name, nlen, &ctl_len)) <
+        0)
         return rc;
-    return mbox_send_remote(from, peer.name, peer.len, ctl, cw.len, msg,
+    return mbox_send_remote(from, peer.name, peer.len, ctl, ctl_len, msg,
                             EDIST_EBADNAME);
 }
 

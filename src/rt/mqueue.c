@@ -185,9 +185,11 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
      * thread reading in parallel.  A reply is expected when the owner
      * sent to another node since its last pop. */
     int may_lead = ld && atomic_exchange(&q->asked, 0);
+    /* The deadline is read off the clock only when the queue is found
+     * empty, and the first wait takes timeout_ms as it is: a receive that
+     * finds its message reads no clock, one that waits reads it once. */
     struct timespec deadline;
-    if (timeout_ms > 0)
-        node_deadline(&deadline, timeout_ms);
+    int have_deadline = 0;
     pthread_mutex_lock(&q->mu);
     while (!q->head) {
         if (q->closed) {
@@ -198,7 +200,13 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;
         }
-        int ms = timeout_ms < 0 ? -1 : mqueue_left_ms(&deadline);
+        int ms = timeout_ms;
+        if (timeout_ms > 0 && have_deadline) {
+            ms = mqueue_left_ms(&deadline);
+        } else if (timeout_ms > 0) {
+            node_deadline(&deadline, timeout_ms);
+            have_deadline = 1;
+        }
         if (ms == 0) {
             pthread_mutex_unlock(&q->mu);
             return EDIST_ETIMEDOUT;

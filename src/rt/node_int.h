@@ -273,6 +273,9 @@ edist_peer *peer_lookup(edist_node *n, const char *name, size_t len);
 /* Whether the connection to the named node is up; if so and flags is not
  * NULL, *flags gets the distribution flags it negotiated. */
 int peer_is_up(edist_node *n, const char *name, size_t len, uint64_t *flags);
+/* The named node's peer with a reference for the caller when its
+ * connection is up, else NULL. */
+edist_peer *peer_get_up(edist_node *n, const char *name, size_t len);
 void peer_ref(edist_peer *p);
 void peer_unref(edist_peer *p);
 /* Queues a message (ctl and payload without version bytes) and schedules
@@ -367,6 +370,11 @@ int mbox_push_now(edist_mbox *mb, const uint8_t *term, size_t len);
  * Returns 0 or a peer_send / encoding error. */
 int mbox_send_ctl(edist_mbox *from, const char *node, const uint8_t *ctl,
                   size_t ctl_len, const edist_term *payload);
+/* edist_send_named(from, name, <p's node>, msg) over peer p, which the
+ * caller holds a reference to: no second look-up of the peer (edist_rpc
+ * has just checked it is up).  Returns as edist_send_named. */
+int mbox_send_named_peer(edist_mbox *from, edist_peer *p, const char *name,
+                         const edist_term *msg);
 /* I/O thread or leader: between begin and end, deliveries made on that
  * thread are batched per mailbox.  end pushes what is held and returns 1 when a
  * mailbox went over its cap meanwhile (pause the source), else 0. */

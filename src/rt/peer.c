@@ -70,16 +70,31 @@ edist_peer *peer_lookup(edist_node *n, const char *name, size_t len)
 
 int peer_is_up(edist_node *n, const char *name, size_t len, uint64_t *flags)
 {
-    edist_peer *p = peer_lookup(n, name, len);
+    edist_peer *p = peer_get_up(n, name, len);
     if (!p)
         return 0;
+    if (flags) {
+        pthread_mutex_lock(&p->mu);
+        *flags = p->flags;
+        pthread_mutex_unlock(&p->mu);
+    }
+    peer_unref(p);
+    return 1;
+}
+
+edist_peer *peer_get_up(edist_node *n, const char *name, size_t len)
+{
+    edist_peer *p = peer_lookup(n, name, len);
+    if (!p)
+        return NULL;
     pthread_mutex_lock(&p->mu);
     int up = p->state == PEER_UP;
-    if (flags)
-        *flags = p->flags;
     pthread_mutex_unlock(&p->mu);
-    peer_unref(p);
-    return up;
+    if (!up) {
+        peer_unref(p);
+        p = NULL;
+    }
+    return p;
 }
 
 edist_peer *peer_get_or_create(edist_node *n, const char *name, size_t len,
@@ -291,6 +306,42 @@ static int peer_direct_ok(edist_peer *p, uint64_t now)
  * dist_buf_busy_limit); max_out_queue stays the hard cap. */
 #define PEER_BUSY_LIMIT ((size_t)1 << 20)
 
+enum { PEER_G_NO = 0, PEER_G_SENT = 1, PEER_G_QUEUED = 2 };
+
+/*
+ * Writes one whole frame, iov[0..k) of total bytes in the caller's memory,
+ * with one sendmsg() (mu held, the peer up, the queue empty and nobody
+ * writing; mu is released around the call).  Returns PEER_G_SENT when the
+ * socket took it all, PEER_G_QUEUED when the rest was copied into the
+ * queue, in front of frames queued meanwhile (the caller then schedules a
+ * flush), or EDIST_ENOMEM when it could not be, in which case the
+ * connection is shut down: half a frame is on the wire and nothing else
+ * may follow it.
+ */
+static int peer_send_iov(edist_peer *p, struct iovec *iov, int k, size_t total)
+{
+    int fd = p->fd;
+    p->writing = 1;
+    pthread_mutex_unlock(&p->mu);
+    ssize_t sent = peer_sendmsg(fd, iov, k);
+    pthread_mutex_lock(&p->mu);
+    size_t done = sent > 0 ? (size_t)sent : 0;
+    int rc = PEER_G_SENT;
+    if (done < total) {
+        /* The socket is full (or failed: the I/O thread's flush will see
+         * the error and close the link).  Keep the rest, ahead of what
+         * other senders queued while we wrote. */
+        rc = PEER_G_QUEUED;
+        if (p->state == PEER_UP &&
+            edist_outq_push_front(&p->q, iov, k, done) < 0) {
+            shutdown(fd, SHUT_RDWR);
+            rc = EDIST_ENOMEM;
+        }
+    }
+    peer_write_end(p, done > 0);
+    return rc;
+}
+
 /*
  * Zero-copy sends.  A message term whose encoding references large
  * binaries (EDIST_ETF_GATHER_MIN bytes and up, see edist_etf_writer_gather)
@@ -310,8 +361,6 @@ static int peer_direct_ok(edist_peer *p, uint64_t now)
  * gap since the previous send: copying them would cost more than the
  * system call saved. */
 #define PEER_GATHER_ALWAYS (16u * 1024u)
-
-enum { PEER_G_NO = 0, PEER_G_SENT = 1, PEER_G_QUEUED = 2 };
 
 /* Whether t holds a binary worth referencing among its first 64 terms: a
  * cheap look before encoding into the stack buffer, so that messages
@@ -386,26 +435,36 @@ static int peer_send_gather(edist_peer *p, const peer_body *b, int direct_ok)
         iov[i].iov_base = (void *)(uintptr_t)pc[i].data;
         iov[i].iov_len = pc[i].len;
     }
-    int fd = p->fd;
-    p->writing = 1;
-    pthread_mutex_unlock(&p->mu);
-    ssize_t sent = peer_sendmsg(fd, iov, k);
-    pthread_mutex_lock(&p->mu);
-    size_t done = sent > 0 ? (size_t)sent : 0;
-    int rc = PEER_G_SENT;
-    if (done < 4 + body) {
-        /* The socket is full (or failed: the I/O thread's flush will see
-         * the error and close the link).  Keep the rest, ahead of what
-         * other senders queued while we wrote. */
-        rc = PEER_G_QUEUED;
-        if (p->state == PEER_UP &&
-            edist_outq_push_front(&p->q, iov, k, done) < 0) {
-            shutdown(fd, SHUT_RDWR);
-            rc = EDIST_ENOMEM;
-        }
-    }
-    peer_write_end(p, done > 0);
-    return rc;
+    return peer_send_iov(p, iov, k, 4 + body);
+}
+
+/*
+ * The direct path of a small frame whose message is already encoded (the
+ * caller's stack buffer, mbox.c): one sendmsg() of header, control and
+ * payload where they are, when the queue is idle and the send may write
+ * directly.  Copying them into the out-queue only to take them out again
+ * cost a request/reply exchange a tenth of its user-space instructions
+ * (reserve, copy, take, done).  Same conditions and returns as
+ * peer_send_gather; PEER_G_NO when the frame should be queued.
+ */
+static int peer_send_small(edist_peer *p, const peer_body *b, int direct_ok)
+{
+    if (!direct_ok || !b->payload_len || b->ctl_len == 0 ||
+        b->payload_len > UINT32_MAX - 3 - b->ctl_len)
+        return PEER_G_NO;
+    size_t body = 2 + b->ctl_len + 1 + b->payload_len;
+    uint8_t h[6];
+    static const uint8_t version = 131;
+    edist_put32(h, (uint32_t)body);
+    h[4] = 112;
+    h[5] = 131;
+    struct iovec iov[4] = {
+        {h, sizeof h},
+        {(void *)(uintptr_t)b->ctl, b->ctl_len},
+        {(void *)(uintptr_t)&version, 1},
+        {(void *)(uintptr_t)b->payload, b->payload_len},
+    };
+    return peer_send_iov(p, iov, 4, 4 + body);
 }
 
 static int peer_send_body(edist_peer *p, const peer_body *b);
@@ -496,11 +555,14 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
         int may_wait = !on_io && n->send_timeout_ms != 0;
         int busy = may_wait && have_deadline != 2 && p->state == PEER_UP &&
                    p->q.bytes > PEER_BUSY_LIMIT;
-        if (!busy && b->msg && p->state == PEER_UP && p->fd >= 0 &&
-            !p->writing && !p->flush_pending && !p->writable_wait &&
-            edist_outq_empty(&p->q)) {
+        if (!busy && (b->msg || b->payload_len) && p->state == PEER_UP &&
+            p->fd >= 0 && !p->writing && !p->flush_pending &&
+            !p->writable_wait && edist_outq_empty(&p->q)) {
             uint64_t now = node_now_ns();
-            int g = peer_send_gather(p, b, on_io || peer_direct_ok(p, now));
+            int g =
+                b->msg
+                    ? peer_send_gather(p, b, on_io || peer_direct_ok(p, now))
+                    : peer_send_small(p, b, !on_io && peer_direct_ok(p, now));
             if (g != PEER_G_NO) {
                 p->burst++;
                 p->last_send_ns = now;

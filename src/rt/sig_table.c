@@ -422,11 +422,6 @@ int sig_dec(edist_arena *a, const uint8_t *b, size_t len, edist_term *out)
     return edist_etf_decode(a, b, len, &o, out, NULL);
 }
 
-edist_term sig_atom(const char *s)
-{
-    return edist_mk_atom(s, strlen(s));
-}
-
 /* {'EXIT', From, Reason} */
 void sig_deliver_exit(edist_node *n, edist_arena *a, uint32_t id,
                       uint32_t serial, const edist_term *from,

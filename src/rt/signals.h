@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/hmap.h"
 #include "edist/dist.h"
@@ -107,8 +108,12 @@ static inline edist_term sig_tuple(edist_term *el, size_t arity)
     return t;
 }
 
-/* The atom of a NUL-terminated string (borrowed, not validated). */
-edist_term sig_atom(const char *s);
+/* The atom of a NUL-terminated string (borrowed, not validated).  Inline:
+ * the length of a literal is then known at compile time. */
+static inline edist_term sig_atom(const char *s)
+{
+    return edist_mk_atom(s, strlen(s));
+}
 
 /* Encodes the control message ctl (no payload) and sends it on p: 0 or
  * an encoding or peer_send error. */
