@@ -236,8 +236,11 @@ EDIST_EXTERN int edist_rpc_register(edist_node *node, const char *module,
  * proper list term or NULL for [] (borrowed).  On return *result (in
  * arena a) is the function's value, or {badrpc, Reason}: {badrpc,
  * nodedown} when the node cannot be reached or goes down, {badrpc,
- * timeout} after timeout_ms (< 0: forever), and whatever rex answers for
- * failures ({badrpc, {'EXIT', ...}}).  Returns 0 when *result is a value,
+ * timeout} after timeout_ms (< 0: forever; counted from the call, or from
+ * the request's send when the node is connected already, which then
+ * reads no clock for a reply that is in by its first wait), and whatever
+ * rex answers for failures ({badrpc, {'EXIT', ...}}).  Returns 0 when
+ * *result is a value,
  * EDIST_EBADRPC when it is {badrpc, _}, or EDIST_EINVAL (NULL arguments,
  * or peer is this node) / EDIST_ENOMEM (then *result is untouched).
  */

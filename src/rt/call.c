@@ -64,30 +64,35 @@ static int call_alias_ok(edist_node *n, const edist_term *to)
            call_peer_has(n, node.name, node.len, EDIST_DFLAG_ALIAS);
 }
 
-/* The deadline of a call that may take timeout_ms (< 0: no limit, and
- * the deadline is not used). */
-static uint64_t call_deadline(int timeout_ms)
+/* A call whose time counts from now (it connects or monitors before it
+ * waits): its deadline, unset when it has no limit. */
+static edist_mq_deadline call_deadline(int timeout_ms)
 {
-    return node_now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+    edist_mq_deadline dl = {0};
+    if (timeout_ms > 0) {
+        node_deadline(&dl.at, timeout_ms);
+        dl.set = 1;
+    }
+    return dl;
 }
 
-static int left_ms(uint64_t deadline, int timeout_ms)
+/* Whether the time of a call with deadline dl is up. */
+static int call_expired(const edist_mq_deadline *dl, int timeout_ms)
 {
     if (timeout_ms < 0)
-        return -1;
-    uint64_t now = node_now_ms();
-    return now >= deadline ? 0 : (int)(deadline - now);
+        return 0;
+    return timeout_ms == 0 || (dl->set && node_left_ms(&dl->at) == 0);
 }
 
 /* Waits until the deadline for the next message of mb that decodes to a
  * tuple (others are dropped).  Returns 0 with *t in arena a, or the error
  * of edist_recv (EDIST_ETIMEDOUT, EDIST_ECLOSED, ...). */
-static int call_next_tuple(edist_mbox *mb, uint64_t deadline, int timeout_ms,
-                           edist_arena *a, edist_term *t)
+static int call_next_tuple(edist_mbox *mb, edist_mq_deadline *dl,
+                           int timeout_ms, edist_arena *a, edist_term *t)
 {
     for (;;) {
         edist_msg *m;
-        int rc = edist_recv(mb, &m, left_ms(deadline, timeout_ms));
+        int rc = mbox_recv_by(mb, &m, timeout_ms, dl);
         if (rc < 0)
             return rc;
         int d = edist_msg_term(m, a, t);
@@ -103,7 +108,7 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
     if (!mb || !to || !request || !a || !reply)
         return EDIST_EINVAL;
     edist_node *n = mb->node;
-    uint64_t deadline = call_deadline(timeout_ms);
+    edist_mq_deadline dl = call_deadline(timeout_ms);
     edist_mbox *me;
     int rc = edist_mbox_open(n, &me);
     if (rc < 0)
@@ -132,8 +137,7 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
     edist_term msg = sig_tuple(mel, 3);
     rc = call_send(me, to, &msg);
     edist_term t;
-    while (rc == 0 &&
-           (rc = call_next_tuple(me, deadline, timeout_ms, a, &t)) == 0) {
+    while (rc == 0 && (rc = call_next_tuple(me, &dl, timeout_ms, a, &t)) == 0) {
         edist_term *el = t.v.tuple.elems;
         if (t.v.tuple.arity == 2 && edist_term_equal(&el[0], &tag)) {
             *reply = el[1];
@@ -145,7 +149,7 @@ int edist_call(edist_mbox *mb, const edist_term *to, const edist_term *request,
             rc = EDIST_ENOPROC;
             /* noconnection once the time is up: the connect took all of
              * it, and on BEAM the call's timeout would have fired first. */
-            if (timeout_ms >= 0 && left_ms(deadline, timeout_ms) == 0 &&
+            if (call_expired(&dl, timeout_ms) &&
                 edist_term_is_atom(&el[4], "noconnection"))
                 rc = EDIST_ETIMEDOUT;
             break;
@@ -397,7 +401,8 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
     int rc = rpc_check(n, peer, module, function, a, result);
     if (rc < 0)
         return rc;
-    uint64_t deadline = call_deadline(timeout_ms), flags;
+    edist_mq_deadline dl = call_deadline(timeout_ms);
+    uint64_t flags;
     size_t plen = strlen(peer);
     if (edist_connect(n, peer, timeout_ms < 0 ? SIG_CONNECT_MS : timeout_ms,
                       NULL) < 0 ||
@@ -421,8 +426,7 @@ int edist_erpc(edist_node *n, const char *peer, const char *module,
          * table, nothing else would fire it. */
         sig_node_down(n, peer, plen);
     edist_term t;
-    while (rc == 0 &&
-           (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {
+    while (rc == 0 && (rc = call_next_tuple(mb, &dl, timeout_ms, a, &t)) == 0) {
         edist_term *el = t.v.tuple.elems;
         if (t.v.tuple.arity == 5 && edist_term_is_atom(&el[0], "DOWN") &&
             edist_term_equal(&el[1], &reqid)) {
@@ -468,7 +472,10 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     if (rc < 0)
         return rc;
     edist_term nil = edist_mk_nil();
-    uint64_t deadline = call_deadline(timeout_ms);
+    /* Connected already, the call's time counts from its first wait: the
+     * request has gone by then, and a reply that is there before it
+     * reads no clock at all. */
+    edist_mq_deadline dl = {0};
     call_waiter w = {.node = peer, .len = strlen(peer)};
     /* Waiting before looking: a connection lost after the look finds w.
      * Only a peer not yet connected costs a second registration. */
@@ -479,6 +486,7 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     /* The peer found up is the one the request goes to: one look-up. */
     edist_peer *p = peer_get_up(n, peer, w.len);
     if (!p) {
+        dl = call_deadline(timeout_ms);
         call_pool_put(n, mb, &w, 1);
         mb = NULL;
         if (edist_connect(n, peer, timeout_ms < 0 ? SIG_CONNECT_MS : timeout_ms,
@@ -500,8 +508,7 @@ int edist_rpc(edist_node *n, const char *peer, const char *module,
     }
     if (p)
         peer_unref(p);
-    while (rc == 0 &&
-           (rc = call_next_tuple(mb, deadline, timeout_ms, a, &t)) == 0) {
+    while (rc == 0 && (rc = call_next_tuple(mb, &dl, timeout_ms, a, &t)) == 0) {
         if (t.v.tuple.arity != 2)
             continue;
         if (edist_term_is_atom(&t.v.tuple.elems[0], "rex")) {

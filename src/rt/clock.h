@@ -36,6 +36,18 @@ static inline void node_deadline(struct timespec *ts, int ms)
     }
 }
 
+/* Milliseconds left until deadline, rounded up; 0 when passed. */
+static inline int node_left_ms(const struct timespec *deadline)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000 +
+                 (deadline->tv_nsec - now.tv_nsec);
+    if (ns <= 0)
+        return 0;
+    return (int)((ns + 999999) / 1000000);
+}
+
 /* Initialises a condition variable that times out on the monotonic
  * clock.  Returns 0 or an errno value. */
 static inline int node_cond_init(pthread_cond_t *cv)

@@ -229,6 +229,14 @@ int edist_recv(edist_mbox *mb, edist_msg **out, int timeout_ms)
     return rc < 0 ? rc : 0;
 }
 
+int mbox_recv_by(edist_mbox *mb, edist_msg **out, int timeout_ms,
+                 edist_mq_deadline *dl)
+{
+    edist_mq_leader ld = mbox_leader(mb->node);
+    int rc = edist_mqueue_pop_by(&mb->q, out, 1, timeout_ms, dl, &ld);
+    return rc < 0 ? rc : 0;
+}
+
 int edist_recv_many(edist_mbox *mb, edist_msg **out, size_t max, int timeout_ms)
 {
     if (!mb || !out || max == 0)
@@ -399,7 +407,8 @@ static int mbox_ctl_send(uint8_t *ctl, size_t cap, const edist_term *to,
     edist_etf_put_tuple_header(&w, 3);
     edist_etf_put_int(&w, 2); /* SEND */
     edist_etf_put_atom(&w, "", 0);
-    if (edist_etf_put_term(&w, to) < 0)
+    if (edist_etf_put_pid(&w, to->v.pid.node, to->v.pid.id, to->v.pid.serial,
+                          to->v.pid.creation) < 0)
         return w.err;
     *len = w.len;
     return 0;
@@ -449,7 +458,8 @@ static int mbox_ctl_reg_send(uint8_t *ctl, size_t cap, edist_mbox *from,
     edist_etf_writer_init_fixed(&cw, ctl, cap, 0);
     edist_etf_put_tuple_header(&cw, 4);
     edist_etf_put_int(&cw, 6); /* REG_SEND */
-    edist_etf_put_term(&cw, &self);
+    edist_etf_put_pid(&cw, self.v.pid.node, self.v.pid.id, self.v.pid.serial,
+                      self.v.pid.creation);
     edist_etf_put_atom(&cw, "", 0);
     int rc = edist_etf_put_atom(&cw, name, nlen);
     *len = cw.len;

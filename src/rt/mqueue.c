@@ -165,20 +165,16 @@ int edist_mqueue_pop_many(edist_mqueue *q, edist_msg **out, size_t max,
     return edist_mqueue_pop_led(q, out, max, timeout_ms, NULL);
 }
 
-/* Milliseconds left until deadline, rounded up; 0 when passed. */
-static int mqueue_left_ms(const struct timespec *deadline)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000 +
-                 (deadline->tv_nsec - now.tv_nsec);
-    if (ns <= 0)
-        return 0;
-    return (int)((ns + 999999) / 1000000);
-}
-
 int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
                          int timeout_ms, const edist_mq_leader *ld)
+{
+    edist_mq_deadline dl = {0};
+    return edist_mqueue_pop_by(q, out, max, timeout_ms, &dl, ld);
+}
+
+int edist_mqueue_pop_by(edist_mqueue *q, edist_msg **out, size_t max,
+                        int timeout_ms, edist_mq_deadline *dl,
+                        const edist_mq_leader *ld)
 {
     /* Leading pays off for a reader that waits for a reply (it skips a
      * hand-off); one that drains a stream is better served by the I/O
@@ -188,8 +184,7 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
     /* The deadline is read off the clock only when the queue is found
      * empty, and the first wait takes timeout_ms as it is: a receive that
      * finds its message reads no clock, one that waits reads it once. */
-    struct timespec deadline;
-    int have_deadline = 0;
+    struct timespec *deadline = &dl->at;
     pthread_mutex_lock(&q->mu);
     while (!q->head) {
         if (q->closed) {
@@ -201,11 +196,11 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
             return EDIST_ETIMEDOUT;
         }
         int ms = timeout_ms;
-        if (timeout_ms > 0 && have_deadline) {
-            ms = mqueue_left_ms(&deadline);
+        if (timeout_ms > 0 && dl->set) {
+            ms = node_left_ms(deadline);
         } else if (timeout_ms > 0) {
-            node_deadline(&deadline, timeout_ms);
-            have_deadline = 1;
+            node_deadline(deadline, timeout_ms);
+            dl->set = 1;
         }
         if (ms == 0) {
             pthread_mutex_unlock(&q->mu);
@@ -224,7 +219,7 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
              * stays, or pushers would stop waking it. */
             if (pthread_equal(q->lead_thread, pthread_self()))
                 q->lead = 0;
-            if (!q->head && timeout_ms > 0 && mqueue_left_ms(&deadline) == 0) {
+            if (!q->head && timeout_ms > 0 && node_left_ms(deadline) == 0) {
                 pthread_mutex_unlock(&q->mu);
                 return EDIST_ETIMEDOUT;
             }
@@ -235,7 +230,7 @@ int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
         if (timeout_ms < 0)
             pthread_cond_wait(&q->cv, &q->mu);
         else
-            r = pthread_cond_timedwait(&q->cv, &q->mu, &deadline);
+            r = pthread_cond_timedwait(&q->cv, &q->mu, deadline);
         q->waiting--;
         if (r == ETIMEDOUT && !q->head) {
             pthread_mutex_unlock(&q->mu);

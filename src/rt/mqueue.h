@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "edist/mem.h"
 
@@ -106,6 +107,22 @@ typedef struct edist_mq_leader {
  * lead: the I/O thread reading in parallel drains a stream faster. */
 int edist_mqueue_pop_led(edist_mqueue *q, edist_msg **out, size_t max,
                          int timeout_ms, const edist_mq_leader *ld);
+
+/* A deadline that successive receives of one caller share (a call that
+ * skips messages that are not its answer).  Zero-initialised it is unset:
+ * the first receive that must wait sets it, timeout_ms from then, so that
+ * a receive that finds its message reads no clock.  A caller whose time
+ * started earlier (a connect counts) sets it first with node_deadline. */
+typedef struct edist_mq_deadline {
+    int set;
+    struct timespec at;
+} edist_mq_deadline;
+
+/* As edist_mqueue_pop_led, waiting at most until *dl (borrowed, set
+ * here when unset and the wait needs it; timeout_ms > 0 only). */
+int edist_mqueue_pop_by(edist_mqueue *q, edist_msg **out, size_t max,
+                        int timeout_ms, edist_mq_deadline *dl,
+                        const edist_mq_leader *ld);
 
 /* The eventfd readable while the queue is non-empty (or closed), created
  * on the first call.  Returns it, or -1 when it cannot be created. */

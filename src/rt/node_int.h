@@ -111,9 +111,12 @@ typedef struct edist_peer {
     size_t name_len;
 
     pthread_mutex_t mu;
-    pthread_cond_t cv;     /* state changes, room in the queue, writer done */
-    edist_outq q;          /* queued frames (peer.c frames them) */
-    int state;             /* enum peer_state */
+    pthread_cond_t cv; /* state changes, room in the queue, writer done */
+    edist_outq q;      /* queued frames (peer.c frames them) */
+    /* enum peer_state; written under mu, read without it where a look is
+     * all that is needed (peer_get_up: the answer may change at once
+     * anyway). */
+    atomic_int state;
     int flush_pending;     /* an I/O-thread flush is scheduled */
     int writable_wait;     /* the I/O thread waits for POLLOUT */
     int fd;                /* the up link's socket, for direct writes; -1 */
@@ -364,6 +367,9 @@ int mbox_deliver_bytes(edist_mbox *mb, const uint8_t *term, size_t len,
  * still comes after those routed before it.  Returns 0, 1 (over the cap),
  * EDIST_ECLOSED, EDIST_ENOMEM. */
 int mbox_push_now(edist_mbox *mb, const uint8_t *term, size_t len);
+/* edist_recv, waiting at most until *dl (edist_mqueue_pop_by). */
+int mbox_recv_by(edist_mbox *mb, edist_msg **out, int timeout_ms,
+                 edist_mq_deadline *dl);
 /* Sends the control term ctl (encoded, no version byte) with payload (a
  * term, borrowed) from mailbox from to node (not ours), connecting if
  * needed; an answer may then be read by from's receiving thread.

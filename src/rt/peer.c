@@ -87,10 +87,7 @@ edist_peer *peer_get_up(edist_node *n, const char *name, size_t len)
     edist_peer *p = peer_lookup(n, name, len);
     if (!p)
         return NULL;
-    pthread_mutex_lock(&p->mu);
-    int up = p->state == PEER_UP;
-    pthread_mutex_unlock(&p->mu);
-    if (!up) {
+    if (atomic_load_explicit(&p->state, memory_order_acquire) != PEER_UP) {
         peer_unref(p);
         p = NULL;
     }
@@ -293,12 +290,23 @@ static int peer_write(edist_peer *p, int max_passes)
  * keeps going is batched from its fifth message on. */
 #define PEER_DIRECT_BURST 4u
 
-/* mu held: whether a send at now may write directly (gap and burst rules
- * above).  The caller counts a direct write in p->burst. */
-static int peer_direct_ok(edist_peer *p, uint64_t now)
+/* mu held: whether this send may write directly (gap and burst rules
+ * above), recording its time for the next one.  The caller counts a
+ * direct write in p->burst.  answered: the link was read since our
+ * previous send to this peer (rx.c takes tx_mark), so this send opens a
+ * new exchange, which is a new burst whatever the gap: no clock is read.
+ * An rpc read the clock five times per call, this was one of them. */
+static int peer_direct_ok(edist_peer *p, int answered)
 {
+    if (answered) {
+        p->burst = 0;
+        p->last_send_ns = 0; /* the next send, unanswered, starts afresh */
+        return 1;
+    }
+    uint64_t now = node_now_ns();
     if (now - p->last_send_ns > PEER_DIRECT_GAP_NS)
         p->burst = 0;
+    p->last_send_ns = now;
     return p->burst < PEER_DIRECT_BURST;
 }
 
@@ -529,8 +537,10 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
     edist_node *n = p->node;
     /* Tells the link's reader that this is an exchange (rx.c).  Tested
      * first: a sender that streams then leaves the reader's cache line
-     * alone until the reader takes the mark. */
-    if (!atomic_load_explicit(&p->tx_mark, memory_order_relaxed))
+     * alone until the reader takes the mark.  Found taken, it says that
+     * the peer was read from since our previous send (peer_direct_ok). */
+    int answered = !atomic_load_explicit(&p->tx_mark, memory_order_relaxed);
+    if (answered)
         atomic_store_explicit(&p->tx_mark, 1, memory_order_relaxed);
     /* A leader routing a frame (rx.c) must not wait for the I/O thread
      * either: it may be waiting for that leader's link. */
@@ -558,14 +568,12 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
         if (!busy && (b->msg || b->payload_len) && p->state == PEER_UP &&
             p->fd >= 0 && !p->writing && !p->flush_pending &&
             !p->writable_wait && edist_outq_empty(&p->q)) {
-            uint64_t now = node_now_ns();
-            int g =
-                b->msg
-                    ? peer_send_gather(p, b, on_io || peer_direct_ok(p, now))
-                    : peer_send_small(p, b, !on_io && peer_direct_ok(p, now));
+            int ok = peer_direct_ok(p, answered);
+            answered = 0; /* recorded: a second look is not a new exchange */
+            int g = b->msg ? peer_send_gather(p, b, on_io || ok)
+                           : peer_send_small(p, b, !on_io && ok);
             if (g != PEER_G_NO) {
                 p->burst++;
-                p->last_send_ns = now;
                 return peer_gather_done(p, g, on_io);
             }
         }
@@ -589,17 +597,16 @@ static int peer_send_body(edist_peer *p, const peer_body *b)
         p->waiters--;
     }
     if (rc == 0 && p->state == PEER_UP && !p->writing && !p->flush_pending) {
-        uint64_t now = node_now_ns();
-        int direct = !on_io && !p->writable_wait && peer_direct_ok(p, now);
+        int ok = peer_direct_ok(p, answered);
+        int direct = !on_io && !p->writable_wait && ok;
         p->burst += (unsigned)direct;
-        p->last_send_ns = now;
         if (!direct || peer_write(p, 8) != PEER_W_DONE) {
             /* Left for the I/O thread: it batches, arms POLLOUT on a
              * full socket and closes the link on an error. */
             p->flush_pending = 1;
             schedule = 1;
         }
-    } else if (rc == 0) {
+    } else if (rc == 0 && !answered) {
         p->last_send_ns = node_now_ns();
     }
     peer_unlock_flush(p, schedule, on_io);

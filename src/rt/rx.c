@@ -221,11 +221,18 @@ static int rx_streams(rt_link *l, size_t got)
 {
     if (got == 0)
         return 0;
-    uint64_t now = node_now_ns();
     int sent =
         atomic_exchange_explicit(&l->peer->tx_mark, 0, memory_order_relaxed);
-    if (got < RX_COALESCE_BYTES && !sent &&
-        now - l->rx_last_ns < RX_STREAM_GAP_NS) {
+    if (sent) {
+        /* An exchange: no streak, and no clock read on the reply path of
+         * every request (peer.c, peer_direct_ok).  The next read then
+         * starts a streak one read later than it could. */
+        l->rx_streak = 0;
+        l->rx_last_ns = 0;
+        return 0;
+    }
+    uint64_t now = node_now_ns();
+    if (got < RX_COALESCE_BYTES && now - l->rx_last_ns < RX_STREAM_GAP_NS) {
         if (l->rx_streak < RX_STREAM_READS)
             l->rx_streak++;
     } else {

@@ -83,6 +83,41 @@ static void test_timeout(void **state)
     edist_mqueue_destroy(&q);
 }
 
+static long ms_since(const struct timespec *a)
+{
+    struct timespec b;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* A deadline shared by successive receives: unset, a receive that finds
+ * its message leaves it unset (no clock read); the first that waits sets
+ * it, and the next waits only for what is left of it. */
+static void test_shared_deadline(void **state)
+{
+    (void)state;
+    edist_mqueue q;
+    assert_int_equal(edist_mqueue_init(&q, 0), 0);
+    edist_mq_deadline dl = {0};
+    edist_msg *m;
+    edist_mqueue_push(&q, mk(7));
+    assert_int_equal(edist_mqueue_pop_by(&q, &m, 1, 200, &dl, NULL), 1);
+    assert_int_equal(val(m), 7);
+    assert_int_equal(dl.set, 0);
+    struct timespec a;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(edist_mqueue_pop_by(&q, &m, 1, 200, &dl, NULL),
+                     EDIST_ETIMEDOUT);
+    assert_int_equal(dl.set, 1);
+    assert_true(ms_since(&a) >= 199);
+    /* The same deadline, passed: no second wait of 200 ms. */
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(edist_mqueue_pop_by(&q, &m, 1, 200, &dl, NULL),
+                     EDIST_ETIMEDOUT);
+    assert_true(ms_since(&a) < 150);
+    edist_mqueue_destroy(&q);
+}
+
 static int drained;
 static void on_drain(void *ud)
 {
@@ -398,6 +433,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_fd),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_shared_deadline),
         cmocka_unit_test(test_cap_backpressure),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_chain_and_many),
