@@ -213,7 +213,11 @@ static ssize_t peer_sendmsg(int fd, struct iovec *iov, int k)
     mh.msg_iovlen = (size_t)k;
     ssize_t w;
     do {
-        w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        /* One piece goes with send(): the kernel then has no iovec array
+         * to copy in and check. */
+        w = k == 1 ? send(fd, iov[0].iov_base, iov[0].iov_len,
+                          MSG_NOSIGNAL | MSG_DONTWAIT)
+                   : sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (w < 0 && errno == EINTR);
     return w;
 }
@@ -455,19 +459,30 @@ static int peer_send_gather(edist_peer *p, const peer_body *b, int direct_ok)
  * (reserve, copy, take, done).  Same conditions and returns as
  * peer_send_gather; PEER_G_NO when the frame should be queued.
  */
+#define PEER_SMALL_FRAME 1024u
+
 static int peer_send_small(edist_peer *p, const peer_body *b, int direct_ok)
 {
     if (!direct_ok || !b->payload_len || b->ctl_len == 0 ||
         b->payload_len > UINT32_MAX - 3 - b->ctl_len)
         return PEER_G_NO;
     size_t body = 2 + b->ctl_len + 1 + b->payload_len;
-    uint8_t h[6];
+    uint8_t h[PEER_SMALL_FRAME];
     static const uint8_t version = 131;
     edist_put32(h, (uint32_t)body);
     h[4] = 112;
     h[5] = 131;
+    if (4 + body <= sizeof h) {
+        /* Copying a few hundred bytes costs less than the kernel's
+         * handling of four iovecs. */
+        memcpy(h + 6, b->ctl, b->ctl_len);
+        h[6 + b->ctl_len] = 131;
+        memcpy(h + 7 + b->ctl_len, b->payload, b->payload_len);
+        struct iovec one = {h, 4 + body};
+        return peer_send_iov(p, &one, 1, 4 + body);
+    }
     struct iovec iov[4] = {
-        {h, sizeof h},
+        {h, 6},
         {(void *)(uintptr_t)b->ctl, b->ctl_len},
         {(void *)(uintptr_t)&version, 1},
         {(void *)(uintptr_t)b->payload, b->payload_len},
