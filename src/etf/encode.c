@@ -76,13 +76,13 @@ static int push(walker *k, int kind, const edist_term *base, size_t n,
 }
 
 /* A list chain: its cons cells up to the first non-list tail. */
-typedef struct chain {
+typedef struct list_run {
     size_t count;
     const edist_term *end; /* the final tail */
     int string;            /* STRING_EXT applies */
-} chain;
+} list_run;
 
-static void list_chain(const edist_term *t, chain *c)
+static void list_chain(const edist_term *t, list_run *c)
 {
     size_t count = 0;
     int bytes = 1;
@@ -143,7 +143,7 @@ static long atom_size(walker *k, edist_atom a)
 }
 
 /* SIZE pass: the bytes of t's own encoding (children excluded). */
-static long head_size(walker *k, const edist_term *t, chain *c)
+static long head_size(walker *k, const edist_term *t, list_run *c)
 {
     long a, b;
     switch (t->type) {
@@ -203,7 +203,7 @@ static long head_size(walker *k, const edist_term *t, chain *c)
 }
 
 /* WRITE pass: t's own encoding. */
-static int head_write(edist_etf_writer *w, const edist_term *t, chain *c)
+static int head_write(edist_etf_writer *w, const edist_term *t, list_run *c)
 {
     switch (t->type) {
     case EDIST_TERM_INT:
@@ -255,7 +255,7 @@ static int walk(walker *k, const edist_term *t)
     k->cap = EF_LOCAL;
     int rc = 0;
     for (;;) {
-        chain c = {0, NULL, 0};
+        list_run c = {0, NULL, 0};
         if (t->type == EDIST_TERM_LIST) {
             list_chain(t, &c);
             if (c.count == 0) {
