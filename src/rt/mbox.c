@@ -466,18 +466,39 @@ static int mbox_ctl_reg_send(uint8_t *ctl, size_t cap, edist_mbox *from,
     return rc;
 }
 
-int mbox_send_named_peer(edist_mbox *from, edist_peer *p, const char *name,
-                         const edist_term *msg)
+/* A REG_SEND to name over p of msg, prepared by mbox_prepare or encoded
+ * by the caller (buf, blen with its version byte; msg may then be NULL). */
+static int mbox_send_named_prepared(edist_mbox *from, edist_peer *p,
+                                    const char *name, const edist_term *msg,
+                                    const uint8_t *buf, size_t blen,
+                                    size_t size)
 {
-    uint8_t ctl[MBOX_CTL_MAX], buf[MBOX_STACK_ENCODE];
-    size_t ctl_len, blen = 0, size = 0;
+    uint8_t ctl[MBOX_CTL_MAX];
+    size_t ctl_len;
     int rc =
         mbox_ctl_reg_send(ctl, sizeof ctl, from, name, strlen(name), &ctl_len);
-    if (rc == 0)
-        rc = mbox_prepare(msg, buf, sizeof buf, &blen, &size);
     if (rc < 0)
         return rc;
     return mbox_send_peer(from, p, ctl, ctl_len, msg, buf, blen, size);
+}
+
+int mbox_send_named_peer(edist_mbox *from, edist_peer *p, const char *name,
+                         const edist_term *msg)
+{
+    uint8_t buf[MBOX_STACK_ENCODE];
+    size_t blen = 0, size = 0;
+    int rc = mbox_prepare(msg, buf, sizeof buf, &blen, &size);
+    if (rc < 0)
+        return rc;
+    return mbox_send_named_prepared(from, p, name, msg, buf, blen, size);
+}
+
+int mbox_send_named_bytes(edist_mbox *from, edist_peer *p, const char *name,
+                          const uint8_t *msg, size_t len)
+{
+    if (len < 2)
+        return EDIST_EINVAL;
+    return mbox_send_named_prepared(from, p, name, NULL, msg, len, 0);
 }
 
 int edist_send(edist_mbox *from, const edist_term *to, const edist_term *msg)

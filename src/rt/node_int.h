@@ -381,6 +381,11 @@ int mbox_send_ctl(edist_mbox *from, const char *node, const uint8_t *ctl,
  * has just checked it is up).  Returns as edist_send_named. */
 int mbox_send_named_peer(edist_mbox *from, edist_peer *p, const char *name,
                          const edist_term *msg);
+/* The same for a message the caller encoded: msg[0..len) is one term
+ * with its version byte (borrowed).  Returns as edist_send_named, or
+ * EDIST_EINVAL when len < 2. */
+int mbox_send_named_bytes(edist_mbox *from, edist_peer *p, const char *name,
+                          const uint8_t *msg, size_t len);
 /* I/O thread or leader: between begin and end, deliveries made on that
  * thread are batched per mailbox.  end pushes what is held and returns 1 when a
  * mailbox went over its cap meanwhile (pause the source), else 0. */

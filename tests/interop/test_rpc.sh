@@ -84,6 +84,12 @@ res=$("$EDIST_CLI" rpc --cookie secret "$B2" erlang node) || fail "rpc node: $re
 [ "$res" = "'$B2'" ] || fail "erlang:node() gave $res"
 res=$("$EDIST_CLI" rpc --cookie secret "$B2" lists seq 1 5) || fail "rpc seq: $res"
 [ "$res" = "[1,2,3,4,5]" ] || fail "lists:seq gave $res"
+# A request bigger than edist_rpc's stack buffer (512 bytes) takes the
+# generic encoder.
+long=$(printf 'a%.0s' $(seq 1 600))
+res=$("$EDIST_CLI" rpc --cookie secret "$B2" erlang length "\"$long\"") ||
+    fail "rpc with a 600-byte argument: $res"
+[ "$res" = "600" ] || fail "erlang:length of 600 characters gave $res"
 res=$("$EDIST_CLI" rpc --cookie secret "$B2" erlang list_to_tuple '[a, "s", <<"b">>]') ||
     fail "rpc list_to_tuple: $res"
 [ "$res" = '{a,"s",<<"b">>}' ] || fail "list_to_tuple gave $res"
@@ -98,7 +104,7 @@ rc=$?
 "$EDIST_CLI" rpc --cookie secret nosuch@127.0.0.1 erlang node >/dev/null 2>&1
 rc=$?
 [ $rc -ne 0 ] || fail "rpc to a missing node: exit code $rc"
-ok "edist rpc into BEAM: node(), lists:seq, badrpc undef, timeout, missing node"
+ok "edist rpc into BEAM: node(), lists:seq, a large argument, badrpc undef, timeout, missing node"
 
 # edist_rpc gives what rpc:call gives and edist_erpc what erpc:call
 # gives, call for call: the same results from a BEAM node d (erpc's
